@@ -1,0 +1,1 @@
+"""Callbox: the firmware of an on-premise call-center appliance."""

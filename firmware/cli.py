@@ -1,0 +1,171 @@
+"""The `callbox` command: start the box or one of its processes, and the administrator's chores."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from firmware import paths
+from firmware.config import BoxConfig
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="callbox", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("run", help="start the whole box in the foreground under supervisor")
+    sub.add_parser("engine", help="run the engine (pjsua2 B2BUA, queues)")
+    sub.add_parser("edge", help="run kamailio, the SIP edge")
+    sub.add_parser("web", help="run the web UI under gunicorn")
+    sub.add_parser("migrate", help="create or upgrade the database")
+    sub.add_parser("prompts", help="generate the default prompt set")
+
+    admin = sub.add_parser("admin", help="administrator accounts").add_subparsers(dest="action", required=True)
+    create_admin = admin.add_parser("create", help="create the first admin (only while there is no user)")
+    create_admin.add_argument("--username", default="admin")
+    create_admin.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+
+    token = sub.add_parser("token", help="API bearer tokens").add_subparsers(dest="action", required=True)
+    create_token = token.add_parser("create", help="create a token; the last line printed is the token")
+    create_token.add_argument("--role", required=True, choices=("admin", "supervisor", "agent"))
+    create_token.add_argument("--label", default="")
+
+    args = parser.parse_args(argv)
+    handler = {
+        "run": cmd_run, "engine": cmd_engine, "edge": cmd_edge, "web": cmd_web, "migrate": cmd_migrate,
+        "prompts": cmd_prompts, "admin": cmd_admin_create, "token": cmd_token_create,
+    }[args.command]
+    return handler(args) or 0
+
+
+def _store():
+    from firmware.store import open_store
+
+    paths.ensure_layout()
+    return open_store()
+
+
+def cmd_migrate(args) -> int:
+    from firmware.store.db import schema_version
+
+    print(f"schema version {schema_version(_store())}")
+    return 0
+
+
+def cmd_prompts(args) -> int:
+    from firmware.engine import prompts
+
+    config = BoxConfig.from_env()
+    written = prompts.generate(config.prompts_dir)
+    print(f"prompts in {config.prompts_dir}: {written} written")
+    return 0
+
+
+def cmd_admin_create(args) -> int:
+    from werkzeug.security import generate_password_hash
+
+    from firmware.store import queries
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("password for the new admin: ")
+        if password != getpass.getpass("again: "):
+            print("the passwords differ", file=sys.stderr)
+            return 1
+    if len(password) < 8:
+        print("the password needs at least 8 characters", file=sys.stderr)
+        return 1
+    conn = _store()
+    if queries.create_first_admin(conn, args.username, generate_password_hash(password)) is None:
+        print("an admin already exists; add users in the web UI", file=sys.stderr)
+        return 1
+    queries.audit(conn, "console", "admin.create", args.username)
+    print(f"admin {args.username} created")
+    return 0
+
+
+def cmd_token_create(args) -> int:
+    from firmware.store import queries
+
+    conn = _store()
+    token = queries.create_token(conn, args.role, args.label)
+    queries.audit(conn, "console", "token.create", f"role={args.role} label={args.label}")
+    print(f"API token for role {args.role} (shown once):")
+    print(token)
+    return 0
+
+
+def cmd_engine(args) -> int:
+    from firmware.engine.main import run_engine
+
+    return run_engine(BoxConfig.from_env())
+
+
+def cmd_edge(args) -> int:
+    from firmware.edge.kamailio import exec_kamailio
+
+    return exec_kamailio(BoxConfig.from_env())
+
+
+def cmd_web(args) -> int:
+    config = BoxConfig.from_env()
+    paths.ensure_layout()
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    argv = [str(gunicorn), "--worker-class", "gthread", "--workers", "2", "--threads", "16",
+            "--bind", f"{config.bind_address}:{config.web_port}", "--access-logfile", "-",
+            "--graceful-timeout", "3", "webui:create_app()"]
+    os.execv(argv[0], argv)
+
+
+def cmd_run(args) -> int:
+    """Prepares the data directory and hands over to supervisord in the foreground (Ctrl-C stops all)."""
+    config = BoxConfig.from_env()
+    _store()
+    conf = render_supervisord_conf(config)
+    supervisord = shutil.which("supervisord")
+    if supervisord is None:
+        print("supervisord is not installed (make packages)", file=sys.stderr)
+        return 1
+    print(f"Callbox: SIP on {config.bind_address}:{config.sip_port}, web on http://{config.bind_address}:{config.web_port}/")
+    os.execv(supervisord, [supervisord, "--nodaemon", "--configuration", str(conf)])
+
+
+def render_supervisord_conf(config: BoxConfig) -> Path:
+    """supervisord's own settings for this data directory; the programs come from rootfs/ as they are."""
+    run = paths.run_dir()
+    run.mkdir(parents=True, exist_ok=True)
+    programs = config.rootfs / "etc" / "supervisor" / "conf.d" / "callbox.conf"
+    os.environ["CALLBOX_BIN"] = str(Path(sys.executable).parent)
+    os.environ["CALLBOX_DATA"] = str(paths.data_dir())
+    text = f"""; rendered by `callbox run`; edit rootfs/etc/supervisor/conf.d/callbox.conf instead
+[supervisord]
+nodaemon=true
+logfile={paths.log_dir() / 'supervisord.log'}
+pidfile={run / 'supervisord.pid'}
+childlogdir={paths.log_dir()}
+
+[unix_http_server]
+file={run / 'supervisor.sock'}
+chmod=0700
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix://{run / 'supervisor.sock'}
+
+[include]
+files={programs}
+"""
+    target = run / "supervisord.conf"
+    target.write_text(text)
+    return target
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""The box's process settings, read from the environment (the same names in development and on the image)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SystemExit(f"{name} must be an integer, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class BoxConfig:
+    bind_address: str
+    sip_port: int       # kamailio, the only SIP port phones and trunks see
+    engine_port: int    # pjsua2, reachable from kamailio only
+    web_port: int
+    rtp_port_start: int
+    prompts_dir: Path
+    rootfs: Path
+
+    @classmethod
+    def from_env(cls) -> "BoxConfig":
+        return cls(
+            bind_address=os.environ.get("CALLBOX_BIND", "127.0.0.1"),
+            sip_port=_int("CALLBOX_SIP_PORT", 5060),
+            engine_port=_int("CALLBOX_ENGINE_PORT", 5080),
+            web_port=_int("CALLBOX_WEB_PORT", 8080),
+            rtp_port_start=_int("CALLBOX_RTP_PORT", 20000),
+            prompts_dir=Path(os.environ.get("CALLBOX_PROMPTS", REPO_ROOT / "build" / "prompts")),
+            rootfs=Path(os.environ.get("CALLBOX_ROOTFS", REPO_ROOT / "rootfs")),
+        )

@@ -1,0 +1,75 @@
+"""Opening the SQLite database (WAL, durable commits) and applying versioned migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from importlib import resources
+from pathlib import Path
+
+from firmware import paths
+
+SIP_REALM = "callbox"
+
+
+def connect(path: Path | str | None = None) -> sqlite3.Connection:
+    """A connection with the pragmas every process uses.
+
+    WAL lets the web read while the engine writes; synchronous=FULL makes a committed CDR
+    survive a power cut, not just a killed process.
+    """
+    path = Path(path) if path is not None else paths.database_path()
+    conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    conn.execute("PRAGMA busy_timeout=10000")
+    return conn
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    folder = resources.files("firmware.store") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            found.append((int(name[:4]), name, entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at REAL NOT NULL)"
+    )
+    row = conn.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+    return row[0] or 0
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Applies the migrations not yet applied, each in its own transaction; returns the version."""
+    current = schema_version(conn)
+    for version, name, sql in _migrations():
+        if version <= current:
+            continue
+        # executescript commits first; the explicit BEGIN makes the migration all-or-nothing.
+        try:
+            conn.executescript(
+                f"BEGIN IMMEDIATE;\n{sql}\n"
+                f"INSERT INTO schema_migrations VALUES ({version}, '{name}', {time.time()});\nCOMMIT;"
+            )
+        except sqlite3.Error as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise RuntimeError(f"migration {name} failed: {exc}") from exc
+        current = version
+    return current
+
+
+def open_store(path: Path | str | None = None) -> sqlite3.Connection:
+    """Connects and brings the schema up to date: what every process does at start."""
+    path = Path(path) if path is not None else paths.database_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = connect(path)
+    migrate(conn)
+    return conn

@@ -1,0 +1,417 @@
+"""Every query of the box, grouped by table. Functions take an open connection first."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import sqlite3
+import time
+from typing import Any, Iterable
+
+from firmware.store.db import SIP_REALM
+
+Row = dict[str, Any]
+
+ROLES = ("admin", "supervisor", "agent")
+OUTCOMES = ("answered", "abandoned", "overflowed", "failed")
+
+
+def _rows(cursor: sqlite3.Cursor) -> list[Row]:
+    return [dict(r) for r in cursor.fetchall()]
+
+
+def _row(cursor: sqlite3.Cursor) -> Row | None:
+    r = cursor.fetchone()
+    return dict(r) if r is not None else None
+
+
+# --- users, tokens, audit, settings ---------------------------------------------------------
+
+def count_users(conn: sqlite3.Connection) -> int:
+    return conn.execute("SELECT COUNT(*) FROM users").fetchone()[0]
+
+
+def create_user(conn, username: str, password_hash: str, role: str, agent_id: int | None = None) -> Row:
+    cur = conn.execute(
+        "INSERT INTO users (username, password_hash, role, agent_id, created_at) VALUES (?, ?, ?, ?, ?)",
+        (username, password_hash, role, agent_id, time.time()),
+    )
+    return get_user(conn, cur.lastrowid)
+
+
+def create_first_admin(conn, username: str, password_hash: str) -> Row | None:
+    """Creates the admin only while there is no user at all; None if somebody was first."""
+    with transaction(conn):
+        if count_users(conn):
+            return None
+        return create_user(conn, username, password_hash, "admin")
+
+
+def get_user(conn, user_id: int) -> Row | None:
+    return _row(conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)))
+
+
+def get_user_by_name(conn, username: str) -> Row | None:
+    return _row(conn.execute("SELECT * FROM users WHERE username = ?", (username,)))
+
+
+def list_users(conn) -> list[Row]:
+    return _rows(conn.execute("SELECT id, username, role, agent_id, created_at FROM users ORDER BY username"))
+
+
+def record_failed_login(conn, user_id: int, lock_after: int, lock_seconds: float) -> None:
+    conn.execute(
+        "UPDATE users SET failed_logins = failed_logins + 1, "
+        "locked_until = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE locked_until END WHERE id = ?",
+        (lock_after, time.time() + lock_seconds, user_id),
+    )
+
+
+def reset_failed_logins(conn, user_id: int) -> None:
+    conn.execute("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?", (user_id,))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(conn, role: str, label: str = "") -> str:
+    """Returns the new bearer token; only its hash is stored."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+    token = secrets.token_urlsafe(32)
+    conn.execute(
+        "INSERT INTO api_tokens (token_hash, role, label, created_at) VALUES (?, ?, ?, ?)",
+        (_token_hash(token), role, label, time.time()),
+    )
+    return token
+
+
+def token_role(conn, token: str) -> str | None:
+    row = conn.execute("SELECT role FROM api_tokens WHERE token_hash = ?", (_token_hash(token),)).fetchone()
+    return row[0] if row else None
+
+
+def audit(conn, actor: str, action: str, detail: str = "") -> None:
+    conn.execute(
+        "INSERT INTO audit_log (at, actor, action, detail) VALUES (?, ?, ?, ?)",
+        (time.time(), actor, action, detail),
+    )
+
+
+def list_audit(conn, limit: int = 200) -> list[Row]:
+    return _rows(conn.execute("SELECT * FROM audit_log ORDER BY id DESC LIMIT ?", (limit,)))
+
+
+def get_setting(conn, key: str, default: str | None = None) -> str | None:
+    row = conn.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
+    return row[0] if row else default
+
+
+def set_setting(conn, key: str, value: str) -> None:
+    conn.execute(
+        "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (key, value),
+    )
+
+
+# --- agents ---------------------------------------------------------------------------------
+
+def sip_ha1(extension: str, password: str) -> str:
+    return hashlib.md5(f"{extension}:{SIP_REALM}:{password}".encode()).hexdigest()
+
+
+def create_agent(conn, name: str, extension: str, sip_password: str) -> Row:
+    cur = conn.execute(
+        "INSERT INTO agents (name, extension, sip_ha1, created_at) VALUES (?, ?, ?, ?)",
+        (name, extension, sip_ha1(extension, sip_password), time.time()),
+    )
+    return get_agent(conn, cur.lastrowid)
+
+
+_AGENT_COLUMNS = "id, name, extension, created_at"
+
+
+def get_agent(conn, agent_id: int) -> Row | None:
+    return _row(conn.execute(f"SELECT {_AGENT_COLUMNS} FROM agents WHERE id = ?", (agent_id,)))
+
+
+def get_agent_by_extension(conn, extension: str) -> Row | None:
+    return _row(conn.execute(f"SELECT {_AGENT_COLUMNS} FROM agents WHERE extension = ?", (extension,)))
+
+
+def list_agents(conn) -> list[Row]:
+    return _rows(conn.execute(f"SELECT {_AGENT_COLUMNS} FROM agents ORDER BY extension"))
+
+
+def delete_agent(conn, agent_id: int) -> bool:
+    return conn.execute("DELETE FROM agents WHERE id = ?", (agent_id,)).rowcount > 0
+
+
+# --- queues ---------------------------------------------------------------------------------
+
+def create_queue(conn, name: str, strategy: str = "longest-idle") -> Row:
+    cur = conn.execute(
+        "INSERT INTO queues (name, strategy, created_at) VALUES (?, ?, ?)", (name, strategy, time.time())
+    )
+    return get_queue(conn, cur.lastrowid)
+
+
+def get_queue(conn, queue_id: int) -> Row | None:
+    return _row(conn.execute("SELECT * FROM queues WHERE id = ?", (queue_id,)))
+
+
+def list_queues(conn) -> list[Row]:
+    return _rows(conn.execute("SELECT * FROM queues ORDER BY name"))
+
+
+def delete_queue(conn, queue_id: int) -> bool:
+    return conn.execute("DELETE FROM queues WHERE id = ?", (queue_id,)).rowcount > 0
+
+
+def add_queue_member(conn, queue_id: int, agent_id: int) -> bool:
+    """False if the agent already was a member."""
+    cur = conn.execute(
+        "INSERT OR IGNORE INTO queue_members (queue_id, agent_id) VALUES (?, ?)", (queue_id, agent_id)
+    )
+    return cur.rowcount > 0
+
+
+def remove_queue_member(conn, queue_id: int, agent_id: int) -> bool:
+    return conn.execute(
+        "DELETE FROM queue_members WHERE queue_id = ? AND agent_id = ?", (queue_id, agent_id)
+    ).rowcount > 0
+
+
+def list_queue_members(conn, queue_id: int) -> list[Row]:
+    return _rows(conn.execute(
+        "SELECT a.id, a.name, a.extension FROM queue_members m JOIN agents a ON a.id = m.agent_id "
+        "WHERE m.queue_id = ? ORDER BY a.extension", (queue_id,)))
+
+
+def agent_queue_ids(conn, agent_id: int) -> list[int]:
+    return [r[0] for r in conn.execute("SELECT queue_id FROM queue_members WHERE agent_id = ?", (agent_id,))]
+
+
+# --- agent logins -----------------------------------------------------------------------------
+
+def login_agent(conn, agent_id: int, queue_ids: Iterable[int]) -> list[int]:
+    now = time.time()
+    ids = sorted(set(queue_ids))
+    with transaction(conn):
+        for qid in ids:
+            conn.execute(
+                "INSERT OR IGNORE INTO agent_logins (agent_id, queue_id, since) VALUES (?, ?, ?)", (agent_id, qid, now)
+            )
+    return logged_in_queue_ids(conn, agent_id)
+
+
+def logout_agent(conn, agent_id: int, queue_ids: Iterable[int] | None = None) -> list[int]:
+    if queue_ids is None:
+        conn.execute("DELETE FROM agent_logins WHERE agent_id = ?", (agent_id,))
+    else:
+        conn.executemany(
+            "DELETE FROM agent_logins WHERE agent_id = ? AND queue_id = ?", [(agent_id, q) for q in queue_ids]
+        )
+    return logged_in_queue_ids(conn, agent_id)
+
+
+def logged_in_queue_ids(conn, agent_id: int) -> list[int]:
+    return [r[0] for r in conn.execute(
+        "SELECT queue_id FROM agent_logins WHERE agent_id = ? ORDER BY queue_id", (agent_id,))]
+
+
+def all_agent_logins(conn) -> list[Row]:
+    return _rows(conn.execute("SELECT agent_id, queue_id, since FROM agent_logins"))
+
+
+# --- trunks and inbound routes ----------------------------------------------------------------
+
+_TRUNK_COLUMNS = "id, name, type, address, username, created_at"
+
+
+def create_trunk(conn, name: str, type: str, address: str, username: str | None = None,
+                 password: str | None = None) -> Row:
+    cur = conn.execute(
+        "INSERT INTO trunks (name, type, address, username, password, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        (name, type, address, username, password, time.time()),
+    )
+    return get_trunk(conn, cur.lastrowid)
+
+
+def get_trunk(conn, trunk_id: int) -> Row | None:
+    """The trunk without its password (what the API and pages show)."""
+    return _row(conn.execute(f"SELECT {_TRUNK_COLUMNS} FROM trunks WHERE id = ?", (trunk_id,)))
+
+
+def list_trunks(conn) -> list[Row]:
+    return _rows(conn.execute(f"SELECT {_TRUNK_COLUMNS} FROM trunks ORDER BY name"))
+
+
+def list_trunks_with_secrets(conn) -> list[Row]:
+    """For the engine only: it registers to providers with these credentials."""
+    return _rows(conn.execute("SELECT * FROM trunks ORDER BY id"))
+
+
+def delete_trunk(conn, trunk_id: int) -> bool:
+    return conn.execute("DELETE FROM trunks WHERE id = ?", (trunk_id,)).rowcount > 0
+
+
+def create_inbound_route(conn, did: str, queue_id: int) -> Row:
+    cur = conn.execute(
+        "INSERT INTO inbound_routes (did, queue_id, created_at) VALUES (?, ?, ?)", (did, queue_id, time.time())
+    )
+    return get_inbound_route(conn, cur.lastrowid)
+
+
+def get_inbound_route(conn, route_id: int) -> Row | None:
+    return _row(conn.execute("SELECT * FROM inbound_routes WHERE id = ?", (route_id,)))
+
+
+def list_inbound_routes(conn) -> list[Row]:
+    return _rows(conn.execute("SELECT * FROM inbound_routes ORDER BY did"))
+
+
+def delete_inbound_route(conn, route_id: int) -> bool:
+    return conn.execute("DELETE FROM inbound_routes WHERE id = ?", (route_id,)).rowcount > 0
+
+
+def route_for_did(conn, did: str) -> Row | None:
+    return _row(conn.execute("SELECT * FROM inbound_routes WHERE did = ?", (did,)))
+
+
+# --- calls, queue events, recordings ----------------------------------------------------------
+
+def open_call(conn, caller: str, callee: str, sip_call_id: str | None = None, trunk_id: int | None = None,
+              started_at: float | None = None) -> int:
+    cur = conn.execute(
+        "INSERT INTO calls (sip_call_id, caller, callee, trunk_id, started_at) VALUES (?, ?, ?, ?, ?)",
+        (sip_call_id, caller, callee, trunk_id, started_at or time.time()),
+    )
+    return cur.lastrowid
+
+
+def update_call(conn, call_id: int, **fields: Any) -> None:
+    allowed = {"queue_id", "agent_id", "queued_at", "answered_at", "recording_id"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise ValueError(f"cannot update call fields {sorted(unknown)}")
+    assignments = ", ".join(f"{k} = ?" for k in fields)
+    conn.execute(f"UPDATE calls SET {assignments} WHERE id = ?", (*fields.values(), call_id))
+
+
+def close_call(conn, call_id: int, outcome: str, cause: str, ended_at: float | None = None) -> None:
+    """Ends a call once: wait and talk times are derived from its timestamps."""
+    if outcome not in OUTCOMES:
+        raise ValueError(f"unknown outcome {outcome!r}")
+    ended_at = ended_at or time.time()
+    conn.execute(
+        """UPDATE calls SET outcome = ?, cause = ?, ended_at = ?,
+               wait_seconds = CASE WHEN queued_at IS NULL THEN NULL
+                                   ELSE MAX(0, COALESCE(answered_at, ?) - queued_at) END,
+               talk_seconds = CASE WHEN answered_at IS NULL THEN NULL ELSE MAX(0, ? - answered_at) END
+           WHERE id = ? AND outcome IS NULL""",
+        (outcome, cause, ended_at, ended_at, ended_at, call_id),
+    )
+
+
+def close_lost_calls(conn, cause: str) -> list[int]:
+    """Closes every call still open (the engine died with them); returns their ids."""
+    now = time.time()
+    with transaction(conn):
+        open_ids = [r[0] for r in conn.execute("SELECT id FROM calls WHERE outcome IS NULL")]
+        for call_id in open_ids:
+            row = conn.execute("SELECT answered_at FROM calls WHERE id = ?", (call_id,)).fetchone()
+            # An answered call was talking when it was cut: its outcome stays "answered".
+            outcome = "answered" if row["answered_at"] is not None else "failed"
+            close_call(conn, call_id, outcome, cause, now)
+            conn.execute(
+                "INSERT INTO queue_events (call_id, queue_id, agent_id, event, at, detail) "
+                "SELECT id, queue_id, agent_id, 'fail', ?, ? FROM calls WHERE id = ? AND queue_id IS NOT NULL",
+                (now, cause, call_id),
+            )
+    return open_ids
+
+
+def get_call(conn, call_id: int) -> Row | None:
+    return _row(conn.execute(_CALL_SELECT + " WHERE c.id = ?", (call_id,)))
+
+
+_CALL_SELECT = """
+    SELECT c.id, c.caller, c.callee, c.started_at, c.answered_at, c.ended_at, c.wait_seconds,
+           c.talk_seconds, c.outcome, c.cause, c.recording_id, c.queue_id, c.agent_id, c.trunk_id,
+           q.name AS queue, a.extension AS agent, a.name AS agent_name
+    FROM calls c LEFT JOIN queues q ON q.id = c.queue_id LEFT JOIN agents a ON a.id = c.agent_id"""
+
+
+def list_calls(conn, *, outcome: str | None = None, queue_id: int | None = None, agent_id: int | None = None,
+               since: float | None = None, until: float | None = None, caller: str | None = None,
+               limit: int = 100, offset: int = 0) -> list[Row]:
+    """Calls newest first, filtered by whatever is given."""
+    where, args = [], []
+    for clause, value in (("c.outcome = ?", outcome), ("c.queue_id = ?", queue_id), ("c.agent_id = ?", agent_id),
+                          ("c.started_at >= ?", since), ("c.started_at < ?", until)):
+        if value is not None:
+            where.append(clause)
+            args.append(value)
+    if caller:
+        where.append("c.caller LIKE ?")
+        args.append(f"%{caller}%")
+    sql = _CALL_SELECT + (" WHERE " + " AND ".join(where) if where else "")
+    sql += " ORDER BY c.started_at DESC, c.id DESC LIMIT ? OFFSET ?"
+    return _rows(conn.execute(sql, (*args, limit, offset)))
+
+
+def add_queue_event(conn, call_id: int, event: str, queue_id: int | None = None, agent_id: int | None = None,
+                    at: float | None = None, detail: str = "") -> None:
+    conn.execute(
+        "INSERT INTO queue_events (call_id, queue_id, agent_id, event, at, detail) VALUES (?, ?, ?, ?, ?, ?)",
+        (call_id, queue_id, agent_id, event, at or time.time(), detail),
+    )
+
+
+def list_queue_events(conn, call_id: int) -> list[Row]:
+    return _rows(conn.execute("SELECT * FROM queue_events WHERE call_id = ? ORDER BY id", (call_id,)))
+
+
+def add_recording(conn, call_id: int, path: str, channels: int = 1, started_at: float | None = None) -> int:
+    cur = conn.execute(
+        "INSERT INTO recordings (call_id, path, channels, started_at) VALUES (?, ?, ?, ?)",
+        (call_id, path, channels, started_at or time.time()),
+    )
+    return cur.lastrowid
+
+
+def finish_recording(conn, recording_id: int, duration_seconds: float, size: int) -> None:
+    conn.execute(
+        "UPDATE recordings SET duration_seconds = ?, bytes = ? WHERE id = ?", (duration_seconds, size, recording_id)
+    )
+
+
+def get_recording(conn, recording_id: int) -> Row | None:
+    return _row(conn.execute("SELECT * FROM recordings WHERE id = ?", (recording_id,)))
+
+
+def unfinished_recordings(conn) -> list[Row]:
+    return _rows(conn.execute("SELECT * FROM recordings WHERE duration_seconds IS NULL"))
+
+
+# --- transactions -----------------------------------------------------------------------------
+
+class transaction:
+    """`with transaction(conn):` BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on error; nests as a no-op."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.outer = False
+
+    def __enter__(self):
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN IMMEDIATE")
+            self.outer = True
+        return self.conn
+
+    def __exit__(self, exc_type, exc, tb):
+        if self.outer:
+            self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        return False
