@@ -101,7 +101,7 @@ def cmd_token_create(args) -> int:
 
 
 def cmd_engine(args) -> int:
-    from firmware.engine.main import run_engine
+    from firmware.engine.engine import run_engine
 
     return run_engine(BoxConfig.from_env())
 

@@ -63,8 +63,11 @@ def _texts(language: str) -> dict[str, str]:
     return texts
 
 
+_CONVERSION = "8000/1/16/gain-n-3"
+
+
 def _fingerprint(voice: str, text: str) -> str:
-    return hashlib.sha256(f"{voice}\0{text}".encode()).hexdigest()[:16]
+    return hashlib.sha256(f"{voice}\0{text}\0{_CONVERSION}".encode()).hexdigest()[:16]
 
 
 def generate(prompts_dir: Path) -> int:
@@ -93,6 +96,7 @@ def _speak(voice: str, text: str, target: Path) -> None:
         raw = Path(tmp) / "speech.wav"
         subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(raw), text], check=True)
         partial = target.with_suffix(".part.wav")
-        subprocess.run(["sox", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer",
-                        str(partial)], check=True)
+        # Normalised to -3 dBFS before the rate change, so resampling does not clip.
+        subprocess.run(["sox", "-V1", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer",
+                        str(partial), "gain", "-n", "-3"], check=True)
         partial.replace(target)

@@ -415,3 +415,27 @@ class transaction:
         if self.outer:
             self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
         return False
+
+
+# --- added for the web UI -----------------------------------------------------------------------
+
+def token_identity(conn, token: str) -> Row | None:
+    """The token's id, role and label (for the audit log), or None for an unknown token."""
+    return _row(conn.execute(
+        "SELECT id, role, label FROM api_tokens WHERE token_hash = ?", (_token_hash(token),)))
+
+
+def count_calls(conn, *, outcome: str | None = None, queue_id: int | None = None, agent_id: int | None = None,
+                since: float | None = None, until: float | None = None, caller: str | None = None) -> int:
+    """How many calls list_calls would find without limit and offset (for paging)."""
+    where, args = [], []
+    for clause, value in (("outcome = ?", outcome), ("queue_id = ?", queue_id), ("agent_id = ?", agent_id),
+                          ("started_at >= ?", since), ("started_at < ?", until)):
+        if value is not None:
+            where.append(clause)
+            args.append(value)
+    if caller:
+        where.append("caller LIKE ?")
+        args.append(f"%{caller}%")
+    sql = "SELECT COUNT(*) FROM calls" + (" WHERE " + " AND ".join(where) if where else "")
+    return conn.execute(sql, args).fetchone()[0]

@@ -1,0 +1,78 @@
+"""Starts kamailio, the box's SIP edge, with rootfs/etc/kamailio/kamailio.cfg.
+
+The configuration file is the same in development and on the image; everything that
+differs (addresses, ports, the database) is passed as `-A NAME=VALUE` defines.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+from firmware import paths
+from firmware.config import BoxConfig
+
+# kamailio's debug level: -1 errors, 0 warnings, 1 notices (default), 2 info, 3 debug.
+LOG_LEVEL_ENV = "CALLBOX_EDGE_LOG_LEVEL"
+
+_ANY_ADDRESS = {"", "0.0.0.0", "::", "[::]"}
+
+
+def config_file(config: BoxConfig) -> Path:
+    return config.rootfs / "etc" / "kamailio" / "kamailio.cfg"
+
+
+def kamailio_binary() -> str:
+    return shutil.which("kamailio") or "/usr/sbin/kamailio"
+
+
+def _host(address: str) -> str:
+    """An address as it appears in a SIP URI or a listen spec (IPv6 in brackets)."""
+    address = address.strip("[]")
+    return f"[{address}]" if ":" in address else address
+
+
+def engine_address(config: BoxConfig) -> str:
+    """Where the engine sends from. When the box listens on every address, the engine is on loopback."""
+    return "127.0.0.1" if config.bind_address in _ANY_ADDRESS else config.bind_address.strip("[]")
+
+
+def kamailio_argv(config: BoxConfig, log_level: int | None = None) -> list[str]:
+    """The full command line; paths come from `firmware.paths` (so from $CALLBOX_DATA)."""
+    if log_level is None:
+        log_level = int(os.environ.get(LOG_LEVEL_ENV) or 1)
+    bind = "0.0.0.0" if config.bind_address in ("", "0.0.0.0") else config.bind_address
+    engine = engine_address(config)
+    defines = {
+        "BIND_IP": _host(bind),
+        "SIP_PORT": str(config.sip_port),
+        "ENGINE_IP": _host(engine),
+        "ENGINE_PORT": str(config.engine_port),
+        # Quoted: used as strings in the configuration.
+        "ENGINE_URI": f'"sip:{_host(engine)}:{config.engine_port}"',
+        "DB_URL": f'"sqlite://{paths.database_path()}"',
+        "LOG_LEVEL": str(log_level),
+    }
+    argv = [
+        kamailio_binary(),
+        "-DD",                       # stay in the foreground (supervisor is the parent)
+        "-E",                        # log to stderr
+        "-Y", str(paths.run_dir()),  # runtime files (kamcmd's control socket)
+        "-f", str(config_file(config)),
+    ]
+    for name, value in defines.items():
+        argv += ["-A", f"{name}={value}"]
+    return argv
+
+
+def exec_kamailio(config: BoxConfig) -> int:
+    """Prepares the data directory and database, then replaces this process with kamailio."""
+    from firmware.store import open_store
+
+    paths.ensure_layout()
+    # auth_db reads the `subscriber` view at start: the schema must exist before kamailio does.
+    open_store().close()
+    argv = kamailio_argv(config)
+    os.execv(argv[0], argv)
+    return 1  # not reached

@@ -1,0 +1,329 @@
+"""The engine: accepts calls from the edge, runs them through queues to agents, and keeps the store.
+
+Single-threaded: `run()` alternates between pjsua2's event polling, the control socket and the
+sessions' clocks, so no state here needs a lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+import pjsua2 as pj
+
+from firmware import paths
+from firmware.acd import Acd, AgentState
+from firmware.config import BoxConfig
+from firmware.engine import prompts, wavfix
+from firmware.engine.control import CommandError, ControlServer
+from firmware.engine.session import InboundSession
+from firmware.engine.sipmsg import SOURCE_HEADER, SipMessageError, header, parse_hostport, request_uri, uri_user
+from firmware.engine.ua import (Leg, call_setting_param, create_endpoint, create_service_account,
+                                create_trunk_account)
+from firmware.store import open_store, queries
+
+log = logging.getLogger(__name__)
+
+POLL_MS = 10
+PUBLISH_INTERVAL = 0.25
+
+
+class Engine:
+    def __init__(self, config: BoxConfig, store: sqlite3.Connection):
+        self.config = config
+        self.store = store
+        self.data_dir = paths.data_dir()
+        self.acd = Acd()
+        self.sessions: dict[int, InboundSession] = {}
+        self.retired: list = []            # pjsua2 objects to drop outside of their callbacks
+        self.running = False
+        self._dirty = True
+        self._last_publish = 0.0
+        self._prompt_lengths: dict[str, float] = {}
+        self.trunk_accounts: dict[int, pj.Account] = {}
+        self.load_config()
+
+    # --- configuration --------------------------------------------------------------------------
+
+    def load_config(self) -> None:
+        store = self.store
+        self.agents = {a["id"]: a for a in queries.list_agents(store)}
+        self.queues = {q["id"]: q for q in queries.list_queues(store)}
+        self.routes = {r["did"]: r for r in queries.list_inbound_routes(store)}
+        self.trunks = queries.list_trunks_with_secrets(store)
+        self.language = queries.get_setting(store, "prompt_language", "en")
+        if self.language not in prompts.LANGUAGES:
+            self.language = "en"
+        now = time.monotonic()
+        logins: dict[int, set[int]] = {}
+        for row in queries.all_agent_logins(store):
+            logins.setdefault(row["agent_id"], set()).add(row["queue_id"])
+        for agent_id in set(self.acd.agents) | set(logins):
+            if agent_id in self.agents and logins.get(agent_id):
+                self.acd.login(agent_id, logins[agent_id], now)
+            else:
+                self.acd.logout(agent_id, now)
+        self.changed()
+
+    def trunk_for_source(self, source: str) -> dict | None:
+        host, port = parse_hostport(source)
+        for trunk in self.trunks:
+            trunk_host, trunk_port = parse_hostport(trunk["address"])
+            if trunk_host == host and trunk_port in (None, port):
+                return trunk
+        return None
+
+    def _sync_trunk_registrations(self) -> None:
+        wanted = {t["id"]: t for t in self.trunks if t["type"] == "register"}
+        for trunk_id in list(self.trunk_accounts):
+            if trunk_id not in wanted:
+                self.retire(self.trunk_accounts.pop(trunk_id))
+        for trunk_id, trunk in wanted.items():
+            if trunk_id not in self.trunk_accounts:
+                try:
+                    self.trunk_accounts[trunk_id] = create_trunk_account(
+                        self.config, self.transport_id, trunk["address"], trunk["username"] or "",
+                        trunk["password"] or "")
+                except pj.Error as exc:
+                    log.error("trunk %s: registration not started: %s", trunk["name"], exc.info())
+
+    # --- start, loop, stop ----------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.endpoint, self.transport_id = create_endpoint(self.config)
+        self.account = create_service_account(self.config, self.transport_id, self.incoming_call)
+        self._sync_trunk_registrations()
+        self.control = ControlServer(paths.engine_socket_path(), {
+            "status": lambda args: self.snapshot(),
+            "agent_login": self._cmd_agent_login,
+            "agent_logout": self._cmd_agent_logout,
+            "reload": self._cmd_reload,
+        }, snapshot=self.snapshot)
+        self.running = True
+        log.info("engine ready on %s:%s", self.config.bind_address, self.config.engine_port)
+
+    def run(self) -> None:
+        while self.running:
+            self.endpoint.libHandleEvents(POLL_MS)
+            self.control.poll(0)
+            now = time.monotonic()
+            for session in list(self.sessions.values()):
+                session.tick(now)
+            self.retired.clear()
+            if self._dirty and now - self._last_publish >= PUBLISH_INTERVAL:
+                self._dirty = False
+                self._last_publish = now
+                self.control.publish()
+
+    def stop(self, cause: str = "engine-stop") -> None:
+        """Hangs up every call (closing its CDR), lets the BYEs go out, then shuts pjsua2 down in order."""
+        self.running = False
+        for session in list(self.sessions.values()):
+            session.hang_up(cause)
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            self.endpoint.libHandleEvents(POLL_MS)
+        self.retired.clear()
+        self.sessions.clear()
+        self.trunk_accounts.clear()
+        self.control.close()
+        del self.account
+        self.endpoint.libDestroy()
+
+    # --- calls ----------------------------------------------------------------------------------
+
+    def incoming_call(self, account: pj.Account, prm) -> None:
+        leg = Leg(account, "caller", prm.callId)
+        message = prm.rdata.wholeMsg
+        try:
+            did = uri_user(request_uri(message))
+        except SipMessageError:
+            did = ""
+        source = header(message, SOURCE_HEADER) or prm.rdata.srcAddress
+        caller = uri_user(header(message, "From") or header(message, "f") or "") or "anonymous"
+        trunk = self.trunk_for_source(source)
+        if trunk is None:
+            log.warning("call from unknown source %s refused", source)
+            self._refuse(leg, 403)
+            return
+        route = self.routes.get(did)
+        if route is None:
+            log.info("call to unknown number %r from trunk %s", did, trunk["name"])
+            call_id = queries.open_call(self.store, caller, did, header(message, "Call-ID"), trunk["id"])
+            queries.close_call(self.store, call_id, "failed", "unknown-number")
+            self._refuse(leg, 404)
+            return
+        call_id = queries.open_call(self.store, caller, did, header(message, "Call-ID"), trunk["id"])
+        session = InboundSession(self, leg, call_id, route["queue_id"], caller, did)
+        self.sessions[call_id] = session
+        try:
+            leg.answer(call_setting_param(200))
+        except pj.Error as exc:
+            log.error("cannot answer call %s: %s", call_id, exc.info())
+            session.hang_up("answer-failed")
+        self.changed()
+
+    def _refuse(self, leg: Leg, status: int) -> None:
+        try:
+            leg.hangup(call_setting_param(status))
+        except pj.Error as exc:
+            log.debug("refusing call: %s", exc.info())
+        self.retire(leg)
+
+    def dispatch(self, now: float) -> None:
+        for offer in self.acd.dispatch(now):
+            session = self.sessions.get(offer.call_id)
+            agent = self.agents.get(offer.agent_id)
+            if session is None or agent is None:
+                # The ACD and the engine disagree: free the agent and report it rather than hold the call.
+                log.error("ACD offered call %s to agent %s, which the engine does not know", offer.call_id,
+                          offer.agent_id)
+                self.acd.agent_no_answer(offer.call_id, offer.agent_id, now, unreachable=True)
+                continue
+            session.ring(offer.agent_id, agent["extension"], offer.ring_timeout, now)
+        self.changed()
+
+    def session_ended(self, session: InboundSession) -> None:
+        self.sessions.pop(session.call_id, None)
+        self.retire(session.caller_leg)
+        if session.agent_leg is not None:
+            self.retire(session.agent_leg)
+        self.dispatch(time.monotonic())
+
+    def agent_uri(self, extension: str) -> str:
+        return f"sip:{extension}@{self.config.bind_address}:{self.config.sip_port}"
+
+    def retire(self, obj) -> None:
+        """Keeps a pjsua2 object alive until the current callback has returned."""
+        self.retired.append(obj)
+
+    def changed(self) -> None:
+        self._dirty = True
+
+    # --- prompts and recordings -----------------------------------------------------------------
+
+    def number_prompt(self, number: int) -> str:
+        return prompts.number_prompt(min(number, max(prompts.NUMBERS)))
+
+    def prompt_files(self, names: list[str]) -> tuple[list[str], float]:
+        files, total = [], 0.0
+        for name in names:
+            path = prompts.prompt_path(self.config.prompts_dir, self.language, name)
+            key = str(path)
+            if key not in self._prompt_lengths:
+                try:
+                    self._prompt_lengths[key] = wavfix.read_info(path).duration_seconds
+                except (OSError, wavfix.WavError) as exc:
+                    log.error("prompt %s unusable: %s", path, exc)
+                    continue
+            files.append(key)
+            total += self._prompt_lengths[key]
+        return files, total
+
+    def recording_relative_path(self, call_id: int) -> Path:
+        day = time.strftime("%Y/%m/%d")
+        return Path("recordings") / day / f"call-{call_id}.wav"
+
+    def finish_recording(self, recording_id: int | None, path: Path | None) -> None:
+        if recording_id is None or path is None:
+            return
+        try:
+            info = wavfix.read_info(path)
+            queries.finish_recording(self.store, recording_id, info.duration_seconds, path.stat().st_size)
+        except (OSError, wavfix.WavError) as exc:
+            log.error("recording %s: %s", path, exc)
+
+    # --- control commands -----------------------------------------------------------------------
+
+    def _agent_arg(self, args: dict) -> int:
+        agent_id = args.get("agent_id")
+        if not isinstance(agent_id, int) or agent_id not in self.agents:
+            raise CommandError(f"unknown agent {agent_id!r}")
+        return agent_id
+
+    def _cmd_agent_login(self, args: dict) -> dict:
+        agent_id = self._agent_arg(args)
+        queue_ids = args.get("queue_ids")
+        if not isinstance(queue_ids, list) or not all(isinstance(q, int) and q in self.queues for q in queue_ids):
+            raise CommandError("queue_ids must be a list of known queue ids")
+        now = time.monotonic()
+        current = self.acd.agent(agent_id).queue_ids
+        self.acd.login(agent_id, set(current) | set(queue_ids), now)
+        self.dispatch(now)
+        return {"agent_id": agent_id, "queue_ids": sorted(self.acd.agents[agent_id].queue_ids)}
+
+    def _cmd_agent_logout(self, args: dict) -> dict:
+        agent_id = self._agent_arg(args)
+        self.acd.logout(agent_id, time.monotonic())
+        self.changed()
+        return {"agent_id": agent_id, "queue_ids": []}
+
+    def _cmd_reload(self, args: dict) -> dict:
+        self.load_config()
+        self._sync_trunk_registrations()
+        self.dispatch(time.monotonic())
+        return {"reloaded": True}
+
+    def snapshot(self) -> dict:
+        now = time.monotonic()
+        calls = [s.describe(now) for s in self.sessions.values()]
+        queues = []
+        for queue_id, queue in self.queues.items():
+            waiting = sorted((c for c in calls if c["queue_id"] == queue_id and c["phase"] == "queued"),
+                             key=lambda c: c["position"] or 0)
+            queues.append({"id": queue_id, "name": queue["name"], "waiting": waiting,
+                           "longest_wait_seconds": max((c["waited_seconds"] for c in waiting), default=0.0)})
+        agents = []
+        for agent_id, agent in self.agents.items():
+            state = self.acd.agents.get(agent_id)
+            agents.append({
+                "id": agent_id, "name": agent["name"], "extension": agent["extension"],
+                "state": (state.state if state else AgentState.LOGGED_OUT).value,
+                "queue_ids": sorted(state.queue_ids) if state else [],
+                "call_id": state.current_call if state else None,
+            })
+        return {"queues": queues, "agents": agents, "calls": calls, "active_calls": len(calls)}
+
+
+def repair_recordings(store: sqlite3.Connection, data_dir: Path) -> int:
+    """Recordings left open by a crash: fix their WAV headers and record their real length."""
+    repaired = 0
+    for rec in queries.unfinished_recordings(store):
+        path = data_dir / rec["path"]
+        try:
+            info = wavfix.repair(path)
+        except (OSError, wavfix.WavError) as exc:
+            log.error("recording %s cannot be repaired: %s", path, exc)
+            queries.finish_recording(store, rec["id"], 0.0, 0)
+            continue
+        queries.finish_recording(store, rec["id"], info.duration_seconds, path.stat().st_size)
+        repaired += 1
+    return repaired
+
+
+def run_engine(config: BoxConfig) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    paths.ensure_layout()
+    store = open_store()
+    lost = queries.close_lost_calls(store, "engine-restart")
+    if lost:
+        log.warning("closed %d calls lost by the previous engine: %s", len(lost), lost)
+    repaired = repair_recordings(store, paths.data_dir())
+    if repaired:
+        log.warning("repaired %d recordings cut short", repaired)
+    engine = Engine(config, store)
+    engine.start()
+
+    def stop(signum, frame):
+        engine.running = False
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        engine.run()
+    finally:
+        engine.stop()
+    return 0

@@ -1,0 +1,167 @@
+"""The pjsua2 shell: endpoint set-up, the engine's SIP account, and call legs that report to their owner.
+
+Every pjsua2 callback arrives in the engine's single thread (threadCnt=0, we poll with
+libHandleEvents), and only forwards to Python objects that hold the logic. No callback runs per
+media frame: prompts end by the clock (their length is known), not by an end-of-file callback,
+which would come from the media thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+import pjsua2 as pj
+
+from firmware.config import BoxConfig
+
+log = logging.getLogger(__name__)
+
+RTP_PORT_RANGE = 20000   # RTP+RTCP pairs for up to 10,000 legs
+
+
+class LegOwner(Protocol):
+    def leg_state(self, leg: "Leg", info: pj.CallInfo) -> None: ...
+    def leg_media(self, leg: "Leg") -> None: ...
+
+
+class Leg(pj.Call):
+    """One call leg of the B2BUA; `owner` decides what happens."""
+
+    def __init__(self, account: pj.Account, role: str, call_id: int = pj.PJSUA_INVALID_ID):
+        super().__init__(account, call_id)
+        self.role = role          # "caller" or "agent"
+        self.owner: LegOwner | None = None
+        self.media: pj.AudioMedia | None = None
+        self.confirmed = False
+        self.disconnected = False
+        self.last_status = 0
+
+    def onCallState(self, prm) -> None:
+        info = self.getInfo()
+        self.last_status = info.lastStatusCode
+        if info.state == pj.PJSIP_INV_STATE_CONFIRMED:
+            self.confirmed = True
+        elif info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
+            self.disconnected = True
+            self.media = None
+        if self.owner is not None:
+            self.owner.leg_state(self, info)
+
+    def onCallMediaState(self, prm) -> None:
+        info = self.getInfo()
+        for media in info.media:
+            if media.type == pj.PJMEDIA_TYPE_AUDIO and media.status == pj.PJSUA_CALL_MEDIA_ACTIVE:
+                self.media = self.getAudioMedia(media.index)
+                if self.owner is not None:
+                    self.owner.leg_media(self)
+                return
+
+    def hangup_quietly(self, status: int = 0) -> None:
+        """Hangs up unless already gone; pjsua2 raises for a call that ended meanwhile."""
+        if self.disconnected:
+            return
+        prm = pj.CallOpParam()
+        if status:
+            prm.statusCode = status
+        try:
+            self.hangup(prm)
+        except pj.Error as exc:
+            log.debug("hangup of %s leg: %s", self.role, exc.info())
+
+
+def call_setting_param(status: int = 0) -> pj.CallOpParam:
+    """One audio stream and nothing else: 2.17 opens a text stream per call unless told not to."""
+    prm = pj.CallOpParam(True)
+    prm.opt.audioCount = 1
+    prm.opt.videoCount = 0
+    prm.opt.textCount = 0
+    if status:
+        prm.statusCode = status
+    return prm
+
+
+class ServiceAccount(pj.Account):
+    """The engine's account on its own transport: every call from the edge arrives here."""
+
+    def __init__(self, on_incoming):
+        super().__init__()
+        self.on_incoming = on_incoming
+
+    def onIncomingCall(self, prm) -> None:
+        self.on_incoming(self, prm)
+
+
+class TrunkAccount(pj.Account):
+    """Outbound registration to a provider, sent through the edge."""
+
+    def onRegState(self, prm) -> None:
+        log.info("trunk registration %s: %s %s", self.getInfo().uri, prm.code, prm.reason)
+
+
+def create_endpoint(config: BoxConfig, max_calls: int = 1024) -> tuple[pj.Endpoint, int]:
+    ep = pj.Endpoint()
+    ep.libCreate()
+    cfg = pj.EpConfig()
+    cfg.uaConfig.maxCalls = max_calls
+    cfg.uaConfig.threadCnt = 0
+    cfg.uaConfig.mainThreadOnly = False
+    cfg.uaConfig.userAgent = "Callbox"
+    cfg.medConfig.clockRate = 8000          # G.711 end to end: the bridge never resamples
+    cfg.medConfig.sndClockRate = 8000
+    cfg.medConfig.channelCount = 1
+    cfg.medConfig.ecTailLen = 0             # no echo canceller: nothing here plays into a microphone
+    cfg.medConfig.noVad = True
+    cfg.medConfig.threadCnt = 1
+    cfg.logConfig.level = 2
+    cfg.logConfig.consoleLevel = 2
+    cfg.logConfig.msgLogging = False
+    ep.libInit(cfg)
+    ep.audDevManager().setNullDev()
+    for codec in ep.codecEnum2():
+        priority = {"PCMU/8000/1": 255, "PCMA/8000/1": 254}.get(codec.codecId, 0)
+        ep.codecSetPriority(codec.codecId, priority)
+    tcfg = pj.TransportConfig()
+    tcfg.port = config.engine_port
+    tcfg.boundAddress = config.bind_address
+    tcfg.publicAddress = config.bind_address
+    transport_id = ep.transportCreate(pj.PJSIP_TRANSPORT_UDP, tcfg)
+    ep.libStart()
+    return ep, transport_id
+
+
+def _base_account_config(config: BoxConfig, transport_id: int) -> pj.AccountConfig:
+    acfg = pj.AccountConfig()
+    acfg.sipConfig.transportId = transport_id
+    acfg.mediaConfig.transportConfig.port = config.rtp_port_start
+    acfg.mediaConfig.transportConfig.portRange = RTP_PORT_RANGE
+    acfg.mediaConfig.transportConfig.boundAddress = config.bind_address
+    acfg.mediaConfig.transportConfig.publicAddress = config.bind_address
+    acfg.mediaConfig.ipv6Use = pj.PJSUA_IPV6_DISABLED   # else every call waits on an AAAA lookup
+    acfg.natConfig.sdpNatRewriteUse = 0
+    acfg.natConfig.contactRewriteUse = 0
+    acfg.natConfig.viaRewriteUse = 0
+    acfg.callConfig.timerUse = pj.PJSUA_SIP_TIMER_INACTIVE
+    return acfg
+
+
+def create_service_account(config: BoxConfig, transport_id: int, on_incoming) -> ServiceAccount:
+    acfg = _base_account_config(config, transport_id)
+    acfg.idUri = f"sip:callbox@{config.bind_address}:{config.engine_port}"
+    account = ServiceAccount(on_incoming)
+    account.create(acfg, True)
+    return account
+
+
+def create_trunk_account(config: BoxConfig, transport_id: int, address: str, username: str,
+                         password: str) -> TrunkAccount:
+    acfg = _base_account_config(config, transport_id)
+    acfg.idUri = f"sip:{username}@{address}"
+    acfg.regConfig.registrarUri = f"sip:{address}"
+    acfg.regConfig.timeoutSec = 300
+    acfg.regConfig.retryIntervalSec = 30
+    acfg.sipConfig.proxies.append(f"sip:{config.bind_address}:{config.sip_port};lr")
+    acfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", username, 0, password))
+    account = TrunkAccount()
+    account.create(acfg)
+    return account

@@ -1,0 +1,150 @@
+"""The whole box as the tests see it: `callbox run` (supervisord with kamailio, engine and web) in a
+temporary data directory on free ports, configured through its REST API."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from firmware.engine.client import EngineClient, EngineUnavailable
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def free_port(kind: int = socket.SOCK_DGRAM, *, pair: bool = False) -> int:
+    """A port free for UDP and TCP (and, with pair, the one after it too)."""
+    while True:
+        with socket.socket(socket.AF_INET, kind) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if pair and port % 2:
+            continue
+        ok = True
+        for p in (port, port + 1) if pair else (port,):
+            for k in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                with socket.socket(socket.AF_INET, k) as probe:
+                    try:
+                        probe.bind(("127.0.0.1", p))
+                    except OSError:
+                        ok = False
+        if ok:
+            return port
+
+
+@dataclass
+class Box:
+    data: Path
+    sip_port: int
+    engine_port: int
+    web_port: int
+    rtp_port: int
+    process: subprocess.Popen | None = None
+    token: str = ""
+    env: dict = field(default_factory=dict)
+
+    @classmethod
+    def create(cls, data: Path) -> "Box":
+        box = cls(data=data, sip_port=free_port(), engine_port=free_port(), web_port=free_port(socket.SOCK_STREAM),
+                  rtp_port=30000 + (os.getpid() % 1000) * 20)
+        box.env = dict(os.environ, CALLBOX_DATA=str(data), CALLBOX_SIP_PORT=str(box.sip_port),
+                       CALLBOX_ENGINE_PORT=str(box.engine_port), CALLBOX_WEB_PORT=str(box.web_port),
+                       CALLBOX_RTP_PORT=str(box.rtp_port), CALLBOX_PROMPTS=str(REPO / "build" / "prompts"))
+        return box
+
+    # --- life -----------------------------------------------------------------------------------
+
+    def callbox(self, *args: str, stdin: str | None = None) -> str:
+        result = subprocess.run([str(BIN / "callbox"), *args], env=self.env, input=stdin, text=True,
+                                capture_output=True, timeout=60)
+        if result.returncode:
+            raise RuntimeError(f"callbox {' '.join(args)} failed: {result.stderr}")
+        return result.stdout
+
+    def start(self) -> None:
+        self.token = self.callbox("token", "create", "--role", "admin").strip().splitlines()[-1]
+        self.log = open(self.data / "box.log", "w")
+        self.process = subprocess.Popen([str(BIN / "callbox"), "run"], env=self.env, stdout=self.log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"box exited: {self.logs()}")
+            if self.engine_status() is not None and self._web_up():
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"box not ready after {timeout}s: {self.logs()}")
+
+    def _web_up(self) -> bool:
+        try:
+            requests.get(self.url("/login"), timeout=1)
+            return True
+        except requests.RequestException:
+            return False
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        if getattr(self, "log", None):
+            self.log.close()
+
+    def supervisorctl(self, *args: str) -> str:
+        conf = self.data / "run" / "supervisord.conf"
+        result = subprocess.run(["supervisorctl", "-c", str(conf), *args], capture_output=True, text=True)
+        return result.stdout
+
+    def engine_pid(self) -> int | None:
+        out = self.supervisorctl("pid", "engine").strip()
+        return int(out) if out.isdigit() and out != "0" else None
+
+    def logs(self, name: str = "engine", tail: int = 60) -> str:
+        parts = []
+        for f in ("box.log", f"log/{name}.log", "log/kamailio.log"):
+            path = self.data / f
+            if path.exists():
+                lines = path.read_text(errors="replace").splitlines()[-tail:]
+                parts.append(f"--- {f}\n" + "\n".join(lines))
+        return "\n".join(parts)
+
+    # --- engine and API -------------------------------------------------------------------------
+
+    def engine_status(self) -> dict | None:
+        try:
+            return EngineClient(self.data / "run" / "engine.sock", timeout=2).request("status")
+        except (EngineUnavailable, OSError, ValueError):
+            return None
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.web_port}{path}"
+
+    def api(self, method: str, path: str, json=None, expect: int | None = None):
+        response = requests.request(method, self.url("/api/v1" + path), json=json, timeout=10,
+                                    headers={"Authorization": f"Bearer {self.token}"})
+        if expect is not None:
+            assert response.status_code == expect, f"{method} {path}: {response.status_code} {response.text}"
+        return response.json() if response.content else None
+
+    def wait_for(self, predicate, timeout: float = 10.0, what: str = "condition"):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {what}\n{self.logs()}")
