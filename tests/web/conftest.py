@@ -1,0 +1,157 @@
+"""Fixtures of the web tests, flaskr-style: an app on a fresh data directory, its client, a logged-in
+helper, API tokens, and a stand-in for the engine's unix socket."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from werkzeug.security import generate_password_hash
+
+from firmware.store import connect, queries
+from webui import create_app
+
+FAST_HASH = "pbkdf2:sha256:1000"  # scrypt's deliberate slowness buys nothing in tests
+PASSWORD = "correct-horse"
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("CALLBOX_DATA", str(tmp_path))
+    return tmp_path
+
+
+@pytest.fixture
+def make_app(data_dir):
+    """Another app on the same data directory: what a second gunicorn worker is."""
+    def make(**config):
+        return create_app({"TESTING": True, "WTF_CSRF_ENABLED": False, "PASSWORD_HASH_METHOD": FAST_HASH, **config})
+    return make
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def db(app):
+    conn = connect(app.config["DATABASE"])
+    yield conn
+    conn.close()
+
+
+def add_user(db, username: str, role: str, agent_id: int | None = None) -> dict:
+    return queries.create_user(db, username, generate_password_hash(PASSWORD, method=FAST_HASH), role, agent_id)
+
+
+@pytest.fixture
+def users(db):
+    """One user per role; `agent` answers calls as agent 1001."""
+    agent = queries.create_agent(db, "Ann Agent", "1001", "sip-secret")
+    return {
+        "admin": add_user(db, "admin", "admin"),
+        "supervisor": add_user(db, "super", "supervisor"),
+        "agent": add_user(db, "ann", "agent", agent["id"]),
+        "agent_row": agent,
+    }
+
+
+class AuthActions:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, username: str = "admin", password: str = PASSWORD):
+        return self.client.post("/login", data={"username": username, "password": password})
+
+    def logout(self):
+        return self.client.post("/logout")
+
+
+@pytest.fixture
+def auth(client, users):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def token(db):
+    """token("supervisor") → headers carrying a fresh bearer token of that role."""
+    def make(role: str = "admin") -> dict[str, str]:
+        return {"Authorization": f"Bearer {queries.create_token(db, role, f'test-{role}')}"}
+    return make
+
+
+class FakeEngine:
+    """Answers the engine's socket protocol: records commands, serves `status`, and streams the
+    events queued in `events` to a subscriber, then hangs up."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.commands: list[tuple[str, dict]] = []
+        self.status = {"queues": [], "agents": [], "calls": [], "active_calls": 0}
+        self.events: list[dict] | None = None  # None: one status event
+        self.hold = 0.0  # seconds to stay silent after the events, before hanging up
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.server.bind(str(path))
+        self.server.listen(8)
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            with conn:
+                line = b""
+                while not line.endswith(b"\n"):
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        break
+                    line += chunk
+                if not line:
+                    continue
+                request = json.loads(line)
+                self.commands.append((request["cmd"], request["args"]))
+                if request["cmd"] == "subscribe":
+                    events = [{"event": "status", "status": self.status}] if self.events is None else self.events
+                    for event in events:
+                        conn.sendall(json.dumps(event).encode() + b"\n")
+                    time.sleep(self.hold)
+                    continue
+                result = self.status if request["cmd"] == "status" else {}
+                conn.sendall(json.dumps({"id": request["id"], "ok": True, "result": result}).encode() + b"\n")
+
+    def names(self) -> list[str]:
+        return [cmd for cmd, _ in self.commands]
+
+    def close(self) -> None:
+        self.server.close()
+
+
+@pytest.fixture
+def engine(app):
+    # A short directory of its own: a unix socket path must stay under 108 bytes.
+    folder = Path(tempfile.mkdtemp(prefix="cbx-", dir="/tmp"))
+    fake = FakeEngine(folder / "engine.sock")
+    app.config["ENGINE_SOCKET"] = str(fake.path)
+    yield fake
+    fake.close()
+    shutil.rmtree(folder, ignore_errors=True)

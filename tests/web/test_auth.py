@@ -1,0 +1,171 @@
+"""First-run setup, login, logout, lockout, the session cookie and the secret key."""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+
+import pytest
+
+from firmware.store import queries
+from webui import create_app
+
+PASSWORD = "correct-horse"  # the users fixture's password
+
+
+def test_every_page_leads_to_setup_while_there_is_no_user(client):
+    for url in ("/", "/calls", "/live", "/agents", "/login"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/setup"
+    assert client.get("/setup").status_code == 200
+
+
+def test_setup_creates_the_first_admin_and_logs_in(client, db):
+    response = client.post("/setup", data={"username": "root", "password": PASSWORD, "password2": PASSWORD})
+    assert response.status_code == 302
+    user = queries.get_user_by_name(db, "root")
+    assert user["role"] == "admin"
+    assert user["password_hash"] != PASSWORD
+    assert client.get("/agents").status_code == 200  # logged in as that admin
+    assert [e["action"] for e in queries.list_audit(db)] == ["setup"]
+
+
+def test_a_second_setup_is_refused(client, db):
+    client.post("/setup", data={"username": "root", "password": PASSWORD, "password2": PASSWORD})
+    other = client.application.test_client()
+    for method in (other.get, other.post):
+        response = method("/setup", data={"username": "mallory", "password": PASSWORD, "password2": PASSWORD})
+        assert response.status_code == 302
+        assert response.headers["Location"] == "/login"
+    assert queries.get_user_by_name(db, "mallory") is None
+    assert queries.count_users(db) == 1
+
+
+def test_the_first_admin_is_created_once_even_when_two_race(db):
+    assert queries.create_first_admin(db, "first", "x") is not None
+    assert queries.create_first_admin(db, "second", "x") is None
+
+
+@pytest.mark.parametrize("form, message", [
+    ({"username": "root", "password": "short", "password2": "short"}, b"password: must be at least 8"),
+    ({"username": "root", "password": PASSWORD, "password2": PASSWORD + "x"}, b"password2: the passwords differ"),
+    ({"username": "", "password": PASSWORD, "password2": PASSWORD}, b"username: is required"),
+    ({"username": "two words", "password": PASSWORD, "password2": PASSWORD}, b"username: may contain"),
+])
+def test_setup_validates(client, db, form, message):
+    response = client.post("/setup", data=form)
+    assert response.status_code == 400
+    assert message in response.data
+    assert queries.count_users(db) == 0
+
+
+def test_login_and_logout(client, auth, db):
+    assert client.get("/login").status_code == 200
+    response = auth.login()
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    assert client.get("/calls").status_code == 200
+    response = auth.logout()
+    assert response.headers["Location"] == "/login"
+    assert client.get("/calls").headers["Location"].startswith("/login")
+    assert [e["action"] for e in queries.list_audit(db)][:2] == ["logout", "login"]
+
+
+def test_login_goes_back_to_the_page_asked_for_but_never_off_the_box(client, auth):
+    response = client.post("/login?next=/calls%3Foutcome%3Danswered",
+                           data={"username": "admin", "password": PASSWORD})
+    assert response.headers["Location"] == "/calls?outcome=answered"
+    auth.logout()
+    response = client.post("/login?next=//evil.example/", data={"username": "admin", "password": PASSWORD})
+    assert response.headers["Location"] == "/"
+
+
+def test_the_login_redirect_names_the_page(client, users):
+    assert client.get("/calls?page=2").headers["Location"] == "/login?next=/calls?page%3D2"
+
+
+def test_wrong_password_and_unknown_user_look_the_same(client, auth, db):
+    wrong = auth.login(password="nope-nope")
+    unknown = auth.login(username="nobody")
+    assert wrong.status_code == unknown.status_code == 401
+    assert b"Wrong username or password" in wrong.data and b"Wrong username or password" in unknown.data
+    assert queries.list_audit(db)[0]["action"] == "login.failed"
+
+
+def test_the_fixture_password_is_this_one(password):
+    assert password == PASSWORD
+
+
+def test_session_cookie_is_httponly_and_samesite_lax(auth):
+    response = auth.login()
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+def test_lockout_after_five_failures_is_kept_in_the_database(client, auth, db, make_app):
+    for _ in range(5):
+        assert auth.login(password="wrong-password").status_code == 401
+    response = auth.login()  # the right password no longer helps
+    assert response.status_code == 429
+    assert b"locked" in response.data
+    row = queries.get_user_by_name(db, "admin")
+    assert row["failed_logins"] == 5 and row["locked_until"] > time.time() + 250
+
+    # Another gunicorn worker (another app on the same database) sees the same lock.
+    other = make_app()
+    response = other.test_client().post("/login", data={"username": "admin", "password": PASSWORD})
+    assert response.status_code == 429
+
+    # When the lock runs out the user gets in, and the count starts over.
+    db.execute("UPDATE users SET locked_until = ? WHERE username = 'admin'", (time.time() - 1,))
+    assert auth.login().status_code == 302
+    row = queries.get_user_by_name(db, "admin")
+    assert row["failed_logins"] == 0 and row["locked_until"] is None
+    assert "login.locked" in [e["action"] for e in queries.list_audit(db)]
+
+
+def test_a_success_resets_the_failure_count(auth, db):
+    for _ in range(4):
+        auth.login(password="wrong-password")
+    assert auth.login().status_code == 302
+    assert queries.get_user_by_name(db, "admin")["failed_logins"] == 0
+
+
+def test_secret_key_is_made_once_with_mode_0600(data_dir, app):
+    key_file = data_dir / "secret_key"
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    assert app.secret_key == key_file.read_text().strip()
+    assert len(app.secret_key) == 64
+    again = create_app({"TESTING": True})
+    assert again.secret_key == app.secret_key
+    assert not [p for p in data_dir.iterdir() if p.name.startswith(".secret_key")]
+
+
+def test_a_given_secret_key_is_used_and_no_file_is_made(data_dir):
+    app = create_app({"SECRET_KEY": "k" * 40})
+    assert app.secret_key == "k" * 40
+    assert not (data_dir / "secret_key").exists()
+
+
+def test_admin_adds_users_with_a_role(client, auth, db, users):
+    auth.login()
+    agent_id = users["agent_row"]["id"]
+    response = client.post("/users", data={"username": "bob", "role": "supervisor", "agent_id": "",
+                                           "password": PASSWORD, "password2": PASSWORD})
+    assert response.status_code == 302
+    assert queries.get_user_by_name(db, "bob")["role"] == "supervisor"
+    client.post("/users", data={"username": "carl", "role": "agent", "agent_id": str(agent_id),
+                                "password": PASSWORD, "password2": PASSWORD})
+    assert queries.get_user_by_name(db, "carl")["agent_id"] == agent_id
+    response = client.post("/users", data={"username": "bob", "role": "agent",
+                                           "password": PASSWORD, "password2": PASSWORD})
+    assert response.status_code == 409 and b"username: &#39;bob&#39; already exists" in response.data
+    response = client.post("/users", data={"username": "dan", "role": "root",
+                                           "password": PASSWORD, "password2": PASSWORD})
+    assert response.status_code == 400 and b"role: must be one of" in response.data
+    assert b"bob" in client.get("/users").data
+    auth.logout()
+    assert auth.login("bob").status_code == 302
+    assert "user.create" in [e["action"] for e in queries.list_audit(db)]

@@ -1,0 +1,73 @@
+"""The box's web UI and REST API: a Flask app factory that gunicorn starts as `webui:create_app()`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, redirect, url_for
+from flask_wtf.csrf import CSRFProtect
+
+from firmware import paths
+from firmware.store import open_store
+
+csrf = CSRFProtect()
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__)
+    app.config.from_mapping(
+        DATA_DIR=str(paths.data_dir()),
+        DATABASE=str(paths.database_path()),
+        ENGINE_SOCKET=str(paths.engine_socket_path()),
+        SESSION_COOKIE_NAME="callbox_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # A CSRF token lives as long as the session: the default hour breaks a live view left open.
+        WTF_CSRF_TIME_LIMIT=None,
+        PASSWORD_HASH_METHOD="scrypt",
+        LOGIN_LOCK_AFTER=5,
+        LOGIN_LOCK_SECONDS=300,
+        LIVE_IDLE_SECONDS=15,
+        CALLS_PAGE_SIZE=50,
+    )
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        from webui import secret
+
+        app.config["SECRET_KEY"] = secret.load_or_create(Path(app.config["DATA_DIR"]) / "secret_key")
+
+    _migrate(app.config["DATABASE"])
+
+    from webui import access, admin, auth, calls, db, errors, format, live
+    from webui.access import requires
+    from webui.api import bp as api_bp
+
+    app.jinja_env.filters.update(local_time=format.local_time, duration=format.duration)
+    db.init_app(app)
+    csrf.init_app(app)
+    errors.init_app(app)
+    access.init_app(app)
+    for blueprint in (auth.bp, calls.bp, live.bp, admin.bp, api_bp):
+        app.register_blueprint(blueprint)
+    csrf.exempt(api_bp)  # bearer tokens only; a browser never sends one by itself
+
+    @app.get("/")
+    @requires("agent")
+    def index():
+        return redirect(url_for("live.board"))
+
+    access.check_every_view(app)
+    return app
+
+
+def _migrate(database: str) -> None:
+    """Brings the schema up to date once per worker. Workers and the engine start together; one
+    that loses the race finds the winner's tables in its way and fails, so it tries once more."""
+    Path(database).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = open_store(database)
+    except RuntimeError:
+        conn = open_store(database)
+    conn.close()

@@ -1,0 +1,243 @@
+"""Every change the web makes to the box: validated, written together with its audit entry, then
+announced to the engine. Pages and API both come here, so each rule lives in one place."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from flask import current_app
+from werkzeug.exceptions import Conflict, NotFound
+from werkzeug.security import generate_password_hash
+
+from firmware.store import queries
+from webui import engine, fields
+from webui.fields import FieldError
+
+Row = dict[str, Any]
+Data = Mapping[str, Any]
+
+STRATEGIES = ("longest-idle",)
+TRUNK_TYPES = ("peer", "register")
+MIN_SIP_PASSWORD = 8
+MIN_USER_PASSWORD = 8
+
+NAME = dict(max_length=100)
+EXTENSION = dict(max_length=20, pattern=r"[0-9]+", hint="must contain digits only")
+DID = dict(max_length=32, pattern=r"\+?[0-9]+", hint="must be digits with an optional leading +")
+ADDRESS = dict(max_length=255, pattern=r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?",
+               hint="must be host or host:port")
+USERNAME = dict(max_length=64, pattern=r"[A-Za-z0-9._@-]+", hint="may contain letters, digits and . _ @ - only")
+
+_UNIQUE = re.compile(r"UNIQUE constraint failed: \w+\.(\w+)")
+
+
+@contextmanager
+def _change(conn: sqlite3.Connection, values: Data) -> Iterator[None]:
+    """One transaction for a change and its audit entry; a clash with an existing row becomes 409."""
+    try:
+        with queries.transaction(conn):
+            yield
+    except sqlite3.IntegrityError as exc:
+        match = _UNIQUE.search(str(exc))
+        if match and match.group(1) in values:
+            field = match.group(1)
+            raise Conflict(f"{field}: {values[field]!r} already exists") from exc
+        raise Conflict("the change conflicts with the current configuration") from exc
+
+
+def _reload() -> None:
+    engine.tell("reload")
+
+
+def require_agent(conn, agent_id: int) -> Row:
+    agent = queries.get_agent(conn, agent_id)
+    if agent is None:
+        raise NotFound(f"no agent {agent_id}")
+    return agent
+
+
+def require_queue(conn, queue_id: int) -> Row:
+    queue = queries.get_queue(conn, queue_id)
+    if queue is None:
+        raise NotFound(f"no queue {queue_id}")
+    return queue
+
+
+def _password(data: Data, name: str, minimum: int) -> str:
+    value = fields.text(data, name, max_length=128, strip=False)
+    assert value is not None
+    if len(value) < minimum:
+        raise FieldError(name, f"must be at least {minimum} characters")
+    return value
+
+
+# --- agents -----------------------------------------------------------------------------------
+
+def create_agent(conn, actor: str, data: Data) -> Row:
+    name = fields.text(data, "name", **NAME)
+    extension = fields.text(data, "extension", **EXTENSION)
+    password = _password(data, "sip_password", MIN_SIP_PASSWORD)
+    with _change(conn, {"extension": extension}):
+        agent = queries.create_agent(conn, name, extension, password)
+        queries.audit(conn, actor, "agent.create", f"id={agent['id']} extension={extension} name={name}")
+    _reload()
+    return agent
+
+
+def delete_agent(conn, actor: str, agent_id: int) -> None:
+    agent = require_agent(conn, agent_id)
+    with _change(conn, {}):
+        queries.delete_agent(conn, agent_id)
+        queries.audit(conn, actor, "agent.delete", f"id={agent_id} extension={agent['extension']}")
+    _reload()
+
+
+# --- queues and members -------------------------------------------------------------------------
+
+def create_queue(conn, actor: str, data: Data) -> Row:
+    name = fields.text(data, "name", **NAME)
+    strategy = fields.choice(data, "strategy", STRATEGIES, default=STRATEGIES[0])
+    with _change(conn, {"name": name}):
+        queue = queries.create_queue(conn, name, strategy)
+        queries.audit(conn, actor, "queue.create", f"id={queue['id']} name={name} strategy={strategy}")
+    _reload()
+    return queue
+
+
+def delete_queue(conn, actor: str, queue_id: int) -> None:
+    queue = require_queue(conn, queue_id)
+    with _change(conn, {}):
+        queries.delete_queue(conn, queue_id)
+        queries.audit(conn, actor, "queue.delete", f"id={queue_id} name={queue['name']}")
+    _reload()
+
+
+def add_member(conn, actor: str, queue_id: int, data: Data) -> Row:
+    queue = require_queue(conn, queue_id)
+    agent_id = fields.integer(data, "agent_id")
+    agent = require_agent(conn, agent_id)
+    with _change(conn, {}):
+        if not queries.add_queue_member(conn, queue_id, agent_id):
+            raise Conflict(f"agent_id: agent {agent_id} is already a member of queue {queue_id}")
+        queries.audit(conn, actor, "queue.member.add", f"queue={queue['name']} agent={agent['extension']}")
+    _reload()
+    return member(queue_id, agent)
+
+
+def remove_member(conn, actor: str, queue_id: int, agent_id: int) -> None:
+    queue = require_queue(conn, queue_id)
+    agent = require_agent(conn, agent_id)
+    with _change(conn, {}):
+        if not queries.remove_queue_member(conn, queue_id, agent_id):
+            raise NotFound(f"agent {agent_id} is not a member of queue {queue_id}")
+        queries.audit(conn, actor, "queue.member.remove", f"queue={queue['name']} agent={agent['extension']}")
+    _reload()
+
+
+def member(queue_id: int, agent: Row) -> Row:
+    return {"queue_id": queue_id, "agent_id": agent["id"], "name": agent["name"], "extension": agent["extension"]}
+
+
+# --- trunks and inbound routes ----------------------------------------------------------------
+
+def create_trunk(conn, actor: str, data: Data) -> Row:
+    name = fields.text(data, "name", **NAME)
+    kind = fields.choice(data, "type", TRUNK_TYPES)
+    address = fields.text(data, "address", **ADDRESS)
+    username = fields.text(data, "username", required=kind == "register", max_length=100)
+    password = fields.text(data, "password", required=kind == "register", max_length=128, strip=False)
+    with _change(conn, {"name": name}):
+        trunk = queries.create_trunk(conn, name, kind, address, username, password)
+        queries.audit(conn, actor, "trunk.create", f"id={trunk['id']} name={name} type={kind} address={address}")
+    _reload()
+    return trunk
+
+
+def delete_trunk(conn, actor: str, trunk_id: int) -> None:
+    trunk = queries.get_trunk(conn, trunk_id)
+    if trunk is None:
+        raise NotFound(f"no trunk {trunk_id}")
+    with _change(conn, {}):
+        queries.delete_trunk(conn, trunk_id)
+        queries.audit(conn, actor, "trunk.delete", f"id={trunk_id} name={trunk['name']}")
+    _reload()
+
+
+def create_route(conn, actor: str, data: Data) -> Row:
+    did = fields.text(data, "did", **DID)
+    queue_id = fields.integer(data, "queue_id")
+    queue = require_queue(conn, queue_id)
+    with _change(conn, {"did": did}):
+        route = queries.create_inbound_route(conn, did, queue_id)
+        queries.audit(conn, actor, "route.create", f"id={route['id']} did={did} queue={queue['name']}")
+    _reload()
+    return route
+
+
+def delete_route(conn, actor: str, route_id: int) -> None:
+    route = queries.get_inbound_route(conn, route_id)
+    if route is None:
+        raise NotFound(f"no inbound route {route_id}")
+    with _change(conn, {}):
+        queries.delete_inbound_route(conn, route_id)
+        queries.audit(conn, actor, "route.delete", f"id={route_id} did={route['did']}")
+    _reload()
+
+
+# --- agents at work -----------------------------------------------------------------------------
+
+def login_agent(conn, actor: str, agent_id: int, data: Data) -> list[int]:
+    """Logs the agent in to some of their queues; the database is the truth, the engine is told."""
+    agent = require_agent(conn, agent_id)
+    queue_ids = fields.integer_list(data, "queue_ids")
+    if not queue_ids:
+        raise FieldError("queue_ids", "name at least one queue")
+    member_of = set(queries.agent_queue_ids(conn, agent_id))
+    strangers = sorted(set(queue_ids) - member_of)
+    if strangers:
+        raise FieldError("queue_ids", f"agent {agent_id} is not a member of queue {', '.join(map(str, strangers))}")
+    with _change(conn, {}):
+        logged_in = queries.login_agent(conn, agent_id, queue_ids)
+        queries.audit(conn, actor, "agent.login", f"agent={agent['extension']} queues={logged_in}")
+    engine.tell("agent_login", agent_id=agent_id, queue_ids=logged_in)
+    return logged_in
+
+
+def logout_agent(conn, actor: str, agent_id: int) -> list[int]:
+    agent = require_agent(conn, agent_id)
+    with _change(conn, {}):
+        logged_in = queries.logout_agent(conn, agent_id)
+        queries.audit(conn, actor, "agent.logout", f"agent={agent['extension']}")
+    engine.tell("agent_logout", agent_id=agent_id)
+    return logged_in
+
+
+# --- users --------------------------------------------------------------------------------------
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def new_password(data: Data) -> str:
+    """A login password typed twice."""
+    password = _password(data, "password", MIN_USER_PASSWORD)
+    if data.get("password2") != password:
+        raise FieldError("password2", "the passwords differ")
+    return password
+
+
+def create_user(conn, actor: str, data: Data) -> Row:
+    username = fields.text(data, "username", **USERNAME)
+    role = fields.choice(data, "role", queries.ROLES)
+    agent_id = fields.integer(data, "agent_id", required=False)
+    password = new_password(data)
+    if agent_id is not None:
+        require_agent(conn, agent_id)
+    with _change(conn, {"username": username}):
+        user = queries.create_user(conn, username, hash_password(password), role, agent_id)
+        queries.audit(conn, actor, "user.create", f"username={username} role={role} agent_id={agent_id}")
+    return user

@@ -1,0 +1,188 @@
+"""The admin's configuration pages: agents, queues and their members, trunks, inbound routes, users, audit."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.exceptions import BadRequest, Conflict, NotFound
+
+from firmware.store import queries
+from webui import actions
+from webui.access import actor, requires
+from webui.db import get_db
+
+bp = Blueprint("admin", __name__)
+
+
+def _agents(conn) -> dict[str, Any]:
+    return {"agents": queries.list_agents(conn)}
+
+
+def _queues(conn) -> dict[str, Any]:
+    queues = queries.list_queues(conn)
+    for queue in queues:
+        queue["members"] = queries.list_queue_members(conn, queue["id"])
+    return {"queues": queues, "agents": queries.list_agents(conn), "strategies": actions.STRATEGIES}
+
+
+def _trunks(conn) -> dict[str, Any]:
+    return {"trunks": queries.list_trunks(conn), "types": actions.TRUNK_TYPES}
+
+
+def _routes(conn) -> dict[str, Any]:
+    queues = queries.list_queues(conn)
+    return {"routes": queries.list_inbound_routes(conn), "queues": queues,
+            "queue_names": {q["id"]: q["name"] for q in queues}}
+
+
+def _users(conn) -> dict[str, Any]:
+    agents = queries.list_agents(conn)
+    return {"users": queries.list_users(conn), "roles": queries.ROLES, "agents": agents,
+            "agent_names": {a["id"]: f"{a['extension']} {a['name']}" for a in agents}}
+
+
+_PAGES: dict[str, Callable] = {"agents": _agents, "queues": _queues, "trunks": _trunks, "routes": _routes,
+                               "users": _users}
+
+
+def _page(name: str, *, form: Any = None, error: str | None = None, status: int = 200):
+    context = _PAGES[name](get_db())
+    return render_template(f"admin/{name}.html", form=form or {}, error=error, **context), status
+
+
+def _submit(name: str, change: Callable[[], Any], done: str):
+    """Runs a change from a form: back to the list on success, the form with its values on a mistake."""
+    try:
+        change()
+    except (BadRequest, NotFound, Conflict) as exc:
+        return _page(name, form=request.form, error=exc.description, status=exc.code)
+    flash(done)
+    return redirect(url_for(f"admin.{name}"))
+
+
+# --- agents -----------------------------------------------------------------------------------
+
+@bp.get("/agents")
+@requires("admin")
+def agents():
+    return _page("agents")
+
+
+@bp.post("/agents")
+@requires("admin")
+def create_agent():
+    return _submit("agents", lambda: actions.create_agent(get_db(), actor(), request.form),
+                   f"Agent {request.form.get('extension', '').strip()} created.")
+
+
+@bp.post("/agents/<int:agent_id>/delete")
+@requires("admin")
+def delete_agent(agent_id: int):
+    actions.delete_agent(get_db(), actor(), agent_id)
+    flash("Agent deleted.")
+    return redirect(url_for("admin.agents"))
+
+
+# --- queues -----------------------------------------------------------------------------------
+
+@bp.get("/queues")
+@requires("admin")
+def queues():
+    return _page("queues")
+
+
+@bp.post("/queues")
+@requires("admin")
+def create_queue():
+    return _submit("queues", lambda: actions.create_queue(get_db(), actor(), request.form),
+                   f"Queue {request.form.get('name', '').strip()} created.")
+
+
+@bp.post("/queues/<int:queue_id>/delete")
+@requires("admin")
+def delete_queue(queue_id: int):
+    actions.delete_queue(get_db(), actor(), queue_id)
+    flash("Queue deleted.")
+    return redirect(url_for("admin.queues"))
+
+
+@bp.post("/queues/<int:queue_id>/members")
+@requires("admin")
+def add_member(queue_id: int):
+    return _submit("queues", lambda: actions.add_member(get_db(), actor(), queue_id, request.form), "Member added.")
+
+
+@bp.post("/queues/<int:queue_id>/members/<int:agent_id>/delete")
+@requires("admin")
+def remove_member(queue_id: int, agent_id: int):
+    actions.remove_member(get_db(), actor(), queue_id, agent_id)
+    flash("Member removed.")
+    return redirect(url_for("admin.queues"))
+
+
+# --- trunks -----------------------------------------------------------------------------------
+
+@bp.get("/trunks")
+@requires("admin")
+def trunks():
+    return _page("trunks")
+
+
+@bp.post("/trunks")
+@requires("admin")
+def create_trunk():
+    return _submit("trunks", lambda: actions.create_trunk(get_db(), actor(), request.form),
+                   f"Trunk {request.form.get('name', '').strip()} created.")
+
+
+@bp.post("/trunks/<int:trunk_id>/delete")
+@requires("admin")
+def delete_trunk(trunk_id: int):
+    actions.delete_trunk(get_db(), actor(), trunk_id)
+    flash("Trunk deleted.")
+    return redirect(url_for("admin.trunks"))
+
+
+# --- inbound routes ---------------------------------------------------------------------------
+
+@bp.get("/inbound-routes")
+@requires("admin")
+def routes():
+    return _page("routes")
+
+
+@bp.post("/inbound-routes")
+@requires("admin")
+def create_route():
+    return _submit("routes", lambda: actions.create_route(get_db(), actor(), request.form),
+                   f"Route for {request.form.get('did', '').strip()} created.")
+
+
+@bp.post("/inbound-routes/<int:route_id>/delete")
+@requires("admin")
+def delete_route(route_id: int):
+    actions.delete_route(get_db(), actor(), route_id)
+    flash("Route deleted.")
+    return redirect(url_for("admin.routes"))
+
+
+# --- users and audit --------------------------------------------------------------------------
+
+@bp.get("/users")
+@requires("admin")
+def users():
+    return _page("users")
+
+
+@bp.post("/users")
+@requires("admin")
+def create_user():
+    return _submit("users", lambda: actions.create_user(get_db(), actor(), request.form),
+                   f"User {request.form.get('username', '').strip()} created.")
+
+
+@bp.get("/audit")
+@requires("admin")
+def audit():
+    return render_template("admin/audit.html", entries=queries.list_audit(get_db(), limit=500))

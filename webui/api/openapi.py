@@ -1,0 +1,210 @@
+"""The OpenAPI 3.0 description of /api/v1, written by hand; tests hold it to the registered routes
+(paths, methods and the `x-required-role` of each operation)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Schema = dict[str, Any]
+
+
+def _ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: Schema) -> Schema:
+    return {"content": {"application/json": {"schema": schema}}}
+
+
+def _list_of(name: str) -> Schema:
+    return {"type": "object", "required": ["items"], "properties": {"items": {"type": "array", "items": _ref(name)}}}
+
+
+_ERRORS = {
+    400: "A field is missing, mistyped or invalid (the message names it)",
+    401: "No bearer token, or an unknown one",
+    403: "The token's role is too low",
+    404: "No such object",
+    409: "Conflicts with an existing object (duplicate name, extension, DID, membership)",
+    503: "The engine is not running",
+}
+
+
+def _op(summary: str, role: str, ok: int, ok_schema: Schema | None, *, errors: tuple[int, ...] = (),
+        body: str | None = None, params: list[Schema] | None = None, ok_description: str = "OK",
+        ok_content: Schema | None = None) -> Schema:
+    responses: dict[str, Any] = {}
+    if ok_content is not None:
+        responses[str(ok)] = {"description": ok_description, "content": ok_content}
+    elif ok_schema is not None:
+        responses[str(ok)] = {"description": ok_description, **_json(ok_schema)}
+    else:
+        responses[str(ok)] = {"description": ok_description}
+    for code in sorted({401, 403, *errors}):
+        responses[str(code)] = {"description": _ERRORS[code], **_json(_ref("Error"))}
+    op: Schema = {"summary": summary, "x-required-role": role, "responses": responses}
+    if body is not None:
+        op["requestBody"] = {"required": True, **_json(_ref(body))}
+    if params:
+        op["parameters"] = params
+    return op
+
+
+def _path_id(name: str, what: str) -> Schema:
+    return {"name": name, "in": "path", "required": True, "description": f"the {what}'s id",
+            "schema": {"type": "integer"}}
+
+
+def _query(name: str, schema: Schema, description: str) -> Schema:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+_TIME = {"type": "string", "format": "date-time"}
+_NULLABLE_TIME = {**_TIME, "nullable": True}
+
+
+def _collection(noun: str, schema: str, create: str, *, create_errors: tuple[int, ...] = (400, 409)) -> Schema:
+    return {
+        "get": _op(f"List the {noun}s", "supervisor", 200, _list_of(schema)),
+        "post": _op(f"Create a {noun}", "admin", 201, _ref(schema), body=create, errors=create_errors,
+                    ok_description="Created"),
+    }
+
+
+def _item(noun: str, schema: str, param: str) -> Schema:
+    return {
+        "parameters": [_path_id(param, noun)],
+        "get": _op(f"One {noun}", "supervisor", 200, _ref(schema), errors=(404,)),
+        "delete": _op(f"Delete a {noun}", "admin", 204, None, errors=(404,), ok_description="Deleted"),
+    }
+
+
+_CALL_FILTERS = [
+    _query("outcome", {"type": "string", "enum": ["answered", "abandoned", "overflowed", "failed"]}, "only this outcome"),
+    _query("queue_id", {"type": "integer"}, "only calls of this queue"),
+    _query("agent_id", {"type": "integer"}, "only calls answered by this agent"),
+    _query("caller", {"type": "string"}, "caller number contains this"),
+    _query("from", {"type": "string", "format": "date"}, "started on or after this day (box local time)"),
+    _query("to", {"type": "string", "format": "date"}, "started on or before this day (box local time)"),
+    _query("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}, "page size"),
+    _query("offset", {"type": "integer", "minimum": 0, "default": 0}, "calls to skip"),
+]
+
+_LOGIN_RESULT = {"type": "object", "required": ["agent_id", "queue_ids"], "properties": {
+    "agent_id": {"type": "integer"}, "queue_ids": {"type": "array", "items": {"type": "integer"},
+                                                   "description": "every queue the agent is now logged in to"}}}
+
+SCHEMAS: dict[str, Schema] = {
+    "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
+    "Agent": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "name": {"type": "string"}, "extension": {"type": "string"},
+        "created_at": _TIME}},
+    "AgentCreate": {"type": "object", "required": ["name", "extension", "sip_password"], "properties": {
+        "name": {"type": "string", "maxLength": 100},
+        "extension": {"type": "string", "pattern": "^[0-9]+$", "maxLength": 20},
+        "sip_password": {"type": "string", "minLength": 8, "maxLength": 128, "writeOnly": True}}},
+    "Queue": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "name": {"type": "string"}, "strategy": {"type": "string"},
+        "ring_timeout_seconds": {"type": "integer"}, "created_at": _TIME}},
+    "QueueCreate": {"type": "object", "required": ["name"], "properties": {
+        "name": {"type": "string", "maxLength": 100},
+        "strategy": {"type": "string", "enum": ["longest-idle"], "default": "longest-idle"}}},
+    "Member": {"type": "object", "properties": {
+        "queue_id": {"type": "integer"}, "agent_id": {"type": "integer"}, "name": {"type": "string"},
+        "extension": {"type": "string"}}},
+    "MemberCreate": {"type": "object", "required": ["agent_id"], "properties": {"agent_id": {"type": "integer"}}},
+    "Trunk": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "name": {"type": "string"}, "type": {"type": "string", "enum": ["peer", "register"]},
+        "address": {"type": "string"}, "username": {"type": "string", "nullable": True}, "created_at": _TIME}},
+    "TrunkCreate": {"type": "object", "required": ["name", "type", "address"],
+                    "description": "a register trunk also requires username and password", "properties": {
+        "name": {"type": "string", "maxLength": 100},
+        "type": {"type": "string", "enum": ["peer", "register"]},
+        "address": {"type": "string", "description": "host or host:port"},
+        "username": {"type": "string"}, "password": {"type": "string", "writeOnly": True}}},
+    "InboundRoute": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "did": {"type": "string"}, "queue_id": {"type": "integer"}, "created_at": _TIME}},
+    "InboundRouteCreate": {"type": "object", "required": ["did", "queue_id"], "properties": {
+        "did": {"type": "string", "pattern": "^\\+?[0-9]+$"}, "queue_id": {"type": "integer"}}},
+    "AgentLogin": {"type": "object", "required": ["queue_ids"], "properties": {
+        "queue_ids": {"type": "array", "minItems": 1, "items": {"type": "integer"},
+                      "description": "queues the agent is a member of"}}},
+    "Call": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "caller": {"type": "string"}, "callee": {"type": "string"},
+        "queue": {"type": "string", "nullable": True, "description": "queue name"},
+        "queue_id": {"type": "integer", "nullable": True},
+        "agent": {"type": "string", "nullable": True, "description": "agent extension"},
+        "agent_id": {"type": "integer", "nullable": True},
+        "started_at": _TIME, "answered_at": _NULLABLE_TIME, "ended_at": _NULLABLE_TIME,
+        "wait_seconds": {"type": "number", "nullable": True}, "talk_seconds": {"type": "number", "nullable": True},
+        "outcome": {"type": "string", "nullable": True, "enum": ["answered", "abandoned", "overflowed", "failed"],
+                    "description": "null while the call lasts"},
+        "cause": {"type": "string", "nullable": True}, "recording_id": {"type": "integer", "nullable": True}}},
+    "Recording": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "call_id": {"type": "integer"}, "channels": {"type": "integer"},
+        "started_at": _TIME, "duration_seconds": {"type": "number", "nullable": True},
+        "bytes": {"type": "integer", "nullable": True}}},
+    "LiveStatus": {"type": "object", "description": "the engine's status snapshot", "properties": {
+        "queues": {"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "name": {"type": "string"},
+            "waiting": {"type": "array", "items": {"type": "object", "properties": {
+                "call_id": {"type": "integer"}, "caller": {"type": "string"}, "position": {"type": "integer"},
+                "waited_seconds": {"type": "number"}}}}}}},
+        "agents": {"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "name": {"type": "string"}, "extension": {"type": "string"},
+            "state": {"type": "string"}, "queue_ids": {"type": "array", "items": {"type": "integer"}}}}},
+        "active_calls": {"type": "integer"}}},
+}
+
+PATHS: dict[str, Schema] = {
+    "/openapi.json": {"get": _op("This description", "agent", 200, {"type": "object"})},
+    "/agents": _collection("agent", "Agent", "AgentCreate"),
+    "/agents/{agent_id}": _item("agent", "Agent", "agent_id"),
+    "/agents/{agent_id}/login": {
+        "parameters": [_path_id("agent_id", "agent")],
+        "post": _op("Log the agent in to queues (kept in the database; the engine is told if running)",
+                    "supervisor", 200, _LOGIN_RESULT, body="AgentLogin", errors=(400, 404))},
+    "/agents/{agent_id}/logout": {
+        "parameters": [_path_id("agent_id", "agent")],
+        "post": _op("Log the agent out of every queue", "supervisor", 200, _LOGIN_RESULT, errors=(404,))},
+    "/queues": _collection("queue", "Queue", "QueueCreate"),
+    "/queues/{queue_id}": _item("queue", "Queue", "queue_id"),
+    "/queues/{queue_id}/members": {
+        "parameters": [_path_id("queue_id", "queue")],
+        "get": _op("The queue's members", "supervisor", 200, _list_of("Member"), errors=(404,)),
+        "post": _op("Add an agent to the queue", "admin", 201, _ref("Member"), body="MemberCreate",
+                    errors=(400, 404, 409), ok_description="Created")},
+    "/queues/{queue_id}/members/{agent_id}": {
+        "parameters": [_path_id("queue_id", "queue"), _path_id("agent_id", "agent")],
+        "delete": _op("Remove an agent from the queue", "admin", 204, None, errors=(404,),
+                      ok_description="Deleted")},
+    "/trunks": _collection("trunk", "Trunk", "TrunkCreate"),
+    "/trunks/{trunk_id}": _item("trunk", "Trunk", "trunk_id"),
+    "/inbound-routes": _collection("inbound route", "InboundRoute", "InboundRouteCreate", create_errors=(400, 404, 409)),
+    "/inbound-routes/{route_id}": _item("inbound route", "InboundRoute", "route_id"),
+    "/calls": {"get": _op("Call records, newest first", "agent", 200, _list_of("Call"), errors=(400,),
+                          params=_CALL_FILTERS)},
+    "/calls/{call_id}": {"parameters": [_path_id("call_id", "call")],
+                         "get": _op("One call record", "agent", 200, _ref("Call"), errors=(404,))},
+    "/recordings/{recording_id}": {"parameters": [_path_id("recording_id", "recording")],
+                                   "get": _op("A recording's metadata", "agent", 200, _ref("Recording"),
+                                              errors=(404,))},
+    "/recordings/{recording_id}/audio": {
+        "parameters": [_path_id("recording_id", "recording")],
+        "get": _op("A recording's audio", "agent", 200, None, errors=(404,),
+                   ok_content={"audio/wav": {"schema": {"type": "string", "format": "binary"}}})},
+    "/live": {"get": _op("The engine's live status: waiting calls and agent states", "agent", 200,
+                         _ref("LiveStatus"), errors=(503,))},
+}
+
+SPEC: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "Callbox API", "version": "1",
+             "description": "Configuration, agent logins, call records and live status of the box. "
+                            "Every call needs `Authorization: Bearer <token>` (`callbox token create`). "
+                            "Roles: admin ≥ supervisor ≥ agent; `x-required-role` names the least role."},
+    "servers": [{"url": "/api/v1"}],
+    "security": [{"bearer": []}],
+    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": SCHEMAS},
+    "paths": PATHS,
+}

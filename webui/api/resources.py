@@ -1,0 +1,246 @@
+"""The API's resources: agents, queues and members, trunks, inbound routes, agent logins, calls,
+recordings, the live status and the OpenAPI description. Rules live in webui.actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify, request
+from werkzeug.exceptions import BadRequest, NotFound, ServiceUnavailable
+
+from firmware.store import queries
+from webui import actions, engine, fields
+from webui.access import actor, requires
+from webui.api import bp
+from webui.api.openapi import SPEC
+from webui.calls import call_filters, recording_audio
+from webui.db import get_db
+from webui.format import with_iso_times
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(force=True, silent=True)
+    if not isinstance(data, dict):
+        raise BadRequest("the body must be a JSON object")
+    return data
+
+
+def _one(row: dict | None, what: str, ident: int):
+    if row is None:
+        raise NotFound(f"no {what} {ident}")
+    return jsonify(with_iso_times(row))
+
+
+def _items(rows: list[dict]):
+    return jsonify(items=[with_iso_times(r) for r in rows])
+
+
+def _created(row: dict):
+    return jsonify(with_iso_times(row)), 201
+
+
+def _deleted():
+    return "", 204
+
+
+@bp.get("/openapi.json")
+@requires("agent")
+def openapi():
+    return jsonify(SPEC)
+
+
+# --- agents -----------------------------------------------------------------------------------
+
+@bp.get("/agents")
+@requires("supervisor")
+def list_agents():
+    return _items(queries.list_agents(get_db()))
+
+
+@bp.post("/agents")
+@requires("admin")
+def create_agent():
+    return _created(actions.create_agent(get_db(), actor(), _body()))
+
+
+@bp.get("/agents/<int:agent_id>")
+@requires("supervisor")
+def get_agent(agent_id: int):
+    return _one(queries.get_agent(get_db(), agent_id), "agent", agent_id)
+
+
+@bp.delete("/agents/<int:agent_id>")
+@requires("admin")
+def delete_agent(agent_id: int):
+    actions.delete_agent(get_db(), actor(), agent_id)
+    return _deleted()
+
+
+@bp.post("/agents/<int:agent_id>/login")
+@requires("supervisor")
+def login_agent(agent_id: int):
+    queue_ids = actions.login_agent(get_db(), actor(), agent_id, _body())
+    return jsonify(agent_id=agent_id, queue_ids=queue_ids)
+
+
+@bp.post("/agents/<int:agent_id>/logout")
+@requires("supervisor")
+def logout_agent(agent_id: int):
+    queue_ids = actions.logout_agent(get_db(), actor(), agent_id)
+    return jsonify(agent_id=agent_id, queue_ids=queue_ids)
+
+
+# --- queues and members -----------------------------------------------------------------------
+
+@bp.get("/queues")
+@requires("supervisor")
+def list_queues():
+    return _items(queries.list_queues(get_db()))
+
+
+@bp.post("/queues")
+@requires("admin")
+def create_queue():
+    return _created(actions.create_queue(get_db(), actor(), _body()))
+
+
+@bp.get("/queues/<int:queue_id>")
+@requires("supervisor")
+def get_queue(queue_id: int):
+    return _one(queries.get_queue(get_db(), queue_id), "queue", queue_id)
+
+
+@bp.delete("/queues/<int:queue_id>")
+@requires("admin")
+def delete_queue(queue_id: int):
+    actions.delete_queue(get_db(), actor(), queue_id)
+    return _deleted()
+
+
+@bp.get("/queues/<int:queue_id>/members")
+@requires("supervisor")
+def list_members(queue_id: int):
+    conn = get_db()
+    actions.require_queue(conn, queue_id)
+    return _items([actions.member(queue_id, a) for a in queries.list_queue_members(conn, queue_id)])
+
+
+@bp.post("/queues/<int:queue_id>/members")
+@requires("admin")
+def add_member(queue_id: int):
+    return _created(actions.add_member(get_db(), actor(), queue_id, _body()))
+
+
+@bp.delete("/queues/<int:queue_id>/members/<int:agent_id>")
+@requires("admin")
+def remove_member(queue_id: int, agent_id: int):
+    actions.remove_member(get_db(), actor(), queue_id, agent_id)
+    return _deleted()
+
+
+# --- trunks -----------------------------------------------------------------------------------
+
+@bp.get("/trunks")
+@requires("supervisor")
+def list_trunks():
+    return _items(queries.list_trunks(get_db()))
+
+
+@bp.post("/trunks")
+@requires("admin")
+def create_trunk():
+    return _created(actions.create_trunk(get_db(), actor(), _body()))
+
+
+@bp.get("/trunks/<int:trunk_id>")
+@requires("supervisor")
+def get_trunk(trunk_id: int):
+    return _one(queries.get_trunk(get_db(), trunk_id), "trunk", trunk_id)
+
+
+@bp.delete("/trunks/<int:trunk_id>")
+@requires("admin")
+def delete_trunk(trunk_id: int):
+    actions.delete_trunk(get_db(), actor(), trunk_id)
+    return _deleted()
+
+
+# --- inbound routes ---------------------------------------------------------------------------
+
+@bp.get("/inbound-routes")
+@requires("supervisor")
+def list_routes():
+    return _items(queries.list_inbound_routes(get_db()))
+
+
+@bp.post("/inbound-routes")
+@requires("admin")
+def create_route():
+    return _created(actions.create_route(get_db(), actor(), _body()))
+
+
+@bp.get("/inbound-routes/<int:route_id>")
+@requires("supervisor")
+def get_route(route_id: int):
+    return _one(queries.get_inbound_route(get_db(), route_id), "inbound route", route_id)
+
+
+@bp.delete("/inbound-routes/<int:route_id>")
+@requires("admin")
+def delete_route(route_id: int):
+    actions.delete_route(get_db(), actor(), route_id)
+    return _deleted()
+
+
+# --- calls, recordings, live ------------------------------------------------------------------
+
+CALL_FIELDS = ("id", "caller", "callee", "queue", "queue_id", "agent", "agent_id", "started_at", "answered_at",
+               "ended_at", "wait_seconds", "talk_seconds", "outcome", "cause", "recording_id")
+
+
+def _call(row: dict) -> dict:
+    return with_iso_times({k: row[k] for k in CALL_FIELDS})
+
+
+@bp.get("/calls")
+@requires("agent")
+def list_calls():
+    filters = call_filters(request.args)
+    limit = fields.integer(request.args, "limit", required=False, minimum=1, maximum=500) or 100
+    offset = fields.integer(request.args, "offset", required=False, minimum=0) or 0
+    rows = queries.list_calls(get_db(), **filters, limit=limit, offset=offset)
+    return jsonify(items=[_call(r) for r in rows])
+
+
+@bp.get("/calls/<int:call_id>")
+@requires("agent")
+def get_call(call_id: int):
+    row = queries.get_call(get_db(), call_id)
+    if row is None:
+        raise NotFound(f"no call {call_id}")
+    return jsonify(_call(row))
+
+
+@bp.get("/recordings/<int:recording_id>")
+@requires("agent")
+def get_recording(recording_id: int):
+    row = queries.get_recording(get_db(), recording_id)
+    if row is None:
+        raise NotFound(f"no recording {recording_id}")
+    row = {k: v for k, v in row.items() if k != "path"}  # where it lies on the box is nobody's business
+    return jsonify(with_iso_times(row))
+
+
+@bp.get("/recordings/<int:recording_id>/audio")
+@requires("agent")
+def get_recording_audio(recording_id: int):
+    return recording_audio(recording_id, download=False)
+
+
+@bp.get("/live")
+@requires("agent")
+def live():
+    status, problem = engine.status()
+    if status is None:
+        raise ServiceUnavailable(problem)
+    return jsonify(status)

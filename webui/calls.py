@@ -1,0 +1,86 @@
+"""The call records (CDRs): the filtered, paged list and the recordings' audio."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Blueprint, current_app, render_template, request, send_file, url_for
+from werkzeug.exceptions import NotFound
+
+from firmware.store import queries
+from webui import fields
+from webui.access import requires
+from webui.db import get_db
+from webui.fields import FieldError
+
+bp = Blueprint("calls", __name__)
+
+DATE = dict(max_length=10, pattern=r"\d{4}-\d{2}-\d{2}", hint="must be a date YYYY-MM-DD")
+
+
+def _day_start(args: Mapping[str, Any], name: str) -> float | None:
+    """Midnight of a YYYY-MM-DD day in the box's local time, as epoch seconds."""
+    value = fields.text(args, name, required=False, **DATE)
+    if value is None:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").timestamp()
+    except ValueError:
+        raise FieldError(name, "is not a valid date") from None
+
+
+def call_filters(args: Mapping[str, Any]) -> dict[str, Any]:
+    """The list_calls filters from query parameters (shared by the page and the API)."""
+    outcome = fields.text(args, "outcome", required=False)
+    if outcome is not None and outcome not in queries.OUTCOMES:
+        raise FieldError("outcome", f"must be one of {', '.join(queries.OUTCOMES)}")
+    until = _day_start(args, "to")
+    if until is not None:  # `to` names the last day shown, so the bound is the next midnight
+        until = (datetime.fromtimestamp(until) + timedelta(days=1)).timestamp()
+    return {
+        "outcome": outcome,
+        "queue_id": fields.integer(args, "queue_id", required=False),
+        "agent_id": fields.integer(args, "agent_id", required=False),
+        "caller": fields.text(args, "caller", required=False, max_length=64),
+        "since": _day_start(args, "from"),
+        "until": until,
+    }
+
+
+@bp.get("/calls")
+@requires("agent")
+def calls():
+    conn = get_db()
+    filters = call_filters(request.args)
+    page = fields.integer(request.args, "page", required=False, minimum=1) or 1
+    size = current_app.config["CALLS_PAGE_SIZE"]
+    rows = queries.list_calls(conn, **filters, limit=size, offset=(page - 1) * size)
+    total = queries.count_calls(conn, **filters)
+    kept = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template(
+        "calls/list.html", calls=rows, total=total, page=page, pages=max(1, -(-total // size)),
+        page_url=lambda p: url_for("calls.calls", **kept, page=p),
+        args=request.args, outcomes=queries.OUTCOMES,
+        queues=queries.list_queues(conn), agents=queries.list_agents(conn),
+    )
+
+
+@bp.get("/recordings/<int:recording_id>/audio")
+@requires("agent")
+def recording_download(recording_id: int):
+    return recording_audio(recording_id, download=True)
+
+
+def recording_audio(recording_id: int, *, download: bool):
+    recording = queries.get_recording(get_db(), recording_id)
+    if recording is None:
+        raise NotFound(f"no recording {recording_id}")
+    root = Path(current_app.config["DATA_DIR"]).resolve()
+    target = (root / recording["path"]).resolve()
+    # The path comes from the database, yet a file outside the data directory is never served.
+    if not target.is_relative_to(root) or not target.is_file():
+        raise NotFound(f"the audio of recording {recording_id} is missing")
+    return send_file(target, mimetype="audio/wav", as_attachment=download,
+                     download_name=f"call-{recording['call_id']}-recording-{recording_id}.wav")

@@ -1,0 +1,39 @@
+"""The web's side of the engine socket: nothing here may break a page when the engine is down."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import current_app
+
+from firmware.engine.client import EngineClient, EngineError, EngineUnavailable
+
+log = logging.getLogger(__name__)
+
+
+def client(timeout: float = 5.0) -> EngineClient:
+    return EngineClient(current_app.config["ENGINE_SOCKET"], timeout=timeout)
+
+
+def tell(cmd: str, **args: Any) -> bool:
+    """Sends a command whose effect is already in the database (the engine reads it at start),
+    so an engine that is down or refuses only costs a log line."""
+    try:
+        client(timeout=2.0).request(cmd, **args)
+        return True
+    except EngineUnavailable:
+        return False
+    except EngineError as exc:
+        log.warning("engine refused %s: %s", cmd, exc)
+        return False
+
+
+def status() -> tuple[dict | None, str | None]:
+    """The engine's live status, or None and the reason it is not available."""
+    try:
+        return client().request("status"), None
+    except EngineUnavailable:
+        return None, "engine not running"
+    except EngineError as exc:
+        return None, f"engine error: {exc}"
