@@ -18,7 +18,7 @@ from firmware.engine.client import EngineUnavailable
 from firmware.store import queries
 from webui import actions, engine
 from webui.access import actor, current_identity, requires
-from webui.db import get_db
+from webui.db import close_db, get_db
 
 bp = Blueprint("live", __name__)
 
@@ -59,6 +59,7 @@ def board():
 def stream():
     client = engine.client()
     idle = current_app.config["LIVE_IDLE_SECONDS"]
+    close_db()  # the stream may last hours and needs no database
 
     def events() -> Iterator[str]:
         try:

@@ -119,25 +119,26 @@ class FakeEngine:
                 conn, _ = self.server.accept()
             except OSError:
                 return
-            with conn:
-                line = b""
-                while not line.endswith(b"\n"):
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        break
-                    line += chunk
-                if not line:
-                    continue
-                request = json.loads(line)
-                self.commands.append((request["cmd"], request["args"]))
-                if request["cmd"] == "subscribe":
-                    events = [{"event": "status", "status": self.status}] if self.events is None else self.events
-                    for event in events:
-                        conn.sendall(json.dumps(event).encode() + b"\n")
-                    time.sleep(self.hold)
-                    continue
-                result = self.status if request["cmd"] == "status" else {}
-                conn.sendall(json.dumps({"id": request["id"], "ok": True, "result": result}).encode() + b"\n")
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn: socket.socket) -> None:
+        with conn:
+            line = b""
+            while not line.endswith(b"\n"):
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                line += chunk
+            request = json.loads(line)
+            self.commands.append((request["cmd"], request["args"]))
+            if request["cmd"] == "subscribe":
+                events = [{"event": "status", "status": self.status}] if self.events is None else self.events
+                for event in events:
+                    conn.sendall(json.dumps(event).encode() + b"\n")
+                time.sleep(self.hold)
+                return
+            result = self.status if request["cmd"] == "status" else {}
+            conn.sendall(json.dumps({"id": request["id"], "ok": True, "result": result}).encode() + b"\n")
 
     def names(self) -> list[str]:
         return [cmd for cmd, _ in self.commands]

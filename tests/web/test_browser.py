@@ -1,0 +1,98 @@
+"""One walk through the real web UI in a real browser: `callbox web` (gunicorn, gthread) and Debian's
+chromium, with CSRF, cookies and redirects as shipped."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed")]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def web(tmp_path):
+    """`callbox web` on a fresh data directory; yields its base URL."""
+    port = _free_port()
+    env = {**os.environ, "CALLBOX_DATA": str(tmp_path), "CALLBOX_WEB_PORT": str(port), "CALLBOX_BIND": "127.0.0.1"}
+    log_path = tmp_path / "web.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([str(Path(sys.executable).with_name("callbox")), "web"], env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"callbox web exited with {proc.returncode}:\n{log_path.read_text()}")
+            try:
+                urllib.request.urlopen(f"{base}/setup", timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"callbox web did not answer within 20 s:\n{log_path.read_text()}")
+                time.sleep(0.1)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def test_setup_create_an_agent_and_log_out(web):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    expect = sync_api.expect
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(10_000)
+            expect.set_options(timeout=10_000)
+
+            page.goto(f"{web}/")
+            expect(page).to_have_url(f"{web}/setup")
+            page.fill('input[name="username"]', "root")
+            page.fill('input[name="password"]', "first-admin-pw")
+            page.fill('input[name="password2"]', "first-admin-pw")
+            page.get_by_role("button", name="Create administrator").click()
+
+            expect(page).to_have_url(f"{web}/live")
+            expect(page.locator(".whoami")).to_contain_text("root · admin")
+            expect(page.locator("#board")).to_contain_text("engine not running")
+
+            page.get_by_role("link", name="Agents").click()
+            expect(page).to_have_url(f"{web}/agents")
+            page.fill('input[name="name"]', "Ann Agent")
+            page.fill('input[name="extension"]', "1001")
+            page.fill('input[name="sip_password"]', "sip-secret-1")
+            page.get_by_role("button", name="Create agent").click()
+            expect(page.locator(".flash")).to_contain_text("Agent 1001 created.")
+            expect(page.get_by_role("row").filter(has_text="Ann Agent")).to_contain_text("1001")
+
+            page.get_by_role("button", name="Log out").click()
+            expect(page).to_have_url(f"{web}/login")
+            expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+            page.goto(f"{web}/agents")
+            expect(page).to_have_url(f"{web}/login?next=/agents")
+        finally:
+            browser.close()
