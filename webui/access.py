@@ -81,7 +81,9 @@ def requires(role: str, *, or_own_agent: bool = False) -> Callable:
             if identity is None:
                 if is_api_request():
                     raise Unauthorized("missing bearer token (Authorization: Bearer <token>)")
-                return redirect(url_for("auth.login", next=_here()))
+                # Back to a page after the login; a form's POST cannot be replayed, so not to that.
+                target = request.full_path.rstrip("?") if request.method == "GET" else None
+                return redirect(url_for("auth.login", next=target))
             own = or_own_agent and identity.agent_id is not None and kwargs.get("agent_id") == identity.agent_id
             if not identity.at_least(role) and not own:
                 abort(403, f"this needs the {role} role")
@@ -97,10 +99,6 @@ def public(view: Callable) -> Callable:
     """Marks a view that must be reachable without a login (setup and login)."""
     view.required_role = None  # type: ignore[attr-defined]
     return view
-
-
-def _here() -> str:
-    return request.full_path.rstrip("?") if request.method == "GET" else request.path
 
 
 def actor() -> str:
