@@ -46,23 +46,41 @@ def schema_version(conn: sqlite3.Connection) -> int:
     return row[0] or 0
 
 
+def _statements(sql: str) -> list[str]:
+    """Splits a script into statements (executescript would commit the open transaction first)."""
+    statements, pending = [], ""
+    for line in sql.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip() and not all(l.strip().startswith("--") or not l.strip() for l in pending.splitlines()):
+        raise RuntimeError(f"unterminated SQL statement: {pending.strip()[:80]}")
+    return statements
+
+
 def migrate(conn: sqlite3.Connection) -> int:
-    """Applies the migrations not yet applied, each in its own transaction; returns the version."""
+    """Applies the migrations not yet applied, each all-or-nothing; returns the version.
+
+    Several processes start at once (engine, web workers): the version is read again under the
+    write lock, so only one of them applies a migration.
+    """
     current = schema_version(conn)
     for version, name, sql in _migrations():
         if version <= current:
             continue
-        # executescript commits first; the explicit BEGIN makes the migration all-or-nothing.
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.executescript(
-                f"BEGIN IMMEDIATE;\n{sql}\n"
-                f"INSERT INTO schema_migrations VALUES ({version}, '{name}', {time.time()});\nCOMMIT;"
-            )
+            current = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0]
+            if version > current:
+                for statement in _statements(sql):
+                    conn.execute(statement)
+                conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, time.time()))
+                current = version
+            conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            conn.execute("ROLLBACK")
             raise RuntimeError(f"migration {name} failed: {exc}") from exc
-        current = version
     return current
 
 

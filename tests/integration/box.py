@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,30 +13,12 @@ from pathlib import Path
 
 import requests
 
+from firmware.store import connect, queries
 from firmware.engine.client import EngineClient, EngineUnavailable
+from tests.support.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-
-
-def free_port(kind: int = socket.SOCK_DGRAM, *, pair: bool = False) -> int:
-    """A port free for UDP and TCP (and, with pair, the one after it too)."""
-    while True:
-        with socket.socket(socket.AF_INET, kind) as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if pair and port % 2:
-            continue
-        ok = True
-        for p in (port, port + 1) if pair else (port,):
-            for k in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
-                with socket.socket(socket.AF_INET, k) as probe:
-                    try:
-                        probe.bind(("127.0.0.1", p))
-                    except OSError:
-                        ok = False
-        if ok:
-            return port
 
 
 @dataclass
@@ -53,8 +34,8 @@ class Box:
 
     @classmethod
     def create(cls, data: Path) -> "Box":
-        box = cls(data=data, sip_port=free_port(), engine_port=free_port(), web_port=free_port(socket.SOCK_STREAM),
-                  rtp_port=30000 + (os.getpid() % 1000) * 20)
+        box = cls(data=data, sip_port=free_port(), engine_port=free_port(), web_port=free_port(),
+                  rtp_port=free_port(span=200))
         box.env = dict(os.environ, CALLBOX_DATA=str(data), CALLBOX_SIP_PORT=str(box.sip_port),
                        CALLBOX_ENGINE_PORT=str(box.engine_port), CALLBOX_WEB_PORT=str(box.web_port),
                        CALLBOX_RTP_PORT=str(box.rtp_port), CALLBOX_PROMPTS=str(REPO / "build" / "prompts"))
@@ -139,6 +120,15 @@ class Box:
         if expect is not None:
             assert response.status_code == expect, f"{method} {path}: {response.status_code} {response.text}"
         return response.json() if response.content else None
+
+    def recording(self, recording_id: int) -> dict:
+        """The recording's row, straight from the store (the API serves it, the test checks the file)."""
+        with connect(self.data / "callbox.db") as conn:
+            return queries.get_recording(conn, recording_id)
+
+    def queue_events(self, call_id: int) -> list[dict]:
+        with connect(self.data / "callbox.db") as conn:
+            return queries.list_queue_events(conn, call_id)
 
     def wait_for(self, predicate, timeout: float = 10.0, what: str = "condition"):
         deadline = time.monotonic() + timeout

@@ -1,0 +1,160 @@
+"""A trunk call end to end: real kamailio, the real engine (pjsua2) and SIPp trunks and phones."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import time
+import wave
+
+import pytest
+
+from tests.integration.conftest import DID
+from tests.support.ports import free_port
+from tests.support.rtp import capture
+from tests.support.sipp import background_sipp, run_sipp
+
+pytestmark = [pytest.mark.sip, pytest.mark.slow]
+
+
+def trunk_call(center, tmp_path, hold_ms: int, media_port: int, did: str = DID, background: bool = False):
+    options = dict(local_port=center["trunk_port"], service=did, media_port=media_port,
+                   timeout=hold_ms / 1000 + 30, workdir=tmp_path, extra=("-d", str(hold_ms)))
+    edge = f"127.0.0.1:{center['box'].sip_port}"
+    if background:
+        return background_sipp("trunk_call.xml", remote=edge, **options)
+    return run_sipp("trunk_call.xml", edge, **options)
+
+
+def latest_call(box):
+    return box.api("GET", "/calls", expect=200)["items"][0]
+
+
+def login(center):
+    center["box"].api("POST", f"/agents/{center['agent']['id']}/login", {"queue_ids": [center["queue"]["id"]]},
+                      expect=200)
+
+
+def test_trunk_call_is_answered_bridged_to_the_agent_recorded_and_counted(center, phone, tmp_path):
+    box = center["box"]
+    phone.register()
+    phone.answer_calls()
+    login(center)
+    caller_media = free_port(span=3)
+    with capture([caller_media, phone.media_port], tmp_path) as cap:
+        result = trunk_call(center, tmp_path, hold_ms=9000, media_port=caller_media)
+    assert result.returncode == 0, result.explain() + box.logs()
+    assert phone.uas.wait(10).returncode == 0
+
+    to_caller, from_caller = cap.to_port(caller_media), cap.from_port(caller_media)
+    to_agent, from_agent = cap.to_port(phone.media_port), cap.from_port(phone.media_port)
+    assert len(from_caller) > 200 and len(from_agent) > 100, "SIPp did not send its pcap audio"
+    # The caller hears the welcome prompt (not silence) before any agent audio...
+    first_agent_packet = min(p.time for p in from_agent)
+    prompt = [p for p in to_caller if p.time < first_agent_packet]
+    assert sum(not p.silent for p in prompt) > 50, "no prompt audio reached the caller"
+    # ...and after the bridge, audio flows both ways through the engine.
+    assert len([p for p in to_caller if p.time > first_agent_packet]) > 100
+    assert len(to_agent) > 100 and sum(not p.silent for p in to_agent) > 50
+
+    call = box.wait_for(lambda: (c := latest_call(box))["outcome"] and c, what="closed CDR")
+    assert call["outcome"] == "answered"
+    assert call["agent"] == "1001" and call["queue"] == "support"
+    assert 0 < call["wait_seconds"] < 3
+    assert 3 < call["talk_seconds"] < 9
+    recording = box.recording(call["recording_id"])
+    with wave.open(str(box.data / recording["path"])) as w:
+        seconds = w.getnframes() / w.getframerate()
+    assert seconds == pytest.approx(call["talk_seconds"], abs=0.6)
+    events = [e["event"] for e in box.queue_events(call["id"])]
+    assert events == ["enter", "ring", "answer", "complete"]
+
+
+def test_caller_without_agents_hears_queue_messages_and_abandons(center, tmp_path):
+    box = center["box"]
+    caller_media = free_port(span=3)
+    with capture([caller_media], tmp_path) as cap:
+        result = trunk_call(center, tmp_path, hold_ms=9000, media_port=caller_media)
+    assert result.returncode == 0, result.explain()
+    heard = cap.to_port(caller_media)
+    start = min(p.time for p in heard)
+    after_welcome = [p for p in heard if p.time - start > 4.0]
+    assert sum(not p.silent for p in after_welcome) > 50, "no queue message after the welcome"
+    call = box.wait_for(lambda: (c := latest_call(box))["outcome"] and c, what="closed CDR")
+    assert call["outcome"] == "abandoned" and call["agent"] is None
+    assert 4 < call["wait_seconds"] < 9
+
+
+def test_unknown_number_is_refused_with_404(center, tmp_path):
+    box = center["box"]
+    scenario = tmp_path / "refused404.xml"
+    scenario.write_text(_refused_scenario(404))
+    result = run_sipp(scenario, f"127.0.0.1:{box.sip_port}", local_port=center["trunk_port"],
+                      service="999999", workdir=tmp_path)
+    assert result.returncode == 0, result.explain()
+    call = latest_call(box)
+    assert call["callee"] == "999999" and call["outcome"] == "failed" and call["cause"] == "unknown-number"
+
+
+def test_call_from_an_unknown_source_is_refused_with_403(center, tmp_path):
+    box = center["box"]
+    scenario = tmp_path / "refused403.xml"
+    scenario.write_text(_refused_scenario(403))
+    result = run_sipp(scenario, f"127.0.0.1:{box.sip_port}", local_port=free_port(), service=DID,
+                      workdir=tmp_path)
+    assert result.returncode == 0, result.explain()
+
+
+def _refused_scenario(status: int) -> str:
+    from tests.support.sipp import scenario_path
+    return scenario_path("trunk_call_refused.xml").read_text().replace("EXPECTED_STATUS", str(status))
+
+
+def test_malformed_sip_does_not_disturb_a_call_in_progress(center, phone, tmp_path):
+    box = center["box"]
+    phone.register()
+    phone.answer_calls()
+    login(center)
+    call = trunk_call(center, tmp_path, hold_ms=8000, media_port=free_port(span=3), background=True)
+    box.wait_for(lambda: any(a["state"] == "busy" for a in box.engine_status()["agents"]), timeout=15,
+                 what="the agent to talk")
+    junk = [b"\x00\xff" * 300, b"INVITE sip:x SIP/2.0\r\nVia: nonsense\r\n\r\n",
+            b"SIP/2.0 200 OK\r\nCall-ID: \r\n\r\n", b"REGISTER sip:\xc3\x28@127.0.0.1 SIP/2.0\r\nContent-Length: 99999\r\n\r\n"]
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for payload in junk:
+            for port in (box.sip_port, box.engine_port):
+                s.sendto(payload, ("127.0.0.1", port))
+    result = call.wait(30)
+    assert result.returncode == 0, result.explain() + box.logs()
+    closed = box.wait_for(lambda: (c := latest_call(box))["outcome"] and c, what="closed CDR")
+    assert closed["outcome"] == "answered"
+
+
+def test_killed_engine_is_restarted_and_its_lost_calls_are_closed(center, phone, tmp_path):
+    box = center["box"]
+    phone.register()
+    phone.answer_calls()
+    login(center)
+    before = {c["id"] for c in box.api("GET", "/calls", expect=200)["items"]}
+    answered = trunk_call(center, tmp_path, hold_ms=20000, media_port=free_port(span=3), background=True)
+    box.wait_for(lambda: any(a["state"] == "busy" for a in box.engine_status()["agents"]), timeout=15,
+                 what="the agent to talk")
+    time.sleep(3)     # a few seconds of talk, recorded
+    old_pid = box.engine_pid()
+    os.kill(old_pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    box.wait_for(lambda: (pid := box.engine_pid()) and pid != old_pid and box.engine_status() is not None,
+                 timeout=10, what="the engine to come back")
+    assert time.monotonic() - killed_at < 5.0
+    answered.stop()
+    new = [c for c in box.api("GET", "/calls", expect=200)["items"] if c["id"] not in before]
+    assert new, "the call in progress has no CDR"
+    assert all(c["outcome"] is not None for c in new)
+    lost = [c for c in new if c["cause"] == "engine-restart"]
+    assert lost and lost[0]["outcome"] == "answered" and lost[0]["talk_seconds"] > 0
+    # Its recording was cut short by the kill and repaired at start: it plays and has a length.
+    recording = box.recording(lost[0]["recording_id"])
+    assert recording["duration_seconds"] > 1.5, box.logs()
+    with wave.open(str(box.data / recording["path"])) as w:
+        assert w.getnframes() > 4000
