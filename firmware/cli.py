@@ -145,6 +145,8 @@ def render_supervisord_conf(config: BoxConfig) -> Path:
     text = f"""; rendered by `callbox run`; edit rootfs/etc/supervisor/conf.d/callbox.conf instead
 [supervisord]
 nodaemon=true
+; every call leg holds RTP and RTCP sockets: 1024 descriptors would end near 400 legs
+minfds=16384
 logfile={paths.log_dir() / 'supervisord.log'}
 pidfile={run / 'supervisord.pid'}
 childlogdir={paths.log_dir()}
