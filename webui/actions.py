@@ -13,6 +13,7 @@ from flask import current_app
 from werkzeug.exceptions import Conflict, NotFound
 from werkzeug.security import generate_password_hash
 
+from firmware.engine.prompts import LANGUAGES
 from firmware.store import queries
 from webui import engine, fields
 from webui.fields import FieldError
@@ -241,3 +242,28 @@ def create_user(conn, actor: str, data: Data) -> Row:
         user = queries.create_user(conn, username, hash_password(password), role, agent_id)
         queries.audit(conn, actor, "user.create", f"username={username} role={role} agent_id={agent_id}")
     return user
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+SETTINGS_DEFAULTS = {"prompt_language": "en"}
+
+
+def get_settings(conn) -> Row:
+    return {key: queries.get_setting(conn, key, default) for key, default in SETTINGS_DEFAULTS.items()}
+
+
+def update_settings(conn, actor: str, data: Data) -> Row:
+    """Changes the settings given (others stay); unknown keys are refused rather than ignored."""
+    unknown = sorted(set(data) - set(SETTINGS_DEFAULTS) - {"csrf_token"})
+    if unknown:
+        raise FieldError(unknown[0], "is not a setting")
+    values = {}
+    if "prompt_language" in data:
+        values["prompt_language"] = fields.choice(data, "prompt_language", tuple(LANGUAGES))
+    with _change(conn, {}):
+        for key, value in values.items():
+            queries.set_setting(conn, key, value)
+            queries.audit(conn, actor, "settings.update", f"{key}={value}")
+    _reload()
+    return get_settings(conn)

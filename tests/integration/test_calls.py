@@ -158,3 +158,25 @@ def test_killed_engine_is_restarted_and_its_lost_calls_are_closed(center, phone,
     assert recording["duration_seconds"] > 1.5, box.logs()
     with wave.open(str(box.data / recording["path"])) as w:
         assert w.getnframes() > 4000
+
+
+def test_the_prompt_language_is_a_setting(center, tmp_path):
+    from firmware.engine.prompts import prompt_path
+    from tests.integration.box import REPO
+    from tests.support.audio import best_correlation, decode_alaw, read_wav
+
+    box = center["box"]
+    box.api("PUT", "/settings", {"prompt_language": "de"}, expect=200)
+    try:
+        caller_media = free_port(span=3)
+        with capture([caller_media], tmp_path) as cap:
+            result = trunk_call(center, tmp_path, hold_ms=3000, media_port=caller_media)
+        assert result.returncode == 0, result.explain()
+    finally:
+        box.api("PUT", "/settings", {"prompt_language": "en"}, expect=200)
+    heard = [s for p in sorted(cap.to_port(caller_media), key=lambda p: p.time) for s in decode_alaw(p.payload)]
+    prompts = REPO / "build" / "prompts"
+    german = best_correlation(heard, read_wav(prompt_path(prompts, "de", "welcome")))
+    english = best_correlation(heard, read_wav(prompt_path(prompts, "en", "welcome")))
+    assert german > 0.9, f"the German welcome was not heard (correlation {german:.2f})"
+    assert english < 0.5

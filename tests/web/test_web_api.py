@@ -20,6 +20,9 @@ class Api:
     def post(self, url, body=None, **kw):
         return self.client.post(f"/api/v1{url}", json=body, headers=self.headers, **kw)
 
+    def put(self, url, body=None, **kw):
+        return self.client.put(f"/api/v1{url}", json=body, headers=self.headers, **kw)
+
     def delete(self, url):
         return self.client.delete(f"/api/v1{url}", headers=self.headers)
 
@@ -235,3 +238,15 @@ def test_login_and_logout_tell_the_engine(api, engine):
     api.post(f"/agents/{agent['id']}/logout")
     assert engine.commands == [("agent_login", {"agent_id": agent["id"], "queue_ids": [queue["id"]]}),
                                ("agent_logout", {"agent_id": agent["id"]})]
+
+
+def test_settings_change_the_prompt_language(api, supervisor_api, engine, db):
+    assert supervisor_api.get("/settings").get_json() == {"prompt_language": "en"}
+    engine.commands.clear()
+    assert api.put("/settings", {"prompt_language": "sv"}).get_json() == {"prompt_language": "sv"}
+    assert queries.get_setting(db, "prompt_language") == "sv"
+    assert engine.names() == ["reload"]
+    _error(api.put("/settings", {"prompt_language": "fr"}), 400, "prompt_language")
+    _error(api.put("/settings", {"ring_volume": 3}), 400, "ring_volume", "not a setting")
+    _error(supervisor_api.put("/settings", {"prompt_language": "de"}), 403)
+    assert queries.get_setting(db, "prompt_language") == "sv"

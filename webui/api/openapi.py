@@ -144,6 +144,9 @@ SCHEMAS: dict[str, Schema] = {
         "id": {"type": "integer"}, "call_id": {"type": "integer"}, "channels": {"type": "integer"},
         "started_at": _TIME, "duration_seconds": {"type": "number", "nullable": True},
         "bytes": {"type": "integer", "nullable": True}}},
+    "Settings": {"type": "object", "properties": {
+        "prompt_language": {"type": "string", "enum": ["en", "sv", "de", "zh"],
+                            "description": "language of the prompts callers hear"}}},
     "LiveStatus": {"type": "object", "description": "the engine's status snapshot", "properties": {
         "queues": {"type": "array", "items": {"type": "object", "properties": {
             "id": {"type": "integer"}, "name": {"type": "string"},
@@ -193,6 +196,10 @@ PATHS: dict[str, Schema] = {
         "parameters": [_path_id("recording_id", "recording")],
         "get": _op("A recording's audio", "agent", 200, None, errors=(404,),
                    ok_content={"audio/wav": {"schema": {"type": "string", "format": "binary"}}})},
+    "/settings": {
+        "get": _op("The box's settings", "supervisor", 200, _ref("Settings")),
+        "put": _op("Change settings (only those given)", "admin", 200, _ref("Settings"), body="Settings",
+                   errors=(400,))},
     "/live": {"get": _op("The engine's live status: waiting calls and agent states", "agent", 200,
                          _ref("LiveStatus"), errors=(503,))},
 }

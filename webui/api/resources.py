@@ -244,3 +244,17 @@ def live():
     if status is None:
         raise ServiceUnavailable(problem)
     return jsonify(status)
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+@bp.get("/settings")
+@requires("supervisor")
+def get_settings():
+    return jsonify(actions.get_settings(get_db()))
+
+
+@bp.put("/settings")
+@requires("admin")
+def update_settings():
+    return jsonify(actions.update_settings(get_db(), actor(), _body()))
