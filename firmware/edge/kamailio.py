@@ -15,6 +15,9 @@ from firmware.config import BoxConfig
 
 # kamailio's debug level: -1 errors, 0 warnings, 1 notices (default), 2 info, 3 debug.
 LOG_LEVEL_ENV = "CALLBOX_EDGE_LOG_LEVEL"
+# Flood limit, requests per 2 s from one source address (default 64, see kamailio.cfg);
+# load tests that send everything from 127.0.0.1 raise it.
+PIKE_DENSITY_ENV = "CALLBOX_EDGE_PIKE_DENSITY"
 
 _ANY_ADDRESS = {"", "0.0.0.0", "::", "[::]"}
 
@@ -38,6 +41,11 @@ def engine_address(config: BoxConfig) -> str:
     return "127.0.0.1" if config.bind_address in _ANY_ADDRESS else config.bind_address.strip("[]")
 
 
+def ctl_socket_path() -> Path:
+    """kamcmd's way in: `kamcmd -s <this path> ul.dump`."""
+    return paths.run_dir() / "kamailio_ctl"
+
+
 def kamailio_argv(config: BoxConfig, log_level: int | None = None) -> list[str]:
     """The full command line; paths come from `firmware.paths` (so from $CALLBOX_DATA)."""
     if log_level is None:
@@ -52,13 +60,16 @@ def kamailio_argv(config: BoxConfig, log_level: int | None = None) -> list[str]:
         # Quoted: used as strings in the configuration.
         "ENGINE_URI": f'"sip:{_host(engine)}:{config.engine_port}"',
         "DB_URL": f'"sqlite://{paths.database_path()}"',
+        "CTL_SOCKET": f'"unix:{ctl_socket_path()}"',
         "LOG_LEVEL": str(log_level),
     }
+    if os.environ.get(PIKE_DENSITY_ENV):
+        defines["PIKE_DENSITY"] = str(int(os.environ[PIKE_DENSITY_ENV]))
     argv = [
         kamailio_binary(),
         "-DD",                       # stay in the foreground (supervisor is the parent)
         "-E",                        # log to stderr
-        "-Y", str(paths.run_dir()),  # runtime files (kamcmd's control socket)
+        "-Y", str(paths.run_dir()),  # runtime files
         "-f", str(config_file(config)),
     ]
     for name, value in defines.items():

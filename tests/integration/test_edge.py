@@ -1,0 +1,305 @@
+"""The SIP edge (rootfs/etc/kamailio/kamailio.cfg) with a real kamailio, driven by SIPp and raw UDP.
+
+One kamailio for the module, on free ports, with a fresh data directory holding agent 1001
+(and 1002, who never registers). SIPp plays phones, trunks and the engine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import re
+import socket
+
+import pytest
+
+from firmware.config import BoxConfig
+from firmware.store import open_store, queries
+from tests.support import sip
+from tests.support.kamailio import data_dir_env, running_kamailio
+from tests.support.ports import free_port, free_ports
+from tests.support.sipp import background_sipp, run_sipp
+
+pytestmark = pytest.mark.sip
+
+EXT, PASSWORD = "1001", "s3cret-pw"
+SILENT_EXT = "1002"      # an agent whose phone never registers
+OTHER_EXT, OTHER_PASSWORD = "1003", "third-pw"   # for agent-to-agent calls
+
+
+@pytest.fixture(scope="module")
+def edge(tmp_path_factory):
+    data = tmp_path_factory.mktemp("callbox-data")
+    with data_dir_env(data):
+        conn = open_store()
+        queries.create_agent(conn, "Ann", EXT, PASSWORD)
+        queries.create_agent(conn, "Bob", SILENT_EXT, "other-pw")
+        queries.create_agent(conn, "Cat", OTHER_EXT, OTHER_PASSWORD)
+        conn.close()
+    sip_port, engine_port = free_ports(2)
+    config = dataclasses.replace(BoxConfig.from_env(), bind_address="127.0.0.1",
+                                 sip_port=sip_port, engine_port=engine_port)
+    with running_kamailio(config, data) as k:
+        yield k
+
+
+@pytest.fixture
+def check_log(edge):
+    """Fails the test if kamailio died; appends its log tail to a failure either way."""
+    yield
+    assert edge.alive(), f"kamailio died:\n{edge.log()}"
+
+
+def register(edge, tmp_path, *, ext=EXT, password=PASSWORD, scenario="register.xml", port=None):
+    return run_sipp(scenario, edge.remote, local_port=port or free_port(), service=ext,
+                    auth_password=password, workdir=tmp_path)
+
+
+def contacts(edge) -> str:
+    return edge.kamcmd("ul.dump")
+
+
+# --- registrar --------------------------------------------------------------------------------
+
+def test_agent_registers_with_digest_auth(edge, tmp_path, check_log):
+    port = free_port()
+    result = register(edge, tmp_path, port=port)
+    assert result.returncode == 0, result.explain() + "\n--- kamailio ---\n" + edge.log()
+    assert f"sip:{EXT}@127.0.0.1:{port}" in contacts(edge)
+
+
+def test_wrong_password_is_refused(edge, tmp_path, check_log):
+    port = free_port()
+    refused = register(edge, tmp_path, password="not-the-password", scenario="register_refused.xml", port=port)
+    assert refused.returncode == 0, refused.explain() + "\n--- kamailio ---\n" + edge.log()
+    # The same attempt with the scenario that expects success must fail: the check can fail.
+    accepted = register(edge, tmp_path, password="not-the-password", port=port)
+    assert accepted.returncode == 1, accepted.explain()
+    assert "403" in accepted.errors, accepted.explain()
+    assert f"127.0.0.1:{port}" not in contacts(edge)
+
+
+def test_unknown_user_is_refused(edge, tmp_path, check_log):
+    result = register(edge, tmp_path, ext="4711", password="whatever", scenario="register_refused.xml")
+    assert result.returncode == 0, result.explain() + "\n--- kamailio ---\n" + edge.log()
+    assert "4711" not in contacts(edge)
+
+
+def test_register_for_another_extension_is_refused(edge, check_log):
+    """Valid credentials of 1001 do not register a contact for 1002 (auth user must equal To user)."""
+    with sip.udp_socket() as s:
+        ruri = f"sip:{edge.remote}"
+        own = with_digest(edge, s, "REGISTER", ruri, EXT, PASSWORD, from_user=EXT, to_user=EXT)
+        assert own and sip.status_code(own) == 200, own  # the helper's digest is right...
+        other = with_digest(edge, s, "REGISTER", ruri, EXT, PASSWORD, from_user=SILENT_EXT, to_user=SILENT_EXT)
+    assert other and sip.status_code(other) == 403, other  # ...but not for somebody else
+    assert f"AoR: {SILENT_EXT}" not in contacts(edge)
+
+
+def digest_header(name: str, user: str, password: str, method: str, uri: str, nonce: str) -> str:
+    """A digest answer without qop (RFC 2069 style, which kamailio accepts alongside qop=auth)."""
+    md5 = lambda text: hashlib.md5(text.encode()).hexdigest()  # noqa: E731
+    response = md5(f"{md5(f'{user}:callbox:{password}')}:{nonce}:{md5(f'{method}:{uri}')}")
+    return (f'{name}: Digest username="{user}", realm="callbox", nonce="{nonce}", uri="{uri}", '
+            f'response="{response}", algorithm=MD5')
+
+
+def with_digest(edge, sock, method: str, ruri: str, user: str, password: str, **request) -> str | None:
+    """Sends a request, answers the 401/407 challenge, sends it again; the final reply to that.
+    For INVITE the final reply may come later (use sip.wait_final): then this returns None."""
+    first = sip.send_and_wait_final(sock, sip.request(method, ruri, src=sock.getsockname(), **request),
+                                    edge.address)
+    assert first and sip.status_code(first) in (401, 407), first
+    name = "Authorization" if sip.status_code(first) == 401 else "Proxy-Authorization"
+    nonce = re.search(r'nonce="([^"]+)"', first).group(1)
+    answer = digest_header(name, user, password, method, ruri, nonce)
+    again = sip.request(method, ruri, src=sock.getsockname(), extra_headers=answer, **request)
+    if method == "INVITE":
+        sock.sendto(again.encode(), edge.address)
+        return None
+    return sip.send_and_wait_final(sock, again, edge.address)
+
+
+# --- robustness -------------------------------------------------------------------------------
+
+def test_garbage_and_malformed_requests_do_not_disturb(edge, tmp_path, check_log):
+    with sip.udp_socket() as s:
+        src = s.getsockname()
+        # Not SIP at all: dropped without a reply.
+        assert sip.send_and_wait_final(s, os.urandom(700), edge.address, timeout=0.3) is None
+        assert sip.send_and_wait_final(s, b"\x00\r\n\r\nSIP/9.9 hello", edge.address, timeout=0.3) is None
+        # A request whose CSeq names another method: sanity answers 400.
+        bad_cseq = sip.request("OPTIONS", f"sip:{edge.remote}", src=src, cseq_method="INVITE")
+        reply = sip.send_and_wait_final(s, bad_cseq, edge.address)
+        assert reply and sip.status_code(reply) == 400, reply
+        # Required headers missing (no From, To, Call-ID): dropped or refused, never relayed.
+        headless = (f"INVITE sip:5551234@{edge.remote} SIP/2.0\r\n"
+                    f"Via: SIP/2.0/UDP {src[0]}:{src[1]};branch=z9hG4bKbroken\r\n"
+                    "CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n")
+        reply = sip.send_and_wait_final(s, headless, edge.address, timeout=0.5)
+        assert reply is None or 400 <= sip.status_code(reply) < 500, reply
+        # Content-Length larger than the body.
+        short = sip.request("OPTIONS", f"sip:{edge.remote}", src=src).replace(
+            "Content-Length: 0", "Content-Length: 500")
+        reply = sip.send_and_wait_final(s, short, edge.address, timeout=0.5)
+        assert reply is None or 400 <= sip.status_code(reply) < 500, reply
+    # Junk over TCP too.
+    with socket.create_connection(edge.address, timeout=2) as t:
+        t.sendall(b"GET / HTTP/1.0\r\n\r\n" + os.urandom(300))
+    assert edge.alive(), edge.log()
+    result = register(edge, tmp_path)
+    assert result.returncode == 0, result.explain() + "\n--- kamailio ---\n" + edge.log()
+
+
+def test_options_to_the_edge_is_answered(edge, check_log):
+    assert sip.options(edge.address) == 200
+
+
+def flood(edge, sock, count: int = 600) -> None:
+    for _ in range(count):
+        sock.sendto(sip.request("OPTIONS", f"sip:{edge.remote}", src=sock.getsockname()).encode(), edge.address)
+
+
+def probe(edge, sock, attempts: int = 6) -> int | None:
+    """OPTIONS from sock, retransmitted every 0.5 s (a flood overflows kamailio's socket buffer,
+    so one request may well be lost); the status code of the answer, or None."""
+    msg = sip.request("OPTIONS", f"sip:{edge.remote}", src=sock.getsockname())
+    for _ in range(attempts):
+        reply = sip.send_and_wait_final(sock, msg, edge.address, timeout=0.5)
+        if reply:
+            return sip.status_code(reply)
+    return None
+
+
+def drain(sock, quiet: float = 0.5) -> None:
+    """Reads whatever is still coming, so no late reply lands on the next test's socket."""
+    sock.settimeout(quiet)
+    try:
+        while sock.recvfrom(65535):
+            pass
+    except socket.timeout:
+        pass
+
+
+def test_flood_bans_the_source_but_not_the_engine(edge, check_log):
+    """pike + htable: a flooding source (even on loopback) is banned; the engine never is."""
+    # 127.0.0.2: loopback, not the engine, and not the 127.0.0.1 of the other tests.
+    with sip.udp_socket("127.0.0.2") as flooder:
+        flood(edge, flooder)
+        drain(flooder)
+        assert probe(edge, flooder) is None, "the flooder is still answered"
+    assert "flood from 127.0.0.2" in edge.log(300)
+    assert sip.options(edge.address, attempts=6) == 200, "another loopback source suffered from the ban"
+    # The engine (127.0.0.1:<engine port>) floods just as hard and is still answered.
+    with sip.udp_socket("127.0.0.1", edge.config.engine_port) as engine:
+        flood(edge, engine)
+        drain(engine)
+        assert probe(edge, engine) == 200, edge.log()
+        drain(engine)
+    assert "flood from 127.0.0.1" not in edge.log(300)
+
+
+# --- calls ------------------------------------------------------------------------------------
+
+def test_call_from_outside_goes_to_the_engine_with_its_real_source(edge, tmp_path, check_log):
+    engine_port = edge.config.engine_port
+    caller_port = free_port()
+    with background_sipp("engine_uas.xml", local_port=engine_port, workdir=tmp_path) as engine:
+        caller = run_sipp("trunk_invite.xml", edge.remote, local_port=caller_port, service="5551234",
+                          workdir=tmp_path)
+        answered = engine.wait(10)
+    assert caller.returncode == 0, caller.explain() + "\n--- kamailio ---\n" + edge.log()
+    assert answered.returncode == 0, answered.explain() + "\n--- kamailio ---\n" + edge.log()
+    # The engine saw exactly one X-Callbox-Source, the real one; the forged 192.0.2.66 is gone.
+    assert answered.log.strip() == f"X-Callbox-Source: 127.0.0.1:{caller_port}", answered.log
+
+
+def test_call_from_an_agent_is_authenticated_and_goes_to_the_engine(edge, check_log):
+    """From an extension: 407 first; with the right digest the engine gets the call, told which
+    agent it is, without the credentials. A wrong digest gets 403."""
+    ruri = f"sip:5551234@{edge.remote}"
+    with sip.udp_socket("127.0.0.1", edge.config.engine_port) as engine, sip.udp_socket() as phone:
+        phone_port = phone.getsockname()[1]
+        invite = sip.request("INVITE", ruri, src=phone.getsockname(), from_user=EXT)
+        challenge = sip.send_and_wait_final(phone, invite, edge.address)
+        assert challenge and sip.status_code(challenge) == 407, challenge
+        assert 'realm="callbox"' in challenge
+        nonce = re.search(r'nonce="([^"]+)"', challenge).group(1)
+
+        wrong = digest_header("Proxy-Authorization", EXT, "bad-guess", "INVITE", ruri, nonce)
+        refused = sip.send_and_wait_final(
+            phone, sip.request("INVITE", ruri, src=phone.getsockname(), from_user=EXT, extra_headers=wrong),
+            edge.address)
+        assert refused and sip.status_code(refused) == 403, refused
+
+        right = digest_header("Proxy-Authorization", EXT, PASSWORD, "INVITE", ruri, nonce)
+        phone.sendto(sip.request("INVITE", ruri, src=phone.getsockname(), from_user=EXT,
+                                 extra_headers=right).encode(), edge.address)
+        engine.settimeout(2)
+        forwarded = engine.recvfrom(65535)[0].decode()
+        engine.sendto(sip.reply(forwarded, 486, "Busy Here").encode(), edge.address)
+        final = sip.wait_final(phone, timeout=2)
+    assert forwarded.startswith(f"INVITE {ruri} "), forwarded
+    assert sip.header(forwarded, "X-Callbox-Agent") == [EXT], forwarded
+    assert sip.header(forwarded, "X-Callbox-Source") == [f"127.0.0.1:{phone_port}"], forwarded
+    assert sip.header(forwarded, "Proxy-Authorization") == [], forwarded
+    assert final and sip.status_code(final) == 486, final
+
+
+def test_agent_calls_a_registered_agent_directly(edge, check_log):
+    """Agent to agent: authenticated, then straight to the other phone's contact, not via the engine."""
+    with sip.udp_socket() as callee, sip.udp_socket() as caller:
+        callee_port = callee.getsockname()[1]
+        registered = with_digest(edge, callee, "REGISTER", f"sip:{edge.remote}", OTHER_EXT, OTHER_PASSWORD,
+                                 from_user=OTHER_EXT, to_user=OTHER_EXT)
+        assert registered and sip.status_code(registered) == 200, registered
+        ruri = f"sip:{OTHER_EXT}@{edge.remote}"
+        with_digest(edge, caller, "INVITE", ruri, EXT, PASSWORD, from_user=EXT)
+        callee.settimeout(2)
+        ringing = callee.recvfrom(65535)[0].decode()
+        callee.sendto(sip.reply(ringing, 486, "Busy Here").encode(), edge.address)
+        final = sip.wait_final(caller, timeout=2)
+    assert ringing.startswith(f"INVITE sip:{OTHER_EXT}@127.0.0.1:{callee_port} "), ringing
+    assert sip.header(ringing, "Record-Route"), ringing      # BYE and ACK will pass the edge
+    assert not re.search(r"^X-Callbox-|^Proxy-Authorization", ringing, re.M | re.I), ringing
+    assert final and sip.status_code(final) == 486, final
+
+
+def test_engine_rings_a_registered_agent(edge, tmp_path, check_log):
+    phone_port = free_port()
+    registered = register(edge, tmp_path, port=phone_port)
+    assert registered.returncode == 0, registered.explain()
+    with background_sipp("agent_uas.xml", local_port=phone_port, workdir=tmp_path) as phone:
+        call = run_sipp("engine_invite.xml", edge.remote, local_port=edge.config.engine_port,
+                        service=EXT, workdir=tmp_path)
+        answered = phone.wait(10)
+    assert call.returncode == 0, call.explain() + "\n--- kamailio ---\n" + edge.log()
+    assert answered.returncode == 0, answered.explain() + "\n--- kamailio ---\n" + edge.log()
+
+
+@pytest.mark.parametrize("ext, status", [(SILENT_EXT, 480), ("4711", 404)])
+def test_engine_call_to_an_unreachable_extension(edge, ext, status, check_log):
+    """An agent who is not registered: 480; no such extension: 404."""
+    with sip.udp_socket("127.0.0.1", edge.config.engine_port) as s:
+        invite = sip.request("INVITE", f"sip:{ext}@{edge.remote}", src=s.getsockname(), from_user="queue")
+        reply = sip.send_and_wait_final(s, invite, edge.address)
+    assert reply and sip.status_code(reply) == status, reply
+
+
+def test_engine_is_trusted_by_port_not_by_address(edge, check_log):
+    """An INVITE from 127.0.0.1 on another port is not the engine's: it is sent to the engine."""
+    with sip.udp_socket("127.0.0.1", edge.config.engine_port) as engine, sip.udp_socket() as s:
+        caller_port = s.getsockname()[1]
+        invite = sip.request("INVITE", f"sip:{EXT}@{edge.remote}", src=s.getsockname(), from_user="queue",
+                             extra_headers="X-Callbox-Agent: 1001")
+        s.sendto(invite.encode(), edge.address)
+        engine.settimeout(2)
+        forwarded = engine.recvfrom(65535)[0].decode()
+        # The stand-in engine refuses the call; the caller must get that answer.
+        engine.sendto(sip.reply(forwarded, 404, "Not Found").encode(), edge.address)
+        final = sip.wait_final(s, timeout=2)
+    assert forwarded.startswith(f"INVITE sip:{EXT}@{edge.remote} "), forwarded
+    assert sip.header(forwarded, "X-Callbox-Source") == [f"127.0.0.1:{caller_port}"], forwarded
+    assert sip.header(forwarded, "X-Callbox-Agent") == [], forwarded  # forged, removed
+    assert final and sip.status_code(final) == 404, final
