@@ -6,12 +6,16 @@ differs (addresses, ports, the database) is passed as `-A NAME=VALUE` defines.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 from firmware import paths
 from firmware.config import BoxConfig
+
+log = logging.getLogger(__name__)
 
 # kamailio's debug level: -1 errors, 0 warnings, 1 notices (default), 2 info, 3 debug.
 LOG_LEVEL_ENV = "CALLBOX_EDGE_LOG_LEVEL"
@@ -87,3 +91,20 @@ def exec_kamailio(config: BoxConfig) -> int:
     argv = kamailio_argv(config)
     os.execv(argv[0], argv)
     return 1  # not reached
+
+
+def reload_trunk_addresses(timeout: float = 2.0) -> bool:
+    """Tells the running edge to read the trunks' addresses again (after a configuration change).
+
+    False, with a log line, if the edge could not be told (not running yet: it reads them at start).
+    """
+    try:
+        done = subprocess.run(["kamcmd", "-s", f"unix:{ctl_socket_path()}", "permissions.addressReload"],
+                              capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        log.warning("edge not told to reload trunk addresses: %s", exc)
+        return False
+    if done.returncode != 0:
+        log.warning("edge not told to reload trunk addresses: %s", (done.stderr or done.stdout).strip())
+        return False
+    return True

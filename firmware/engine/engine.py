@@ -17,6 +17,7 @@ import pjsua2 as pj
 from firmware import paths
 from firmware.acd import Acd, AgentState
 from firmware.config import BoxConfig
+from firmware.edge.kamailio import reload_trunk_addresses
 from firmware.engine import prompts, wavfix
 from firmware.engine.control import CommandError, ControlServer
 from firmware.engine.session import InboundSession
@@ -270,6 +271,7 @@ class Engine:
     def _cmd_reload(self, args: dict) -> dict:
         self.load_config()
         self._sync_trunk_registrations()
+        reload_trunk_addresses()
         self.dispatch(time.monotonic())
         return {"reloaded": True}
 

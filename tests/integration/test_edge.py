@@ -26,6 +26,7 @@ pytestmark = pytest.mark.sip
 EXT, PASSWORD = "1001", "s3cret-pw"
 SILENT_EXT = "1002"      # an agent whose phone never registers
 OTHER_EXT, OTHER_PASSWORD = "1003", "third-pw"   # for agent-to-agent calls
+TRUNK_HOST = "127.0.0.3"   # a configured peer trunk: all a provider's calls come from one address
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +37,7 @@ def edge(tmp_path_factory):
         queries.create_agent(conn, "Ann", EXT, PASSWORD)
         queries.create_agent(conn, "Bob", SILENT_EXT, "other-pw")
         queries.create_agent(conn, "Cat", OTHER_EXT, OTHER_PASSWORD)
+        queries.create_trunk(conn, "carrier", "peer", TRUNK_HOST)
         conn.close()
     sip_port, engine_port = free_ports(2)
     config = dataclasses.replace(BoxConfig.from_env(), bind_address="127.0.0.1",
@@ -198,6 +200,26 @@ def test_flood_bans_the_source_but_not_the_engine(edge, check_log):
         assert probe(edge, engine) == 200, edge.log()
         drain(engine)
     assert "flood from 127.0.0.1" not in edge.log(300)
+
+
+def test_a_configured_trunk_is_not_taken_for_a_flood(edge, check_log):
+    with sip.udp_socket(TRUNK_HOST) as trunk:
+        flood(edge, trunk)
+        drain(trunk)
+        assert probe(edge, trunk) == 200, edge.log()
+        drain(trunk)
+    assert f"flood from {TRUNK_HOST}" not in edge.log(300)
+
+
+def test_a_trunk_added_later_is_trusted_after_a_reload(edge, check_log):
+    host = "127.0.0.4"
+    with data_dir_env(edge.data_dir):
+        conn = open_store()
+        queries.create_trunk(conn, "late carrier", "peer", f"{host}:5099")
+        conn.close()
+    assert host not in edge.kamcmd("permissions.addressDump")
+    edge.kamcmd("permissions.addressReload")
+    assert host in edge.kamcmd("permissions.addressDump")
 
 
 # --- calls ------------------------------------------------------------------------------------

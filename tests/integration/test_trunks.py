@@ -1,5 +1,7 @@
 """Outbound registration of a provider trunk with digest auth, through the edge."""
 
+import subprocess
+
 import pytest
 
 from tests.support.ports import free_port
@@ -18,4 +20,14 @@ def test_register_trunk_authenticates_at_the_provider(box, tmp_path):
     assert result.returncode == 0, result.explain() + box.logs()
     assert "password" not in box.api("GET", f"/trunks/{trunk['id']}", expect=200)
     assert "trunk-pw-42" not in box.logs(tail=10000)
+    box.api("DELETE", f"/trunks/{trunk['id']}", expect=204)
+
+
+def test_a_new_trunk_is_trusted_by_the_edge_at_once(box):
+    """Its address is exempt from flood bans as soon as the API has answered."""
+    trunk = box.api("POST", "/trunks", {"name": "second carrier", "type": "peer", "address": "127.0.0.9:5077"},
+                    expect=201)
+    dump = subprocess.run(["kamcmd", "-s", f"unix:{box.data / 'run' / 'kamailio_ctl'}", "permissions.addressDump"],
+                          capture_output=True, text=True, timeout=5).stdout
+    assert "127.0.0.9" in dump
     box.api("DELETE", f"/trunks/{trunk['id']}", expect=204)
