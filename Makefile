@@ -16,7 +16,7 @@ run: setup
 test: setup
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
 
-setup: packages venv pjsua2 prompts
+setup: packages venv pjsua2 prompts cython
 
 packages:
 	image/setup/install-debian-packages.sh
@@ -36,6 +36,12 @@ pjsua2: venv
 
 prompts: venv
 	$(VENV)/bin/callbox prompts
+
+# The Cython media kernels, built in place (incremental). After pjsua2: the pjmedia port links the
+# shared libraries of that build. CYTHON_FLAGS: CALLBOX_CYTHON_DEBUG=1 and/or CALLBOX_CYTHON_ANNOTATE=1.
+cython: venv pjsua2
+	CALLBOX_PJPROJECT_PREFIX=$$(image/pjsua2/build.sh --print-prefix $(VENV)) $(CYTHON_FLAGS) \
+		$(VENV)/bin/python setup.py -q build_ext --inplace
 
 bench: setup
 	$(VENV)/bin/python bench/calls.py
