@@ -6,10 +6,12 @@ sessions' clocks, so no state here needs a lock.
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import sqlite3
 import time
+from collections import deque
 from pathlib import Path
 
 import pjsua2 as pj
@@ -30,6 +32,8 @@ log = logging.getLogger(__name__)
 
 POLL_MS = 10
 PUBLISH_INTERVAL = 0.25
+PLAYER_LINGER = 1.0          # seconds a stopped prompt player is kept before it is destroyed
+RECORDING_CLOSE_DELAY = 0.5   # seconds for pjmedia to close a dropped recorder's file
 
 
 class Engine:
@@ -40,11 +44,13 @@ class Engine:
         self.acd = Acd()
         self.sessions: dict[int, InboundSession] = {}
         self.retired: list = []            # pjsua2 objects to drop outside of their callbacks
+        self.lingering: deque = deque()    # (when to drop, player): see retire_player
         self.running = False
         self._dirty = True
         self._last_publish = 0.0
         self._prompt_lengths: dict[str, float] = {}
         self.trunk_accounts: dict[int, pj.Account] = {}
+        self.closing_recordings: list[tuple[float, int, Path]] = []   # (when to read, id, path)
         self.load_config()
 
     # --- configuration --------------------------------------------------------------------------
@@ -117,9 +123,12 @@ class Engine:
                 now = time.monotonic()
                 for session in list(self.sessions.values()):
                     session.tick(now)
+                self._finish_closed_recordings(now)
             finally:
                 self.store.execute("COMMIT")
             self.retired.clear()
+            while self.lingering and self.lingering[0][0] <= now:
+                self.lingering.popleft()
             if self._dirty and now - self._last_publish >= PUBLISH_INTERVAL:
                 self._dirty = False
                 self._last_publish = now
@@ -128,17 +137,25 @@ class Engine:
     def stop(self, cause: str = "engine-stop") -> None:
         """Hangs up every call (closing its CDR), lets the BYEs go out, then shuts pjsua2 down in order."""
         self.running = False
-        for session in list(self.sessions.values()):
-            session.hang_up(cause)
+        self._hang_up_all(cause)
         deadline = time.monotonic() + 2.0
         while time.monotonic() < deadline:
             self.endpoint.libHandleEvents(POLL_MS)
+        self._finish_closed_recordings(now=float("inf"))
+        self.lingering.clear()
         self.retired.clear()
         self.sessions.clear()
         self.trunk_accounts.clear()
         self.control.close()
         del self.account
+        # A pjsua2 Call still alive after libDestroy aborts the process: collect every cycle first.
+        gc.collect()
         self.endpoint.libDestroy()
+
+    def _hang_up_all(self, cause: str) -> None:
+        # In a function of its own: a loop variable left in stop() would keep a Call alive.
+        for session in list(self.sessions.values()):
+            session.hang_up(cause)
 
     # --- calls ----------------------------------------------------------------------------------
 
@@ -195,9 +212,10 @@ class Engine:
 
     def session_ended(self, session: InboundSession) -> None:
         self.sessions.pop(session.call_id, None)
-        self.retire(session.caller_leg)
-        if session.agent_leg is not None:
-            self.retire(session.agent_leg)
+        for leg in (session.caller_leg, session.agent_leg):
+            if leg is not None:
+                leg.owner = None      # no cycle: the leg goes with the next `retired.clear()`
+                self.retire(leg)
         self.dispatch(time.monotonic())
 
     def agent_uri(self, extension: str) -> str:
@@ -206,6 +224,22 @@ class Engine:
     def retire(self, obj) -> None:
         """Keeps a pjsua2 object alive until the current callback has returned."""
         self.retired.append(obj)
+
+    def retire_player(self, player: pj.AudioMediaPlayer, media: pj.AudioMedia | None) -> None:
+        """Stops a prompt player at once and destroys it PLAYER_LINGER seconds later.
+
+        At the end of its file a player posts an event that pjmedia's event thread delivers to the
+        C++ AudioMediaPlayer later. Destroyed before that, the event thread calls through freed
+        memory (SIGSEGV in file_on_event; pjproject PR #5045), and prompts are stopped exactly when
+        they end, so under load this happened every few hundred calls. Disconnected, the bridge no
+        longer reads the port (no new end-of-file), and a second later every event is delivered.
+        """
+        if media is not None:
+            try:
+                player.stopTransmit(media)
+            except pj.Error as exc:
+                log.debug("stopping a prompt: %s", exc.info())
+        self.lingering.append((time.monotonic() + PLAYER_LINGER, player))
 
     def changed(self) -> None:
         self._dirty = True
@@ -235,13 +269,19 @@ class Engine:
         return Path("recordings") / day / f"call-{call_id}.wav"
 
     def finish_recording(self, recording_id: int | None, path: Path | None) -> None:
-        if recording_id is None or path is None:
-            return
-        try:
-            info = wavfix.read_info(path)
-            queries.finish_recording(self.store, recording_id, info.duration_seconds, path.stat().st_size)
-        except (OSError, wavfix.WavError) as exc:
-            log.error("recording %s: %s", path, exc)
+        """Notes a recording whose recorder was dropped. pjmedia closes the file on a later tick of
+        its clock (port removal is asynchronous), so its length is read a little later."""
+        if recording_id is not None and path is not None:
+            self.closing_recordings.append((time.monotonic() + RECORDING_CLOSE_DELAY, recording_id, path))
+
+    def _finish_closed_recordings(self, now: float) -> None:
+        while self.closing_recordings and self.closing_recordings[0][0] <= now:
+            _, recording_id, path = self.closing_recordings.pop(0)
+            try:
+                info = wavfix.read_info(path)
+                queries.finish_recording(self.store, recording_id, info.duration_seconds, path.stat().st_size)
+            except (OSError, wavfix.WavError) as exc:
+                log.error("recording %s: %s", path, exc)
 
     # --- control commands -----------------------------------------------------------------------
 

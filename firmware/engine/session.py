@@ -152,6 +152,7 @@ class InboundSession:
 
     def _agent_did_not_answer(self, unreachable: bool) -> None:
         offer, self.offer = self.offer, None
+        offer.leg.owner = None
         self.engine.retire(offer.leg)
         now = time.monotonic()
         self.engine.acd.agent_no_answer(self.call_id, offer.agent_id, now, unreachable=unreachable)
@@ -202,6 +203,7 @@ class InboundSession:
         self._stop_player()
         if self.offer is not None:
             self.offer.leg.hangup_quietly()
+            self.offer.leg.owner = None
             self.engine.acd.call_left(self.call_id, now)
             self.engine.retire(self.offer.leg)
             self.offer = None
@@ -261,7 +263,7 @@ class InboundSession:
     def _stop_player(self) -> None:
         if self.player is not None:
             player, self.player = self.player, None
-            self.engine.retire(player)
+            self.engine.retire_player(player, self.caller_leg.media)
 
     # --- live view ------------------------------------------------------------------------------
 

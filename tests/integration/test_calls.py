@@ -183,3 +183,26 @@ def test_the_prompt_language_is_a_setting(center, tmp_path):
     english = best_correlation(heard, read_wav(PROMPTS / "en" / "welcome.wav"))
     assert german > 0.9, f"the German welcome was not heard (correlation {german:.2f})"
     assert english < 0.5
+
+
+def test_stopping_the_engine_during_a_call_closes_it_and_exits_cleanly(center, phone, tmp_path):
+    box = center["box"]
+    phone.register()
+    phone.answer_calls()
+    login(center)
+    call = trunk_call(center, tmp_path, hold_ms=20000, media_port=free_port(span=3), background=True)
+    box.wait_for(lambda: any(a["state"] == "busy" for a in box.engine_status()["agents"]), timeout=15,
+                 what="the agent to talk")
+    box.supervisorctl("stop", "engine")
+    try:
+        supervisord_log = (box.data / "log" / "supervisord.log").read_text()
+        assert "stopped: engine (exit status 0)" in supervisord_log, box.logs()
+        closed = latest_call(box)
+        assert (closed["outcome"], closed["cause"]) == ("answered", "engine-stop")
+        recording = box.recording(closed["recording_id"])
+        assert recording["duration_seconds"] == pytest.approx(closed["talk_seconds"], abs=0.6)
+        # The caller was hung up on, not left in a dead call.
+        assert call.wait(10).returncode is not None
+    finally:
+        box.supervisorctl("start", "engine")
+        box.wait_for(lambda: box.engine_status() is not None, timeout=15, what="the engine to start")
