@@ -59,6 +59,7 @@ class InboundSession:
         self.recording_id: int | None = None
         self.recording_path: Path | None = None
         self.queued_at_mono: float | None = None
+        self.caller_input = ""              # digits keyed while queued (a customer number, ACD3)
         self.welcome_started = False
         # Should media never come up, the call still moves on to the queue.
         self.next_step_at = time.monotonic() + 5.0
@@ -84,6 +85,11 @@ class InboundSession:
                 self._agent_did_not_answer(unreachable=info.lastStatusCode in (404, 480, 408, 503))
         elif leg is self.agent_leg and info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
             self._end("answered", "agent-hangup")
+
+    def leg_dtmf(self, leg: Leg, digit: str) -> None:
+        if leg is self.caller_leg and self.phase in (Phase.WELCOME, Phase.QUEUED) and len(self.caller_input) < 32:
+            self.caller_input += digit
+            self.engine.changed()
 
     # --- the clock ------------------------------------------------------------------------------
 
@@ -278,4 +284,5 @@ class InboundSession:
             "waited_seconds": round(now - self.queued_at_mono, 1) if self.queued_at_mono else 0.0,
             "agent_id": self.agent_id,
             "ringing_agent_id": self.offer.agent_id if self.offer else None,
+            "caller_input": self.caller_input,
         }

@@ -23,6 +23,7 @@ RTP_PORT_RANGE = 20000   # RTP+RTCP pairs for up to 10,000 legs
 class LegOwner(Protocol):
     def leg_state(self, leg: "Leg", info: pj.CallInfo) -> None: ...
     def leg_media(self, leg: "Leg") -> None: ...
+    def leg_dtmf(self, leg: "Leg", digit: str) -> None: ...
 
 
 class Leg(pj.Call):
@@ -56,6 +57,11 @@ class Leg(pj.Call):
                 if self.owner is not None:
                     self.owner.leg_media(self)
                 return
+
+    def onDtmfDigit(self, prm) -> None:
+        handler = getattr(self.owner, "leg_dtmf", None)
+        if handler is not None:
+            handler(self, prm.digit)
 
     def hangup_quietly(self, status: int = 0) -> None:
         """Hangs up unless already gone; pjsua2 raises for a call that ended meanwhile."""

@@ -206,3 +206,15 @@ def test_stopping_the_engine_during_a_call_closes_it_and_exits_cleanly(center, p
     finally:
         box.supervisorctl("start", "engine")
         box.wait_for(lambda: box.engine_status() is not None, timeout=15, what="the engine to start")
+
+
+def test_digits_keyed_while_queued_are_shown_with_the_call(center, tmp_path):
+    box = center["box"]
+    caller = background_sipp("trunk_call_digits.xml", remote=f"127.0.0.1:{box.sip_port}",
+                             local_port=center["trunk_port"], service=DID, media_port=free_port(span=3),
+                             timeout=30, workdir=tmp_path, extra=("-d", "3000"))
+    with caller:
+        waiting = box.wait_for(lambda: [w for q in box.engine_status()["queues"] for w in q["waiting"]
+                                        if w["caller_input"] == "12"], timeout=12, what="the digits 1 and 2")
+        assert waiting[0]["position"] == 1
+        assert caller.wait(15).returncode == 0
