@@ -34,10 +34,35 @@ def main(argv: list[str] | None = None) -> int:
     create_token.add_argument("--role", required=True, choices=("admin", "supervisor", "agent"))
     create_token.add_argument("--label", default="")
 
+    simulate = sub.add_parser("simulate", help="simulate a queue through the ACD (Poisson arrivals)")
+    simulate.add_argument("--arrival-rate", type=float, required=True, metavar="CALLS_PER_HOUR")
+    simulate.add_argument("--aht", type=float, required=True, metavar="SECONDS", help="average handle time")
+    simulate.add_argument("--agents", type=int, required=True)
+    simulate.add_argument("--sl-target", type=float, default=20.0, metavar="SECONDS",
+                          help="service level counts calls answered within this wait")
+    simulate.add_argument("--calls", type=int, default=10_000)
+    simulate.add_argument("--seed", type=int, default=1)
+    simulate.add_argument("--patience", type=float, metavar="SECONDS", help="mean caller patience (exponential)")
+    simulate.add_argument("--strategy", default="longest-idle", help="distribution strategy, e.g. ring-all")
+    simulate.add_argument("--handle", choices=("exponential", "lognormal"), default="exponential")
+    simulate.add_argument("--wrapup", type=float, default=0.0, metavar="SECONDS")
+    simulate.add_argument("--json", action="store_true")
+
+    staffing = sub.add_parser("staffing", help="agents needed for a service level (Erlang C, or A with patience)")
+    staffing.add_argument("--arrival-rate", type=float, required=True, metavar="CALLS_PER_HOUR")
+    staffing.add_argument("--aht", type=float, required=True, metavar="SECONDS")
+    staffing.add_argument("--sl-target", type=float, default=20.0, metavar="SECONDS")
+    staffing.add_argument("--service-level", type=float, default=0.8, help="share answered within the target")
+    staffing.add_argument("--patience", type=float, metavar="SECONDS", help="mean caller patience: Erlang A")
+    staffing.add_argument("--max-occupancy", type=float, default=1.0)
+    staffing.add_argument("--shrinkage", type=float, default=0.0, help="share of paid time not on the phones")
+    staffing.add_argument("--json", action="store_true")
+
     args = parser.parse_args(argv)
     handler = {
         "run": cmd_run, "engine": cmd_engine, "edge": cmd_edge, "web": cmd_web, "migrate": cmd_migrate,
         "prompts": cmd_prompts, "admin": cmd_admin_create, "token": cmd_token_create,
+        "simulate": cmd_simulate, "staffing": cmd_staffing,
     }[args.command]
     return handler(args) or 0
 
@@ -97,6 +122,50 @@ def cmd_token_create(args) -> int:
     queries.audit(conn, "console", "token.create", f"role={args.role} label={args.label}")
     print(f"API token for role {args.role} (shown once):")
     print(token)
+    return 0
+
+
+def cmd_simulate(args) -> int:
+    import json
+
+    from firmware.acd import Strategy
+    from firmware.acd.simulate import Scenario, simulate
+
+    result = simulate(Scenario(arrival_rate=args.arrival_rate, aht=args.aht, agents=args.agents, calls=args.calls,
+                               sl_target=args.sl_target, seed=args.seed, patience=args.patience,
+                               strategy=Strategy(args.strategy), handle=args.handle, wrapup=args.wrapup))
+    figures = result.as_dict()
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        for name, value in figures.items():
+            print(f"{name:20} {value:.4f}" if isinstance(value, float) else f"{name:20} {value}")
+    return 0
+
+
+def cmd_staffing(args) -> int:
+    import json
+    import math
+
+    from firmware.stats.erlang import agents_needed, erlang_a, erlang_c_figures, offered_load
+
+    agents = agents_needed(args.arrival_rate, args.aht, args.sl_target, args.service_level,
+                           patience=args.patience, max_occupancy=args.max_occupancy)
+    load = offered_load(args.arrival_rate, args.aht)
+    if args.patience:
+        f = erlang_a(load, agents, args.aht, args.patience, args.sl_target)
+        extra = {"abandon_rate": f.p_abandon, "model": "erlang-a"}
+    else:
+        f = erlang_c_figures(load, agents, args.aht, args.sl_target)
+        extra = {"model": "erlang-c"}
+    figures = {"agents": agents, "scheduled_agents": math.ceil(agents / (1.0 - args.shrinkage)),
+               "offered_load_erlang": load, "service_level": f.service_level, "asa_seconds": f.asa,
+               "p_wait": f.p_wait, "occupancy": f.occupancy, **extra}
+    if args.json:
+        print(json.dumps(figures, indent=2))
+    else:
+        for name, value in figures.items():
+            print(f"{name:20} {value:.4f}" if isinstance(value, float) else f"{name:20} {value}")
     return 0
 
 
