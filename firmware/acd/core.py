@@ -786,7 +786,7 @@ class Acd:
         messages = self.message_sets.get(queue.config.messages or "")
         if messages is None:
             return
-        call.next_message_at = now + messages.frequency
+        call.next_message_at = max(call.next_message_at + messages.frequency, now)
         self._timer(call.next_message_at, "message", call.id)
         if call.ringing:
             return

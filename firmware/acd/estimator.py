@@ -6,6 +6,7 @@ import math
 
 HISTORY_FULL = 50          # handle times averaged plainly up to here, then exponentially
 HISTORY_ALPHA = 0.02
+PRIOR_WEIGHT = 10          # the configured handle time counts as this many calls
 
 
 def position_aware_wait(ahead: int, free_agents: int, serving_agents: float, handle_time: float) -> float:
@@ -25,7 +26,7 @@ def position_aware_wait(ahead: int, free_agents: int, serving_agents: float, han
 def update_handle_time(average: float, count: int, sample: float) -> float:
     """Running mean of talk + wrap-up: plain over the first calls, then exponential to follow change."""
     if count < HISTORY_FULL:
-        return average + (sample - average) / (count + 1)
+        return average + (sample - average) / (count + 1 + PRIOR_WEIGHT)
     return average + HISTORY_ALPHA * (sample - average)
 
 
