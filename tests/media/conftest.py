@@ -15,7 +15,7 @@ def _load(name: str, impl: str):
 
 
 def _kernel_fixture(name: str):
-    @pytest.fixture(params=["c", "py"], name=name)
+    @pytest.fixture(params=["c", "py"], ids=["compiled", "reference"], name=name)
     def fixture(request):
         return _load(name, request.param)
 
