@@ -19,7 +19,7 @@ import subprocess
 from setuptools import Extension, setup
 
 # One extension per concern; each has a .pxd (its C-level API) and a .pyi (its Python API).
-KERNELS = ["g711", "mixer", "jitter", "recorder"]
+KERNELS = ["g711", "mixer", "jitter", "dtmf", "tones", "recorder"]
 
 DEBUG = os.environ.get("CALLBOX_CYTHON_DEBUG") == "1"
 ANNOTATE = os.environ.get("CALLBOX_CYTHON_ANNOTATE") == "1"
