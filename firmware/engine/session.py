@@ -94,9 +94,11 @@ class InboundSession:
     # --- the clock ------------------------------------------------------------------------------
 
     def tick(self, now: float) -> None:
-        if self.offer is not None and now >= self.offer.deadline:
-            self.offer.leg.hangup_quietly()     # its DISCONNECTED event puts the call back in the queue
-            self.offer.deadline = float("inf")
+        offer = self.offer
+        if offer is not None and now >= offer.deadline:
+            offer.deadline = float("inf")
+            # Its DISCONNECTED event puts the call back in the queue, possibly from within hangup().
+            offer.leg.hangup_quietly()
         if self.next_step_at is None or now < self.next_step_at:
             return
         self.next_step_at = None
@@ -208,11 +210,13 @@ class InboundSession:
         now = time.monotonic()
         self._stop_player()
         if self.offer is not None:
-            self.offer.leg.hangup_quietly()
-            self.offer.leg.owner = None
+            # Detached first: a leg that never got a reply disconnects from within hangup(), and
+            # its owner would put this ending call back in the queue and ring the next agent.
+            offer, self.offer = self.offer, None
+            offer.leg.owner = None
+            offer.leg.hangup_quietly()
             self.engine.acd.call_left(self.call_id, now)
-            self.engine.retire(self.offer.leg)
-            self.offer = None
+            self.engine.retire(offer.leg)
         elif was_queued:
             self.engine.acd.call_left(self.call_id, now)
         if self.agent_leg is not None:
