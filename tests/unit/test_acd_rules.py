@@ -9,7 +9,7 @@ from firmware.acd import (Acd, AgentConfig, AgentPaused, AgentState, AlarmPolicy
                           OfferCallback, Overflow, OverflowRule, PauseReason, PlaceCallback, PlayMessage, QueueConfig,
                           RaiseAlarm, RingAgent, Schedule, SkillRule, StandbyLogin, StandbyLogout, StandbyPolicy,
                           StateRepaired, StopRinging, Strategy, hours)
-from firmware.acd.estimator import speakable_wait
+from firmware.acd.estimator import erlang_median, speakable_wait
 
 
 def rings(actions):
@@ -477,12 +477,12 @@ def test_first_then_rotating_messages_with_position_and_wait_shared_by_queues():
     first = of(PlayMessage, acd.tick(2.0))
     assert [m.parts for m in first] == [("welcome-queue",)] * 3
     assert of(PlayMessage, acd.tick(32.0)) == [
-        PlayMessage(1, ("music-a", "position", 1, "estimated-wait", "about", 5, "minutes")),
-        PlayMessage(2, ("music-a", "position", 2, "estimated-wait", "about", 10, "minutes")),
+        PlayMessage(1, ("music-a", "position", 1, "estimated-wait", "about", 4, "minutes")),
+        PlayMessage(2, ("music-a", "position", 2, "estimated-wait", "about", 9, "minutes")),
         PlayMessage(3, ("music-a", "position", 1)),           # no agent in queue 11: no estimate spoken
     ]
     assert of(PlayMessage, acd.tick(61.0)) == [
-        PlayMessage(1, ("music-b", "position", 1, "estimated-wait", "about", 5, "minutes"))]
+        PlayMessage(1, ("music-b", "position", 1, "estimated-wait", "about", 4, "minutes"))]
 
 
 def test_estimated_wait_is_rounded_for_speech():
@@ -499,12 +499,14 @@ def test_estimated_wait_uses_position_staffing_and_handle_time():
         acd.call_arrived(call, 10, 10.0)
     for call, agent in rings(acd.tick(10.0)):
         acd.agent_answered(call, agent, 10.0)
-    # calls 3..6 wait; with 2 agents of 120 s, the k-th in line needs k releases at 60 s each
-    assert [acd.estimated_wait(c, 10.0) for c in (3, 4, 5, 6)] == [60.0, 120.0, 180.0, 240.0]
+    # calls 3..6 wait; with 2 agents of 120 s, the k-th in line needs k releases, one every 60 s:
+    # the median of that Erlang-k wait is announced
+    assert [acd.estimated_wait(c, 10.0) for c in (3, 4, 5, 6)] == [erlang_median(k) * 60.0 for k in (1, 2, 3, 4)]
+    assert [round(acd.estimated_wait(c, 10.0)) for c in (3, 4, 5, 6)] == [41, 101, 160, 220]
     acd.logout(2, 11.0)
     acd.call_ended(2, 2, 11.0)
     handle = acd.queues[10].handle_time              # now also learnt from the call that ended
-    assert acd.estimated_wait(6, 11.0) == pytest.approx(4 * handle)   # half the staff: twice the wait
+    assert acd.estimated_wait(6, 11.0) == pytest.approx(erlang_median(4) * handle)   # half the staff: twice the wait
 
 
 # --- callbacks (ACD13, ACD14) and caller input (ACD3) --------------------------------------------

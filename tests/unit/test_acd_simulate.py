@@ -86,3 +86,16 @@ def test_callbox_simulate_and_staffing_print_json(capsys):
                  "--service-level", "0.8", "--json"]) == 0
     staffing = json.loads(capsys.readouterr().out)
     assert staffing["agents"] == 14 and staffing["service_level"] >= 0.8
+
+
+def test_position_aware_estimate_beats_the_asterisk_method_by_30_percent():
+    """The scenarios of bench/estimated_wait.py (steady, rush hour, agents leaving), 20,000 calls each."""
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[2] / "bench" / "estimated_wait.py"
+    spec = importlib.util.spec_from_file_location("estimated_wait_bench", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    for name, scenario in bench.scenarios(20_000, seed=1).items():
+        ours, asterisk = simulate(scenario).mean_absolute_errors()
+        assert ours <= 0.7 * asterisk, f"{name}: {ours:.1f} s against Asterisk's {asterisk:.1f} s"
