@@ -67,6 +67,11 @@ class Acd:
         self._sticky = False
         self._next_check = -math.inf
         self._next_sweep = -math.inf
+        # Routing looks at every queue only when an agent or a rule may have changed; when only
+        # callers arrived, just the new callers can have become servable.
+        self._route_all = True
+        self._dirty_queues: set[int] = set()      # queues where an agent became free
+        self._arrivals: list[WaitingCall] = []
 
     # === configuration =========================================================================
 
@@ -93,15 +98,16 @@ class Acd:
         self._periodic = any(q.config.schedule or q.config.alarms or q.config.standby for q in self.queues.values())
         self._sticky = any(q.config.sticky_window > 0 for q in self.queues.values())
         self._next_check = -math.inf
+        self._route_all = True
         rule = overflow.while_waiting(config.overflow, Condition.MAX_WAIT)
         for call in self._live_calls(queue):
             if rule is not None:
                 self._timer(call.entered_at + rule.threshold, "max-wait", call.id)
-            self._timer(now, "route", 0)
+            self._timer(now, "route", queue_id)
 
     def configure_agent(self, agent_id: int, config: AgentConfig, now: float) -> None:
         self.agent(agent_id).config = config
-        self._timer(now, "route", 0)
+        self._route_all = True
 
     def add_pause_reason(self, reason: PauseReason) -> None:
         self.pause_reasons[reason.code] = reason
@@ -190,7 +196,7 @@ class Acd:
             last = self.last_agent_of.get(caller)
             if last is not None and now - last[1] <= queue.config.sticky_window:
                 call.sticky_agent = last[0]
-                self._timer(now + queue.config.sticky_hold, "route", 0)
+                self._timer(now + queue.config.sticky_hold, "route", queue_id)
         return self._enter(call, queue, now)
 
     def caller_input(self, call_id: int, text: str, now: float) -> None:
@@ -286,7 +292,7 @@ class Acd:
                      "busy": agent.config.busy_delay}.get(reason, 0.0)
             if delay > 0:
                 agent.blocked_until = now + delay
-                self._timer(agent.blocked_until, "route", 0)
+                self._timer(agent.blocked_until, "unblock", agent.id)
             agent.missed_in_a_row += 1
             if queue is not None and 0 < queue.config.max_no_answer <= agent.missed_in_a_row:
                 agent.pending_pause = queue.config.auto_pause_reason
@@ -344,6 +350,7 @@ class Acd:
             request.log.append(note)
         if reached:
             self.queue(request.queue_id).active_callbacks -= 1
+            self._route_all = True
             request.attempts += 1
             request.status = "answered"
             self.outbox.append(CallFinished(call_id, "callback-answered"))
@@ -414,6 +421,9 @@ class Acd:
             self.reconcile(now)
         if self._free:
             self._route(now)
+        else:
+            self._arrivals.clear()
+            self._dirty_queues.clear()
         return self.take_actions()
 
     def take_actions(self) -> list:
@@ -474,11 +484,12 @@ class Acd:
             self._divert(call, queue, rule, now, hops)
             return self.position(call.id)
         self._insert(call, queue)
+        self._arrivals.append(call)
         max_wait = overflow.while_waiting(queue.config.overflow, Condition.MAX_WAIT)
         if max_wait is not None:
             self._timer(call.entered_at + max_wait.threshold, "max-wait", call.id)
         for rule in queue.config.skill_rules:
-            self._timer(now + rule.after, "route", 0)
+            self._timer(now + rule.after, "route", queue.id)
         self._first_messages(call, queue, now)
         return self.position(call.id)
 
@@ -544,6 +555,7 @@ class Acd:
                 self.queues[queue_id].idle.discard(agent.id)
         agent.state = state
         if state is IDLE:
+            self._dirty_queues.update(agent.queue_ids)
             self._free += 1
             for queue_id in agent.queue_ids:
                 self.queue(queue_id).idle.add(agent.id)
@@ -562,6 +574,7 @@ class Acd:
             if agent.state is IDLE:
                 queue.idle.add(agent.id)
         agent.queue_ids = queue_ids
+        self._route_all = True
         for queue in emptied:
             rule = overflow.while_waiting(queue.config.overflow, Condition.NO_AGENT_LOGGED_IN)
             if rule is not None:
@@ -615,10 +628,9 @@ class Acd:
             ids = (call.sticky_agent,) if call.sticky_agent in queue.idle else ()
         agents = self.agents
         free = [agents[i] for i in ids if agents[i].blocked_until <= now]
-        if call is not None and call.skills:
-            waited = now - call.entered_at
-            rules = queue.config.skill_rules
-            free = [a for a in free if strategies.skills_met(a, call, waited, rules)]
+        if call is not None and call.skills and free:
+            needed = strategies.needed_levels(call, now - call.entered_at, queue.config.skill_rules)
+            free = [a for a in free if strategies.has_levels(a, needed)]
         return free
 
     # === internals: routing ====================================================================
@@ -626,18 +638,49 @@ class Acd:
     def _route(self, now: float) -> None:
         """Offers calls to free agents: across queues, the best call (priority, queue weight, arrival)
         first, each to the agent its queue's strategy picks."""
+        if self._route_all:
+            queues = list(self.queues.values())
+        elif self._dirty_queues:
+            queues = [self.queues[q] for q in self._dirty_queues.union(c.queue_id for c in self._arrivals)]
+        else:
+            self._route_arrivals(now)
+            return
+        self._route_all = False
+        self._dirty_queues.clear()
+        self._arrivals.clear()
+        # Each queue's best servable call; after an offer only the queues of the agents taken change.
+        # Queues left out had nothing servable after the last routing and nothing changed for them.
+        candidates = {queue.id: self._first_servable(queue, now) for queue in queues if queue.order and queue.idle}
         while self._free:
             best = None
-            for queue in self.queues.values():
-                if not queue.order or not queue.idle:
-                    continue
-                found = self._first_servable(queue, now)
+            for found in candidates.values():
                 if found is not None and (best is None or found[0].key < best[0].key):
                     best = found
             if best is None:
                 return
             call, free, queue = best
-            self._offer(call, queue, strategies.choose(queue, free, call, self.rng), now)
+            chosen = strategies.choose(queue, free, call, self.rng)
+            self._offer(call, queue, chosen, now)
+            touched = {queue.id}.union(*(agent.queue_ids for agent in chosen))
+            for queue_id in touched:
+                if queue_id in candidates:
+                    other = self.queues[queue_id]
+                    candidates[queue_id] = self._first_servable(other, now) if other.order and other.idle else None
+
+    def _route_arrivals(self, now: float) -> None:
+        """Nothing changed but new callers: each is served if a free agent may take it."""
+        arrivals, self._arrivals = self._arrivals, []
+        if len(arrivals) > 1:
+            arrivals.sort(key=lambda c: c.key)
+        for call in arrivals:
+            if not self._free:
+                return
+            queue = self.queues[call.queue_id]
+            if self.waiting.get(call.id) is not call or call.ringing or not queue.idle or call.not_before > now:
+                continue
+            free = self._free_agents(queue, now, call)
+            if free:
+                self._offer(call, queue, strategies.choose(queue, free, call, self.rng), now)
 
     def _first_servable(self, queue: Queue, now: float):
         waiting = self.waiting
@@ -681,13 +724,14 @@ class Acd:
         if call.ringing:
             return
         self._ringing.pop(call.id, None)
+        self._route_all = True
         queue = self.queue(call.queue_id)
         if call.kind is CallKind.CALLBACK:
             queue.active_callbacks -= 1
             self.callbacks[call.id].status = "waiting"
         if queue.config.retry_delay > 0:
             call.not_before = now + queue.config.retry_delay
-            self._timer(call.not_before, "route", 0)
+            self._timer(call.not_before, "route", queue.id)
 
     def _stop_ringing(self, call: WaitingCall, now: float, reason: str) -> None:
         for agent_id in sorted(call.ringing):
@@ -746,10 +790,15 @@ class Acd:
         timers = self._timers
         while timers and timers[0][0] <= now:
             when, _, kind, subject = heapq.heappop(timers)
-            if kind == "route":
+            if kind == "route":        # a wait-based rule may now let a call of this queue through
+                if subject in self.queues:
+                    self._dirty_queues.add(subject)
                 continue
             handler = getattr(self, "_on_" + kind.replace("-", "_"))
             handler(subject, now)
+
+    def _on_unblock(self, agent_id: int, now: float) -> None:
+        self._dirty_queues.update(self.agents[agent_id].queue_ids)
 
     def _on_unavailable(self, agent_id: int, now: float) -> None:
         agent = self.agents[agent_id]
@@ -858,11 +907,13 @@ class Acd:
                            not_before=not_before)
         call.key = (-priority, -queue.config.weight, arrived, call.seq)
         self._insert(call, queue)
-        self._timer(not_before, "route", 0)
+        self._route_all = True
+        self._timer(not_before, "route", queue.id)
 
     def _callback_unreached(self, request: CallbackRequest, now: float) -> None:
         queue = self.queue(request.queue_id)
         queue.active_callbacks -= 1
+        self._route_all = True
         request.attempts += 1
         policy = queue.config.callback
         max_attempts = policy.max_attempts if policy is not None else 1
@@ -885,6 +936,7 @@ class Acd:
     # === internals: once-a-second checks (schedules, alarms, stand-by) =========================
 
     def _check_queues(self, now: float) -> None:
+        self._route_all = True       # a queue may have opened: its callbacks can be placed
         for queue in list(self.queues.values()):
             config = queue.config
             if config.schedule is not None:

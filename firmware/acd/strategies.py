@@ -26,6 +26,24 @@ def skills_met(agent: Agent, call: WaitingCall, waited: float, rules: tuple[Skil
     return True
 
 
+def needed_levels(call: WaitingCall, waited: float, rules: tuple[SkillRule, ...]) -> list[tuple[str, int]]:
+    """The call's skills with the level each accepts now (skills open to anyone left out)."""
+    needed = []
+    for skill, required in call.skills.items():
+        level = accepted_level(required, waited, rules)
+        if level > 0:
+            needed.append((skill, level))
+    return needed
+
+
+def has_levels(agent: Agent, needed: list[tuple[str, int]]) -> bool:
+    skills = agent.config.skills
+    for skill, level in needed:
+        if skills.get(skill, 0) < level:
+            return False
+    return True
+
+
 def next_widening(waited: float, rules: tuple[SkillRule, ...]) -> float | None:
     """Seconds of wait at which the next rule applies, if any is still ahead."""
     ahead = [rule.after for rule in rules if rule.after > waited]
