@@ -323,7 +323,6 @@ def test_shared_agent_takes_the_longest_waiting_caller_across_queues():
     acd.call_arrived(2, 20, 1.0)
     acd.call_arrived(3, 10, 3.0)
     acd.login(1, [10, 20], 10.0)
-    order = [serve(acd, c, 10.0) and None for c in ()]  # noqa: F841 (nothing to serve yet)
     served = []
     for t in (10.0, 20.0, 30.0):
         (call, agent), = rings(acd.tick(t))
@@ -447,11 +446,11 @@ def test_standby_agents_come_in_at_the_threshold_and_leave_with_hysteresis():
     actions = acd.tick(1.0)
     assert of(StandbyLogin, actions) == [StandbyLogin(8, 10), StandbyLogin(9, 10)]
     assert len(rings(actions)) == 3
-    for call, agent in rings(actions):
+    answered = rings(actions)
+    for call, agent in answered:
         acd.agent_answered(call, agent, 2.0)
-    for call in (1, 2, 3):
-        acd.call_ended(call, acd.waiting.get(call) and 0 or [a.id for a in acd.agents.values()
-                                                              if a.current_call == call][0], 10.0)
+    for call, agent in answered:
+        acd.call_ended(call, agent, 10.0)
     acd.tick(10.0)
     assert not of(StandbyLogout, acd.tick(30.0))     # calm but not for 60 s yet
     (call, agent), = [(a.current_call, a.id) for a in acd.agents.values() if a.state == AgentState.RINGING]
