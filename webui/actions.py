@@ -13,6 +13,8 @@ from flask import current_app
 from werkzeug.exceptions import Conflict, NotFound
 from werkzeug.security import generate_password_hash
 
+from firmware.acd import Strategy
+from firmware.acd.settings import SettingsError, parse_queue_settings
 from firmware.engine.prompts import LANGUAGES
 from firmware.store import queries
 from webui import engine, fields
@@ -21,7 +23,7 @@ from webui.fields import FieldError
 Row = dict[str, Any]
 Data = Mapping[str, Any]
 
-STRATEGIES = ("longest-idle",)
+STRATEGIES = tuple(s.value for s in Strategy)
 TRUNK_TYPES = ("peer", "register")
 MIN_SIP_PASSWORD = 8
 MIN_USER_PASSWORD = 8
@@ -99,12 +101,43 @@ def delete_agent(conn, actor: str, agent_id: int) -> None:
 
 # --- queues and members -------------------------------------------------------------------------
 
+def _queue_settings(data: Data, strategy: str) -> dict | None:
+    """The queue's rules if given (JSON API only), checked by the same parser the engine uses."""
+    settings = data.get("settings")
+    if settings is None:
+        return None
+    try:
+        parse_queue_settings(settings, strategy)
+    except SettingsError as exc:
+        raise FieldError(f"settings.{exc.field}" if exc.field != "strategy" else "strategy",
+                         str(exc).split(": ", 1)[1]) from exc
+    return settings
+
+
 def create_queue(conn, actor: str, data: Data) -> Row:
     name = fields.text(data, "name", **NAME)
-    strategy = fields.choice(data, "strategy", STRATEGIES, default=STRATEGIES[0])
+    strategy = fields.choice(data, "strategy", STRATEGIES, default="longest-idle")
+    settings = _queue_settings(data, strategy)
     with _change(conn, {"name": name}):
-        queue = queries.create_queue(conn, name, strategy)
+        queue = queries.create_queue(conn, name, strategy, settings)
         queries.audit(conn, actor, "queue.create", f"id={queue['id']} name={name} strategy={strategy}")
+    _reload()
+    return queue
+
+
+def update_queue(conn, actor: str, queue_id: int, data: Data) -> Row:
+    """Changes the strategy and/or the rules; calls already waiting follow the new rules."""
+    queue = require_queue(conn, queue_id)
+    unknown = sorted(set(data) - {"strategy", "settings"})
+    if unknown:
+        raise FieldError(unknown[0], "cannot be changed here")
+    strategy = fields.choice(data, "strategy", STRATEGIES, default=queue["strategy"])
+    settings = _queue_settings(data, strategy)
+    if settings is None:
+        _queue_settings({"settings": queue["settings"]}, strategy)   # the stored rules must suit the strategy
+    with _change(conn, {}):
+        queue = queries.update_queue(conn, queue_id, strategy=strategy, settings=settings)
+        queries.audit(conn, actor, "queue.update", f"id={queue_id} strategy={strategy} settings={settings}")
     _reload()
     return queue
 

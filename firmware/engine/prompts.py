@@ -10,10 +10,20 @@ from pathlib import Path
 
 LANGUAGES = {"en": "en-gb", "sv": "sv", "de": "de", "zh": "cmn"}
 
-NUMBERS = range(0, 21)
+# Positions up to 20 and the minutes an estimated wait is rounded to (fives to 30, tens to 60).
+NUMBERS = tuple(range(0, 21)) + (25, 30, 40, 50, 60)
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
+        "estimated-wait": "Your estimated waiting time is",
+        "less-than": "less than",
+        "about": "about",
+        "more-than": "more than",
+        "minutes": "minutes",
+        "hours": "hours",
+        "callback-offer": "To be called back instead of waiting, press 1. You keep your place in the queue.",
+        "callback-confirm": "Thank you. We will call you back as soon as it is your turn. Goodbye.",
+        "overflow": "We cannot take your call right now. Please call again later. Goodbye.",
         "welcome": "Welcome. Thank you for calling.",
         "queue-first": "All our agents are busy at the moment. Please stay on the line.",
         "queue-repeat": "Thank you for waiting. The next free agent will take your call.",
@@ -22,6 +32,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "goodbye": "Goodbye.",
     },
     "sv": {
+        "estimated-wait": "Din beräknade väntetid är",
+        "less-than": "mindre än",
+        "about": "ungefär",
+        "more-than": "mer än",
+        "minutes": "minuter",
+        "hours": "timmar",
+        "callback-offer": "Tryck 1 för att bli uppringd i stället för att vänta. Du behåller din plats i kön.",
+        "callback-confirm": "Tack. Vi ringer upp dig när det är din tur. Hej då.",
+        "overflow": "Vi kan inte ta ditt samtal just nu. Var vänlig ring igen senare. Hej då.",
         "welcome": "Välkommen. Tack för att du ringer.",
         "queue-first": "Alla våra handläggare är upptagna just nu. Var vänlig vänta kvar.",
         "queue-repeat": "Tack för att du väntar. Nästa lediga handläggare tar ditt samtal.",
@@ -30,6 +49,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "goodbye": "Hej då.",
     },
     "de": {
+        "estimated-wait": "Ihre voraussichtliche Wartezeit beträgt",
+        "less-than": "weniger als",
+        "about": "etwa",
+        "more-than": "mehr als",
+        "minutes": "Minuten",
+        "hours": "Stunden",
+        "callback-offer": "Für einen Rückruf statt zu warten, drücken Sie die 1. Sie behalten Ihren Platz in der Warteschlange.",
+        "callback-confirm": "Vielen Dank. Wir rufen Sie zurück, sobald Sie an der Reihe sind. Auf Wiederhören.",
+        "overflow": "Wir können Ihren Anruf im Moment nicht annehmen. Bitte rufen Sie später wieder an. Auf Wiederhören.",
         "welcome": "Willkommen. Vielen Dank für Ihren Anruf.",
         "queue-first": "Alle Mitarbeiter sind im Gespräch. Bitte bleiben Sie in der Leitung.",
         "queue-repeat": "Vielen Dank für Ihre Geduld. Der nächste freie Mitarbeiter ist gleich für Sie da.",
@@ -38,6 +66,15 @@ TEXTS: dict[str, dict[str, str]] = {
         "goodbye": "Auf Wiederhören.",
     },
     "zh": {
+        "estimated-wait": "您的预计等待时间是",
+        "less-than": "少于",
+        "about": "大约",
+        "more-than": "超过",
+        "minutes": "分钟",
+        "hours": "小时",
+        "callback-offer": "如需回电而不必等待，请按1。您在队列中的位置将被保留。",
+        "callback-confirm": "谢谢。轮到您时我们会给您回电。再见。",
+        "overflow": "我们现在无法接听您的电话，请稍后再拨。再见。",
         "welcome": "欢迎致电，感谢您的来电。",
         "queue-first": "所有座席正忙，请不要挂机。",
         "queue-repeat": "感谢您的耐心等待，下一位空闲座席将为您服务。",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import sqlite3
 import time
@@ -150,19 +151,34 @@ def delete_agent(conn, agent_id: int) -> bool:
 
 # --- queues ---------------------------------------------------------------------------------
 
-def create_queue(conn, name: str, strategy: str = "longest-idle") -> Row:
+def create_queue(conn, name: str, strategy: str = "longest-idle", settings: dict | None = None) -> Row:
     cur = conn.execute(
-        "INSERT INTO queues (name, strategy, created_at) VALUES (?, ?, ?)", (name, strategy, time.time())
+        "INSERT INTO queues (name, strategy, settings, created_at) VALUES (?, ?, ?, ?)",
+        (name, strategy, json.dumps(settings or {}), time.time()),
     )
     return get_queue(conn, cur.lastrowid)
 
 
+def update_queue(conn, queue_id: int, *, strategy: str | None = None, settings: dict | None = None) -> Row | None:
+    if strategy is not None:
+        conn.execute("UPDATE queues SET strategy = ? WHERE id = ?", (strategy, queue_id))
+    if settings is not None:
+        conn.execute("UPDATE queues SET settings = ? WHERE id = ?", (json.dumps(settings), queue_id))
+    return get_queue(conn, queue_id)
+
+
+def _queue_row(row: Row | None) -> Row | None:
+    if row is not None:
+        row["settings"] = json.loads(row.get("settings") or "{}")
+    return row
+
+
 def get_queue(conn, queue_id: int) -> Row | None:
-    return _row(conn.execute("SELECT * FROM queues WHERE id = ?", (queue_id,)))
+    return _queue_row(_row(conn.execute("SELECT * FROM queues WHERE id = ?", (queue_id,))))
 
 
 def list_queues(conn) -> list[Row]:
-    return _rows(conn.execute("SELECT * FROM queues ORDER BY name"))
+    return [_queue_row(r) for r in _rows(conn.execute("SELECT * FROM queues ORDER BY name"))]
 
 
 def delete_queue(conn, queue_id: int) -> bool:
@@ -283,16 +299,17 @@ def route_for_did(conn, did: str) -> Row | None:
 # --- calls, queue events, recordings ----------------------------------------------------------
 
 def open_call(conn, caller: str, callee: str, sip_call_id: str | None = None, trunk_id: int | None = None,
-              started_at: float | None = None) -> int:
+              started_at: float | None = None, *, direction: str = "inbound", callback_of: int | None = None) -> int:
     cur = conn.execute(
-        "INSERT INTO calls (sip_call_id, caller, callee, trunk_id, started_at) VALUES (?, ?, ?, ?, ?)",
-        (sip_call_id, caller, callee, trunk_id, started_at or time.time()),
+        "INSERT INTO calls (sip_call_id, caller, callee, trunk_id, started_at, direction, callback_of) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (sip_call_id, caller, callee, trunk_id, started_at or time.time(), direction, callback_of),
     )
     return cur.lastrowid
 
 
 def update_call(conn, call_id: int, **fields: Any) -> None:
-    allowed = {"queue_id", "agent_id", "queued_at", "answered_at", "recording_id"}
+    allowed = {"queue_id", "agent_id", "queued_at", "answered_at", "recording_id", "caller_input"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"cannot update call fields {sorted(unknown)}")
@@ -340,6 +357,7 @@ def get_call(conn, call_id: int) -> Row | None:
 _CALL_SELECT = """
     SELECT c.id, c.caller, c.callee, c.started_at, c.answered_at, c.ended_at, c.wait_seconds,
            c.talk_seconds, c.outcome, c.cause, c.recording_id, c.queue_id, c.agent_id, c.trunk_id,
+           c.caller_input, c.direction, c.callback_of,
            q.name AS queue, a.extension AS agent, a.name AS agent_name
     FROM calls c LEFT JOIN queues q ON q.id = c.queue_id LEFT JOIN agents a ON a.id = c.agent_id"""
 

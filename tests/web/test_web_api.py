@@ -100,7 +100,7 @@ def test_queues_create_list_get_delete(api, supervisor_api):
     assert supervisor_api.get("/queues").get_json()["items"] == [queue]
     assert supervisor_api.get(f"/queues/{queue['id']}").get_json() == queue
     _error(api.post("/queues", {"name": "sales"}), 409, "name", "sales")
-    _error(api.post("/queues", {"name": "support", "strategy": "round-robin"}), 400, "strategy:", "longest-idle")
+    _error(api.post("/queues", {"name": "support", "strategy": "loudest-first"}), 400, "strategy:", "longest-idle")
     _error(api.post("/queues", {"name": 7}), 400, "name: must be a string")
     assert api.delete(f"/queues/{queue['id']}").status_code == 204
     _error(api.get(f"/queues/{queue['id']}"), 404)
@@ -250,3 +250,22 @@ def test_settings_change_the_prompt_language(api, supervisor_api, engine, db):
     _error(api.put("/settings", {"ring_volume": 3}), 400, "ring_volume", "not a setting")
     _error(supervisor_api.put("/settings", {"prompt_language": "de"}), 403)
     assert queries.get_setting(db, "prompt_language") == "sv"
+
+
+def test_queue_rules_are_checked_and_stored(api, supervisor_api, engine):
+    queue = api.post("/queues", {"name": "sales", "strategy": "round-robin",
+                                 "settings": {"wrapup": 10}}).get_json()
+    assert (queue["strategy"], queue["settings"]) == ("round-robin", {"wrapup": 10})
+    rules = {"overflow": [{"condition": "max-wait", "threshold": 60, "destination": {"kind": "hangup"}}],
+             "callback": {"offer_when_wait_over": 30, "key": "1"}}
+    engine.commands.clear()
+    updated = api.put(f"/queues/{queue['id']}", {"settings": rules})
+    assert updated.status_code == 200 and updated.get_json()["settings"] == rules
+    assert engine.names() == ["reload"]
+    _error(api.put(f"/queues/{queue['id']}", {"settings": {"overflow": [{"condition": "late"}]}}), 400,
+           "settings.overflow[0].condition")
+    _error(api.put(f"/queues/{queue['id']}", {"strategy": "loudest"}), 400, "strategy")
+    _error(api.put(f"/queues/{queue['id']}", {"name": "x"}), 400, "name")
+    _error(api.put("/queues/999", {"settings": {}}), 404)
+    _error(supervisor_api.put(f"/queues/{queue['id']}", {"settings": {}}), 403)
+    assert supervisor_api.get(f"/queues/{queue['id']}").get_json()["settings"] == rules

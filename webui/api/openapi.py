@@ -7,6 +7,9 @@ from typing import Any
 
 Schema = dict[str, Any]
 
+_STRATEGIES = ["ring-all", "sequential", "round-robin", "longest-idle", "fewest-calls", "least-talk-time", "random",
+               "weighted-random", "skills"]
+
 
 def _ref(name: str) -> Schema:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -105,10 +108,35 @@ SCHEMAS: dict[str, Schema] = {
         "sip_password": {"type": "string", "minLength": 8, "maxLength": 128, "writeOnly": True}}},
     "Queue": {"type": "object", "properties": {
         "id": {"type": "integer"}, "name": {"type": "string"}, "strategy": {"type": "string"},
-        "ring_timeout_seconds": {"type": "integer"}, "created_at": _TIME}},
+        "ring_timeout_seconds": {"type": "integer"}, "settings": _ref("QueueSettings"), "created_at": _TIME}},
     "QueueCreate": {"type": "object", "required": ["name"], "properties": {
         "name": {"type": "string", "maxLength": 100},
-        "strategy": {"type": "string", "enum": ["longest-idle"], "default": "longest-idle"}}},
+        "strategy": {"type": "string", "enum": _STRATEGIES, "default": "longest-idle"},
+        "settings": _ref("QueueSettings")}},
+    "QueueUpdate": {"type": "object", "properties": {
+        "strategy": {"type": "string", "enum": _STRATEGIES}, "settings": _ref("QueueSettings")}},
+    "QueueSettings": {"type": "object", "additionalProperties": False,
+                      "description": "the queue's rules (firmware/acd/settings.py); unknown keys are refused",
+                      "properties": {
+        "ring_timeout": {"type": "number"}, "retry_delay": {"type": "number"}, "wrapup": {"type": "number"},
+        "max_no_answer": {"type": "integer"}, "sticky_window": {"type": "number"}, "sticky_hold": {"type": "number"},
+        "weight": {"type": "integer"}, "handle_time": {"type": "number"},
+        "overflow": {"type": "array", "items": {"type": "object", "required": ["condition", "destination"],
+                     "properties": {
+            "condition": {"type": "string", "enum": ["closed", "max-length", "max-wait", "no-agent-logged-in",
+                                                     "no-agent-available", "estimated-wait", "calls-per-agent"]},
+            "threshold": {"type": "number"},
+            "destination": {"type": "object", "required": ["kind"], "properties": {
+                "kind": {"type": "string", "enum": ["queue", "number", "voicemail", "callback", "hangup"]},
+                "target": {"description": "queue id, phone number, or the message played before hang-up"}}}}}},
+        "callback": {"type": "object", "properties": {
+            "offer_when_wait_over": {"type": "number"}, "key": {"type": "string"},
+            "max_concurrent": {"type": "integer"}, "retry_delay": {"type": "number"},
+            "max_attempts": {"type": "integer"}}},
+        "messages": {"type": "object", "properties": {
+            "first": {"type": "string", "nullable": True}, "repeated": {"type": "array", "items": {"type": "string"}},
+            "frequency": {"type": "number"}, "announce_position": {"type": "boolean"},
+            "announce_wait": {"type": "boolean"}}}}},
     "Member": {"type": "object", "properties": {
         "queue_id": {"type": "integer"}, "agent_id": {"type": "integer"}, "name": {"type": "string"},
         "extension": {"type": "string"}}},
@@ -171,7 +199,9 @@ PATHS: dict[str, Schema] = {
         "parameters": [_path_id("agent_id", "agent")],
         "post": _op("Log the agent out of every queue", "supervisor", 200, _LOGIN_RESULT, errors=(404,))},
     "/queues": _collection("queue", "Queue", "QueueCreate"),
-    "/queues/{queue_id}": _item("queue", "Queue", "queue_id"),
+    "/queues/{queue_id}": {**_item("queue", "Queue", "queue_id"),
+                           "put": _op("Change a queue's strategy or rules", "admin", 200, _ref("Queue"),
+                                      body="QueueUpdate", errors=(400, 404))},
     "/queues/{queue_id}/members": {
         "parameters": [_path_id("queue_id", "queue")],
         "get": _op("The queue's members", "supervisor", 200, _list_of("Member"), errors=(404,)),

@@ -104,6 +104,12 @@ def create_queue():
     return _created(actions.create_queue(get_db(), actor(), _body()))
 
 
+@bp.put("/queues/<int:queue_id>")
+@requires("admin")
+def update_queue(queue_id: int):
+    return jsonify(with_iso_times(actions.update_queue(get_db(), actor(), queue_id, _body())))
+
+
 @bp.get("/queues/<int:queue_id>")
 @requires("supervisor")
 def get_queue(queue_id: int):
