@@ -17,15 +17,18 @@ from pathlib import Path
 import pjsua2 as pj
 
 from firmware import paths
-from firmware.acd import Acd, AgentState
+from firmware.acd import (Acd, AgentPaused, AgentState, Bridge, CallbackRegistered, CallFinished, ClearAlarm,
+                          OfferCallback, Overflow, PlaceCallback, PlayMessage, RaiseAlarm, RingAgent, StandbyLogin,
+                          StandbyLogout, StateRepaired, StopRinging)
+from firmware.acd.settings import SettingsError, parse_queue_settings
 from firmware.config import BoxConfig
 from firmware.edge.kamailio import reload_trunk_addresses
 from firmware.engine import prompts, wavfix
 from firmware.engine.control import CommandError, ControlServer
-from firmware.engine.session import InboundSession
+from firmware.engine.session import CallbackSession, InboundSession
 from firmware.engine.sipmsg import SOURCE_HEADER, SipMessageError, header, parse_hostport, request_uri, uri_user
-from firmware.engine.ua import (Leg, call_setting_param, create_endpoint, create_service_account,
-                                create_trunk_account)
+from firmware.engine.ua import (Leg, call_setting_param, create_endpoint, create_outbound_account,
+                                create_service_account, create_trunk_account)
 from firmware.store import open_store, queries
 
 log = logging.getLogger(__name__)
@@ -43,6 +46,8 @@ class Engine:
         self.data_dir = paths.data_dir()
         self.acd = Acd()
         self.sessions: dict[int, InboundSession] = {}
+        self.callbacks: dict[int, CallbackSession] = {}    # by the ACD's id of the call called back
+        self.alarms: dict[tuple[str, str], str] = {}
         self.retired: list = []            # pjsua2 objects to drop outside of their callbacks
         self.lingering: deque = deque()    # (when to drop, player): see retire_player
         self.running = False
@@ -59,6 +64,7 @@ class Engine:
         store = self.store
         self.agents = {a["id"]: a for a in queries.list_agents(store)}
         self.queues = {q["id"]: q for q in queries.list_queues(store)}
+        self._configure_queues(time.monotonic())
         self.routes = {r["did"]: r for r in queries.list_inbound_routes(store)}
         self.trunks = queries.list_trunks_with_secrets(store)
         self.language = queries.get_setting(store, "prompt_language", "en")
@@ -74,6 +80,17 @@ class Engine:
             else:
                 self.acd.logout(agent_id, now)
         self.changed()
+
+    def _configure_queues(self, now: float) -> None:
+        for queue_id, queue in self.queues.items():
+            name = f"queue-{queue_id}"
+            try:
+                config, messages = parse_queue_settings(queue["settings"], queue["strategy"], name)
+            except SettingsError as exc:
+                log.error("queue %s: stored rules refused (%s); using the defaults", queue["name"], exc)
+                config, messages = parse_queue_settings({}, "longest-idle", name)
+            self.acd.add_message_set(name, messages)
+            self.acd.configure_queue(queue_id, config, now)
 
     def trunk_for_source(self, source: str) -> dict | None:
         host, port = parse_hostport(source)
@@ -102,6 +119,7 @@ class Engine:
     def start(self) -> None:
         self.endpoint, self.transport_id = create_endpoint(self.config)
         self.account = create_service_account(self.config, self.transport_id, self.incoming_call)
+        self.outbound_account = create_outbound_account(self.config, self.transport_id)
         self._sync_trunk_registrations()
         self.control = ControlServer(paths.engine_socket_path(), {
             "status": lambda args: self.snapshot(),
@@ -123,6 +141,7 @@ class Engine:
                 now = time.monotonic()
                 for session in list(self.sessions.values()):
                     session.tick(now)
+                self.act(self.acd.tick(now))
                 self._finish_closed_recordings(now)
             finally:
                 self.store.execute("COMMIT")
@@ -145,16 +164,18 @@ class Engine:
         self.lingering.clear()
         self.retired.clear()
         self.sessions.clear()
+        self.callbacks.clear()
         self.trunk_accounts.clear()
         self.control.close()
         del self.account
+        del self.outbound_account
         # A pjsua2 Call still alive after libDestroy aborts the process: collect every cycle first.
         gc.collect()
         self.endpoint.libDestroy()
 
     def _hang_up_all(self, cause: str) -> None:
         # In a function of its own: a loop variable left in stop() would keep a Call alive.
-        for session in list(self.sessions.values()):
+        for session in [*self.sessions.values(), *self.callbacks.values()]:
             session.hang_up(cause)
 
     # --- calls ----------------------------------------------------------------------------------
@@ -197,26 +218,132 @@ class Engine:
             log.debug("refusing call: %s", exc.info())
         self.retire(leg)
 
-    def dispatch(self, now: float) -> None:
-        for offer in self.acd.dispatch(now):
-            session = self.sessions.get(offer.call_id)
-            agent = self.agents.get(offer.agent_id)
-            if session is None or agent is None:
-                # The ACD and the engine disagree: free the agent and report it rather than hold the call.
-                log.error("ACD offered call %s to agent %s, which the engine does not know", offer.call_id,
-                          offer.agent_id)
-                self.acd.agent_no_answer(offer.call_id, offer.agent_id, now, unreachable=True)
-                continue
-            session.ring(offer.agent_id, agent["extension"], offer.ring_timeout, now)
-        self.changed()
+    # --- what the ACD asks -------------------------------------------------------------------------
 
-    def session_ended(self, session: InboundSession) -> None:
+    def act(self, actions: list | None = None) -> None:
+        """Carries out the ACD's actions (those given, or all waiting in its outbox)."""
+        if actions is None:
+            actions = self.acd.take_actions()
+        for action in actions:
+            handler = self._handlers.get(type(action))
+            if handler is None:
+                log.debug("ACD action %s", action)
+            else:
+                handler(self, action)
+        if actions:
+            self.changed()
+
+    def _ring(self, action: RingAgent) -> None:
+        session, agent = self.sessions.get(action.call_id), self.agents.get(action.agent_id)
+        if session is None or agent is None:
+            # The ACD and the engine disagree: report it and let the ACD repair its state.
+            log.error("ACD offered call %s to agent %s, which the engine does not have", action.call_id,
+                      action.agent_id)
+            self.acd.agent_no_answer(action.call_id, action.agent_id, time.monotonic(), reason="unreachable")
+            if session is None:
+                self.acd.call_left(action.call_id, time.monotonic(), outcome="lost")
+            return
+        session.ring(action.agent_id, agent["extension"])
+
+    def _stop_ringing(self, action: StopRinging) -> None:
+        session = self.sessions.get(action.call_id) or self.callbacks.get(action.call_id)
+        if session is not None:
+            session.stop_ringing(action.agent_id)
+
+    def _bridge(self, action: Bridge) -> None:
+        session = self.sessions.get(action.call_id)
+        if session is not None:
+            session.bridge_to(action.agent_id)
+
+    def _play(self, action: PlayMessage) -> None:
+        session = self.sessions.get(action.call_id)
+        if session is not None:
+            session.play(action.parts)
+
+    def _overflow(self, action: Overflow) -> None:
+        log.info("call %s overflows from queue %s (%s) to %s", action.call_id, action.queue_id, action.reason,
+                 action.destination)
+        session = self.sessions.get(action.call_id)
+        if session is not None:
+            session.overflow(action.reason, action.destination)
+
+    def _offer_callback(self, action: OfferCallback) -> None:
+        session = self.sessions.get(action.call_id)
+        if session is not None:
+            session.offer_callback()
+
+    def _callback_registered(self, action: CallbackRegistered) -> None:
+        log.info("call %s: callback to %s registered", action.call_id, action.number)
+        session = self.sessions.get(action.call_id)
+        if session is not None:
+            session.callback_registered(action.forced)
+
+    def _place_callback(self, action: PlaceCallback) -> None:
+        agent = self.agents.get(action.agent_id)
+        if agent is None or action.call_id in self.callbacks:
+            log.error("callback %s for agent %s cannot be placed", action.call_id, action.agent_id)
+            self.acd.agent_no_answer(action.call_id, action.agent_id, time.monotonic(), reason="unreachable")
+            return
+        session = CallbackSession(self, action.call_id, action.agent_id, action.number, action.queue_id)
+        self.callbacks[action.call_id] = session
+        session.start(agent["extension"])
+
+    def _alarm(self, action: RaiseAlarm | ClearAlarm) -> None:
+        key = (action.name, action.subject)
+        if isinstance(action, RaiseAlarm):
+            log.warning("alarm %s on %s: %s", action.name, action.subject, action.detail)
+            self.alarms[key] = action.detail
+        else:
+            log.info("alarm %s on %s cleared", action.name, action.subject)
+            self.alarms.pop(key, None)
+
+    def _report(self, action: AgentPaused | StandbyLogin | StandbyLogout | StateRepaired | CallFinished) -> None:
+        level = logging.WARNING if isinstance(action, StateRepaired) else logging.INFO
+        log.log(level, "ACD: %s", action)
+
+    _handlers = {
+        RingAgent: _ring, StopRinging: _stop_ringing, Bridge: _bridge, PlayMessage: _play, Overflow: _overflow,
+        OfferCallback: _offer_callback, CallbackRegistered: _callback_registered, PlaceCallback: _place_callback,
+        RaiseAlarm: _alarm, ClearAlarm: _alarm, AgentPaused: _report, StandbyLogin: _report,
+        StandbyLogout: _report, StateRepaired: _report, CallFinished: _report,
+    }
+
+    def session_ended(self, session: InboundSession, legs: list) -> None:
         self.sessions.pop(session.call_id, None)
-        for leg in (session.caller_leg, session.agent_leg):
+        self._drop_legs(legs)
+
+    def callback_ended(self, session: CallbackSession, legs: list) -> None:
+        if self.callbacks.get(session.call_id) is session:
+            del self.callbacks[session.call_id]
+        self._drop_legs(legs)
+
+    def _drop_legs(self, legs: list) -> None:
+        for leg in legs:
             if leg is not None:
                 leg.owner = None      # no cycle: the leg goes with the next `retired.clear()`
                 self.retire(leg)
-        self.dispatch(time.monotonic())
+
+    def trunk_of_call(self, call_id: int) -> dict | None:
+        """The trunk a call came in on (with its address), to call back or forward through it."""
+        call = queries.get_call(self.store, call_id)
+        trunk_id = call["trunk_id"] if call else None
+        return next((t for t in self.trunks if t["id"] == trunk_id), None)
+
+    def dial_out(self, number: str, trunk: dict | None, owner) -> Leg | None:
+        """A call to a number through a trunk, sent by way of the edge; None if it cannot be placed."""
+        if trunk is None:
+            log.error("no trunk to dial %s", number)
+            return None
+        leg = Leg(self.outbound_account, "outbound")
+        leg.owner = owner
+        try:
+            leg.makeCall(f"sip:{number}@{trunk['address']}", call_setting_param())
+        except pj.Error as exc:
+            log.error("cannot dial %s through %s: %s", number, trunk["name"], exc.info())
+            leg.owner = None
+            self.retire(leg)
+            return None
+        return leg
 
     def agent_uri(self, extension: str) -> str:
         return f"sip:{extension}@{self.config.bind_address}:{self.config.sip_port}"
@@ -299,20 +426,20 @@ class Engine:
         now = time.monotonic()
         current = self.acd.agent(agent_id).queue_ids
         self.acd.login(agent_id, set(current) | set(queue_ids), now)
-        self.dispatch(now)
+        self.act(self.acd.tick(now))
         return {"agent_id": agent_id, "queue_ids": sorted(self.acd.agents[agent_id].queue_ids)}
 
     def _cmd_agent_logout(self, args: dict) -> dict:
         agent_id = self._agent_arg(args)
         self.acd.logout(agent_id, time.monotonic())
-        self.changed()
+        self.act()
         return {"agent_id": agent_id, "queue_ids": []}
 
     def _cmd_reload(self, args: dict) -> dict:
         self.load_config()
         self._sync_trunk_registrations()
         reload_trunk_addresses()
-        self.dispatch(time.monotonic())
+        self.act(self.acd.tick(time.monotonic()))
         return {"reloaded": True}
 
     def snapshot(self) -> dict:
@@ -333,7 +460,12 @@ class Engine:
                 "queue_ids": sorted(state.queue_ids) if state else [],
                 "call_id": state.current_call if state else None,
             })
-        return {"queues": queues, "agents": agents, "calls": calls, "active_calls": len(calls)}
+        # The ACD keeps times on the engine's monotonic clock: the list shows how long ago instead.
+        callbacks = [{**row, "arrived": None, "interval": None, "waited_seconds": round(now - row["arrived"], 1)}
+                     for row in self.acd.callback_list(open_only=True)]
+        alarms = [{"name": name, "subject": subject, "detail": detail} for (name, subject), detail in self.alarms.items()]
+        return {"queues": queues, "agents": agents, "calls": calls, "active_calls": len(calls),
+                "callbacks": callbacks, "alarms": alarms}
 
 
 def repair_recordings(store: sqlite3.Connection, data_dir: Path) -> int:

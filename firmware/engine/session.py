@@ -1,7 +1,10 @@
-"""One inbound call through its life: welcome, queue, agent, bridge, end, and what it leaves in the store.
+"""Calls through their life: what the ACD decides is done here, on pjsua2 legs, and written to the store.
 
-A session owns the caller's leg and, while one is rung or talking, an agent's leg. It is driven by
-leg events (from pjsua2) and by `tick(now)` for everything that happens by the clock.
+An `InboundSession` owns a caller's leg from the welcome to the end: it enters the queue, plays what
+the ACD asks, rings the agents it is offered to, bridges to the one who answers, or leaves by
+overflow or callback. A `CallbackSession` calls a customer back for the ACD: first the agent, then,
+once the agent answers, the customer through the trunk the call came in on. Both are driven by leg
+events (from pjsua2) and by `tick(now)` for what happens by the clock.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import pjsua2 as pj
 
+from firmware.acd import Destination
 from firmware.engine.ua import Leg, call_setting_param
 from firmware.store import queries
 
@@ -23,237 +27,78 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-REPEAT_INTERVAL = 20.0   # seconds of hold between repeated queue messages
+UNREACHABLE = (404, 408, 480, 503)    # the phone is not registered or does not respond
+
+
+def no_answer_reason(status: int) -> str:
+    if status in UNREACHABLE:
+        return "unreachable"
+    return {486: "busy", 600: "busy", 603: "rejected"}.get(status, "timeout")
 
 
 class Phase(str, enum.Enum):
     WELCOME = "welcome"
     QUEUED = "queued"
     TALKING = "talking"
+    LEAVING = "leaving"     # a last message plays, then the box hangs up
     ENDED = "ended"
 
 
 @dataclass
-class AgentOffer:
+class Offer:
     agent_id: int
     leg: Leg
-    deadline: float
 
 
-class InboundSession:
-    def __init__(self, engine: "Engine", leg: Leg, call_id: int, queue_id: int, caller: str, did: str):
+class Bridge:
+    """Two legs connected both ways and recorded; shared by inbound and callback calls."""
+
+    def __init__(self, engine: "Engine", cdr_id: int, a: pj.AudioMedia, b: pj.AudioMedia):
+        a.startTransmit(b)
+        b.startTransmit(a)
         self.engine = engine
-        self.caller_leg = leg
-        leg.owner = self
-        self.call_id = call_id             # the CDR's id, also the ACD's call id
-        self.queue_id = queue_id
-        self.caller = caller
-        self.did = did
-        self.phase = Phase.WELCOME
-        self.player: pj.AudioMediaPlayer | None = None
-        self.next_step_at: float | None = None
-        self.offer: AgentOffer | None = None
-        self.agent_id: int | None = None
-        self.agent_leg: Leg | None = None
         self.recorder: pj.AudioMediaRecorder | None = None
         self.recording_id: int | None = None
-        self.recording_path: Path | None = None
-        self.queued_at_mono: float | None = None
-        self.caller_input = ""              # digits keyed while queued (a customer number, ACD3)
-        self.welcome_started = False
-        # Should media never come up, the call still moves on to the queue.
-        self.next_step_at = time.monotonic() + 5.0
-
-    # --- leg events -----------------------------------------------------------------------------
-
-    def leg_media(self, leg: Leg) -> None:
-        if leg is self.caller_leg and self.phase == Phase.WELCOME and not self.welcome_started:
-            self.welcome_started = True
-            length = self._play(["welcome"])
-            self.next_step_at = time.monotonic() + length
-        elif leg is self.agent_leg and self.phase == Phase.TALKING:
-            self._bridge()
-
-    def leg_state(self, leg: Leg, info: pj.CallInfo) -> None:
-        if leg is self.caller_leg:
-            if info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
-                self._caller_gone()
-        elif self.offer is not None and leg is self.offer.leg:
-            if info.state == pj.PJSIP_INV_STATE_CONFIRMED:
-                self._agent_answered()
-            elif info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
-                self._agent_did_not_answer(unreachable=info.lastStatusCode in (404, 480, 408, 503))
-        elif leg is self.agent_leg and info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
-            self._end("answered", "agent-hangup")
-
-    def leg_dtmf(self, leg: Leg, digit: str) -> None:
-        if leg is self.caller_leg and self.phase in (Phase.WELCOME, Phase.QUEUED) and len(self.caller_input) < 32:
-            self.caller_input += digit
-            self.engine.changed()
-
-    # --- the clock ------------------------------------------------------------------------------
-
-    def tick(self, now: float) -> None:
-        offer = self.offer
-        if offer is not None and now >= offer.deadline:
-            offer.deadline = float("inf")
-            # Its DISCONNECTED event puts the call back in the queue, possibly from within hangup().
-            offer.leg.hangup_quietly()
-        if self.next_step_at is None or now < self.next_step_at:
-            return
-        self.next_step_at = None
-        if self.phase == Phase.WELCOME:
-            self._enter_queue(now)
-        elif self.phase == Phase.QUEUED and self.offer is None:
-            self._announce(["queue-repeat"], now)
-
-    # --- steps ----------------------------------------------------------------------------------
-
-    def _enter_queue(self, now: float) -> None:
-        self.phase = Phase.QUEUED
-        self.queued_at_mono = now
-        store = self.engine.store
-        queries.update_call(store, self.call_id, queue_id=self.queue_id, queued_at=time.time())
-        queries.add_queue_event(store, self.call_id, "enter", self.queue_id)
-        self.engine.acd.call_arrived(self.call_id, self.queue_id, now, self.caller)
-        self.engine.dispatch(now)
-        if self.offer is None:
-            self._announce(["queue-first"], now)
-        self.engine.changed()
-
-    def _announce(self, messages: list[str], now: float) -> None:
-        position = self.engine.acd.position(self.call_id)
-        parts = list(messages)
-        if position is not None:
-            parts += ["position", self.engine.number_prompt(position)]
-        length = self._play(parts)
-        self.next_step_at = now + length + REPEAT_INTERVAL
-
-    def ring(self, agent_id: int, extension: str, timeout: float, now: float) -> None:
-        """Called by the engine when the ACD offers this call to an agent."""
-        leg = Leg(self.engine.account, "agent")
-        leg.owner = self
-        self.offer = AgentOffer(agent_id, leg, now + timeout)
-        queries.add_queue_event(self.engine.store, self.call_id, "ring", self.queue_id, agent_id)
-        try:
-            leg.makeCall(self.engine.agent_uri(extension), call_setting_param())
-        except pj.Error as exc:
-            log.warning("cannot ring agent %s: %s", extension, exc.info())
-            self.offer = None
-            self.engine.acd.agent_no_answer(self.call_id, agent_id, now, unreachable=True)
-            queries.add_queue_event(self.engine.store, self.call_id, "noanswer", self.queue_id, agent_id,
-                                    detail="call failed")
-
-    def _agent_answered(self) -> None:
-        offer, self.offer = self.offer, None
-        self.agent_id, self.agent_leg = offer.agent_id, offer.leg
-        self.phase = Phase.TALKING
-        self.next_step_at = None
-        now = time.monotonic()
-        self.engine.acd.agent_answered(self.call_id, offer.agent_id, now)
-        store = self.engine.store
-        queries.update_call(store, self.call_id, agent_id=offer.agent_id, answered_at=time.time())
-        queries.add_queue_event(store, self.call_id, "answer", self.queue_id, offer.agent_id)
-        if self.agent_leg.media is not None:
-            self._bridge()
-        self.engine.changed()
-
-    def _agent_did_not_answer(self, unreachable: bool) -> None:
-        offer, self.offer = self.offer, None
-        offer.leg.owner = None
-        self.engine.retire(offer.leg)
-        now = time.monotonic()
-        self.engine.acd.agent_no_answer(self.call_id, offer.agent_id, now, unreachable=unreachable)
-        queries.add_queue_event(self.engine.store, self.call_id, "noanswer", self.queue_id, offer.agent_id,
-                                detail=f"sip {offer.leg.last_status}")
-        if self.next_step_at is None and self.phase == Phase.QUEUED:
-            self.next_step_at = now    # back to waiting: the caller hears the queue messages again
-        self.engine.dispatch(now)
-        self.engine.changed()
-
-    def _bridge(self) -> None:
-        caller, agent = self.caller_leg.media, self.agent_leg.media if self.agent_leg else None
-        if caller is None or agent is None or self.recorder is not None:
-            return
-        self._stop_player()
-        caller.startTransmit(agent)
-        agent.startTransmit(caller)
-        self._start_recording(caller, agent)
-
-    def _start_recording(self, caller: pj.AudioMedia, agent: pj.AudioMedia) -> None:
-        relative = self.engine.recording_relative_path(self.call_id)
-        path = self.engine.data_dir / relative
+        self.path: Path | None = None
+        relative = engine.recording_relative_path(cdr_id)
+        path = engine.data_dir / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         recorder = pj.AudioMediaRecorder()
         try:
             recorder.createRecorder(str(path))
         except pj.Error as exc:
-            log.error("recording of call %s not started: %s", self.call_id, exc.info())
+            log.error("recording of call %s not started: %s", cdr_id, exc.info())
             return
-        caller.startTransmit(recorder)
-        agent.startTransmit(recorder)
-        self.recorder, self.recording_path = recorder, path
-        self.recording_id = queries.add_recording(self.engine.store, self.call_id, str(relative), channels=1)
-        queries.update_call(self.engine.store, self.call_id, recording_id=self.recording_id)
+        a.startTransmit(recorder)
+        b.startTransmit(recorder)
+        self.recorder, self.path = recorder, path
+        self.recording_id = queries.add_recording(engine.store, cdr_id, str(relative), channels=1)
+        queries.update_call(engine.store, cdr_id, recording_id=self.recording_id)
 
-    def _caller_gone(self) -> None:
-        if self.phase == Phase.TALKING:
-            self._end("answered", "caller-hangup")
-        else:
-            self._end("abandoned", "caller-hangup")
+    def close(self) -> None:
+        if self.recorder is not None:
+            self.recorder = None      # pjmedia closes the file on a later tick
+            self.engine.finish_recording(self.recording_id, self.path)
 
-    def _end(self, outcome: str, cause: str) -> None:
-        if self.phase == Phase.ENDED:
-            return
-        was_queued = self.phase == Phase.QUEUED
-        self.phase = Phase.ENDED
-        now = time.monotonic()
-        self._stop_player()
-        if self.offer is not None:
-            # Detached first: a leg that never got a reply disconnects from within hangup(), and
-            # its owner would put this ending call back in the queue and ring the next agent.
-            offer, self.offer = self.offer, None
-            offer.leg.owner = None
-            offer.leg.hangup_quietly()
-            self.engine.acd.call_left(self.call_id, now)
-            self.engine.retire(offer.leg)
-        elif was_queued:
-            self.engine.acd.call_left(self.call_id, now)
-        if self.agent_leg is not None:
-            self.agent_leg.hangup_quietly()
-            self.engine.acd.call_ended(self.call_id, self.agent_id, now)
-        self.caller_leg.hangup_quietly()
-        self._finish_recording()
-        store = self.engine.store
-        event = {"answered": "complete", "abandoned": "abandon"}.get(outcome, "fail")
-        if was_queued or self.agent_id is not None:
-            queries.add_queue_event(store, self.call_id, event, self.queue_id, self.agent_id, detail=cause)
-        queries.close_call(store, self.call_id, outcome, cause)
-        self.engine.session_ended(self)
 
-    def _finish_recording(self) -> None:
-        if self.recorder is None:
-            return
-        recorder, self.recorder = self.recorder, None
-        del recorder      # closes the file and writes the final WAV header
-        self.engine.finish_recording(self.recording_id, self.recording_path)
+class Prompts:
+    """The prompt player of one leg: one playlist at a time, its end known from the files' lengths."""
 
-    def hang_up(self, cause: str) -> None:
-        """The engine is stopping: end the call as it stands."""
-        outcome = "answered" if self.phase == Phase.TALKING else "failed"
-        self._end(outcome, cause)
+    def __init__(self, engine: "Engine", leg: Leg):
+        self.engine = engine
+        self.leg = leg
+        self.player: pj.AudioMediaPlayer | None = None
+        self.ends_at = 0.0
 
-    # --- prompts --------------------------------------------------------------------------------
-
-    def _play(self, names: list[str]) -> float:
-        """Plays the prompts one after the other; returns their total length in seconds."""
-        self._stop_player()
-        media = self.caller_leg.media
-        if media is None:
-            return 0.0
+    def play(self, parts: tuple[str | int, ...] | list[str | int], now: float) -> float:
+        """Plays the parts (prompt names; ints are spoken as numbers); returns when they end."""
+        self.stop()
+        names = [self.engine.number_prompt(p) if isinstance(p, int) else p for p in parts]
         files, length = self.engine.prompt_files(names)
-        if not files:
-            return 0.0
+        media = self.leg.media
+        self.ends_at = now + length
+        if media is None or not files:
+            return self.ends_at
         player = pj.AudioMediaPlayer()
         try:
             if len(files) == 1:
@@ -266,14 +111,247 @@ class InboundSession:
             player.startTransmit(media)
         except pj.Error as exc:
             log.error("cannot play %s: %s", names, exc.info())
-            return 0.0
+            return now
         self.player = player
-        return length
+        return self.ends_at
 
-    def _stop_player(self) -> None:
+    def stop(self) -> None:
         if self.player is not None:
-            player, self.player = self.player, None
-            self.engine.retire_player(player, self.caller_leg.media)
+            self.engine.retire_player(self.player, self.leg.media)
+            self.player = None
+
+
+class InboundSession:
+    def __init__(self, engine: "Engine", leg: Leg, call_id: int, queue_id: int, caller: str, did: str):
+        self.engine = engine
+        self.caller_leg = leg
+        leg.owner = self
+        self.call_id = call_id             # the CDR's id, also the ACD's call id
+        self.queue_id = queue_id
+        self.caller = caller
+        self.did = did
+        self.phase = Phase.WELCOME
+        self.prompts = Prompts(engine, leg)
+        self.offers: dict[int, Offer] = {}
+        self.agent_id: int | None = None
+        self.agent_leg: Leg | None = None
+        self.external_leg: Leg | None = None     # overflow to a number
+        self.bridge: Bridge | None = None
+        self.queued_at_mono: float | None = None
+        self.caller_input = ""
+        self.outcome, self.cause = "failed", ""
+        # Should media never come up, the call still moves on to the queue.
+        self.next_step_at: float | None = time.monotonic() + 5.0
+
+    @property
+    def store(self):
+        return self.engine.store
+
+    # --- leg events -----------------------------------------------------------------------------
+
+    def leg_media(self, leg: Leg) -> None:
+        now = time.monotonic()
+        if leg is self.caller_leg and self.phase == Phase.WELCOME and self.prompts.player is None:
+            self.next_step_at = self.prompts.play(["welcome"], now)
+        elif leg in (self.agent_leg, self.external_leg):
+            self._connect()
+
+    def leg_state(self, leg: Leg, info: pj.CallInfo) -> None:
+        if info.state == pj.PJSIP_INV_STATE_CONFIRMED:
+            if leg is self.external_leg:
+                self._connect()
+            else:
+                offer = self._offer_of(leg)
+                if offer is not None:
+                    self.engine.acd.agent_answered(self.call_id, offer.agent_id, time.monotonic())
+                    self.engine.act()
+            return
+        if info.state != pj.PJSIP_INV_STATE_DISCONNECTED:
+            return
+        if leg is self.caller_leg:
+            self._caller_gone()
+        elif leg is self.agent_leg or leg is self.external_leg:
+            self._end(self.outcome, "agent-hangup" if leg is self.agent_leg else "far-end-hangup")
+        else:
+            offer = self._offer_of(leg)
+            if offer is not None:
+                self._drop_offer(offer)
+                reason = no_answer_reason(info.lastStatusCode)
+                queries.add_queue_event(self.store, self.call_id, "noanswer", self.queue_id, offer.agent_id,
+                                        detail=f"{reason} (sip {info.lastStatusCode})")
+                self.engine.acd.agent_no_answer(self.call_id, offer.agent_id, time.monotonic(), reason=reason)
+                self.engine.act()
+
+    def leg_dtmf(self, leg: Leg, digit: str) -> None:
+        if leg is not self.caller_leg or self.phase not in (Phase.WELCOME, Phase.QUEUED):
+            return
+        if len(self.caller_input) < 32 and digit.isdigit():
+            self.caller_input += digit
+        if self.phase == Phase.QUEUED:
+            self.engine.acd.caller_pressed(self.call_id, digit, time.monotonic())
+            self.engine.act()
+        self.engine.changed()
+
+    # --- the clock ------------------------------------------------------------------------------
+
+    def tick(self, now: float) -> None:
+        if self.next_step_at is None or now < self.next_step_at:
+            return
+        self.next_step_at = None
+        if self.phase == Phase.WELCOME:
+            self._enter_queue(now)
+        elif self.phase == Phase.LEAVING:
+            self._end(self.outcome, self.cause)
+
+    # --- what the ACD asks ----------------------------------------------------------------------
+
+    def _enter_queue(self, now: float) -> None:
+        self.phase = Phase.QUEUED
+        self.queued_at_mono = now
+        queries.update_call(self.store, self.call_id, queue_id=self.queue_id, queued_at=time.time(),
+                            caller_input=self.caller_input)
+        queries.add_queue_event(self.store, self.call_id, "enter", self.queue_id)
+        self.engine.acd.call_arrived(self.call_id, self.queue_id, now, self.caller, caller_input=self.caller_input)
+        self.engine.changed()
+
+    def play(self, parts: tuple[str | int, ...]) -> None:
+        if self.phase == Phase.QUEUED and not self.offers:
+            self.prompts.play(parts, time.monotonic())
+
+    def ring(self, agent_id: int, extension: str) -> None:
+        leg = Leg(self.engine.account, "agent")
+        leg.owner = self
+        queries.add_queue_event(self.store, self.call_id, "ring", self.queue_id, agent_id)
+        try:
+            leg.makeCall(self.engine.agent_uri(extension), call_setting_param())
+        except pj.Error as exc:
+            log.warning("cannot ring agent %s: %s", extension, exc.info())
+            self.engine.retire(leg)
+            self.engine.acd.agent_no_answer(self.call_id, agent_id, time.monotonic(), reason="unreachable")
+            return
+        self.offers[agent_id] = Offer(agent_id, leg)
+        self.engine.changed()
+
+    def stop_ringing(self, agent_id: int) -> None:
+        offer = self.offers.get(agent_id)
+        if offer is not None:
+            self._drop_offer(offer)
+            offer.leg.hangup_quietly()
+
+    def bridge_to(self, agent_id: int) -> None:
+        """The ACD gave the call to the agent who answered."""
+        offer = self.offers.pop(agent_id, None)
+        if offer is None:
+            log.error("call %s: bridge to agent %s, who was not rung", self.call_id, agent_id)
+            return
+        self.agent_id, self.agent_leg = agent_id, offer.leg
+        self.phase = Phase.TALKING
+        self.outcome = "answered"
+        self.prompts.stop()
+        queries.update_call(self.store, self.call_id, agent_id=agent_id, answered_at=time.time(),
+                            caller_input=self.caller_input)
+        queries.add_queue_event(self.store, self.call_id, "answer", self.queue_id, agent_id)
+        self._connect()
+        self.engine.changed()
+
+    def overflow(self, reason: str, destination: Destination) -> None:
+        queries.add_queue_event(self.store, self.call_id, "overflow", self.queue_id,
+                                detail=f"{reason} -> {destination.kind} {destination.target or ''}".strip())
+        self._hang_up_offers()
+        if destination.kind == "queue":
+            self.queue_id = int(destination.target)
+            queries.update_call(self.store, self.call_id, queue_id=self.queue_id)
+        elif destination.kind == "number":
+            self._dial_external(str(destination.target), reason)
+        elif destination.kind != "callback":   # hangup, and voicemail until the box has one
+            if destination.kind == "voicemail":
+                log.warning("call %s: no voicemail on this box yet; the caller hears the overflow message",
+                            self.call_id)
+            message = destination.target if isinstance(destination.target, str) else "overflow"
+            self._leave([message], "overflowed", f"overflow:{reason}")
+        self.engine.changed()
+
+    def offer_callback(self) -> None:
+        self.play(("callback-offer",))
+
+    def callback_registered(self, forced: bool) -> None:
+        queries.add_queue_event(self.store, self.call_id, "callback", self.queue_id,
+                                detail="forced" if forced else "requested")
+        self._leave(["callback-confirm"], "overflowed", "callback")
+
+    # --- steps ----------------------------------------------------------------------------------
+
+    def _offer_of(self, leg: Leg) -> Offer | None:
+        return next((o for o in self.offers.values() if o.leg is leg), None)
+
+    def _drop_offer(self, offer: Offer) -> None:
+        self.offers.pop(offer.agent_id, None)
+        offer.leg.owner = None
+        self.engine.retire(offer.leg)
+
+    def _hang_up_offers(self) -> None:
+        for offer in list(self.offers.values()):
+            self.stop_ringing(offer.agent_id)
+
+    def _dial_external(self, number: str, reason: str) -> None:
+        leg = self.engine.dial_out(number, self.engine.trunk_of_call(self.call_id), owner=self)
+        if leg is None:
+            self._leave(["overflow"], "overflowed", f"overflow:{reason}")
+            return
+        self.external_leg = leg
+        self.phase = Phase.TALKING
+        self.outcome, self.cause = "overflowed", f"overflow:{reason}"
+
+    def _connect(self) -> None:
+        other = self.agent_leg or self.external_leg
+        caller, far = self.caller_leg.media, other.media if other else None
+        if caller is None or far is None or self.bridge is not None or not (other and other.confirmed):
+            return
+        self.prompts.stop()
+        self.bridge = Bridge(self.engine, self.call_id, caller, far)
+
+    def _leave(self, message: list[str], outcome: str, cause: str) -> None:
+        self.phase = Phase.LEAVING
+        self.outcome, self.cause = outcome, cause
+        self.next_step_at = self.prompts.play(message, time.monotonic()) + 0.3
+
+    def _caller_gone(self) -> None:
+        if self.phase == Phase.QUEUED:
+            self.engine.acd.call_left(self.call_id, time.monotonic())
+            self.engine.act()
+            self._end("abandoned", "caller-hangup")
+        elif self.phase == Phase.WELCOME:
+            self._end("abandoned", "caller-hangup")
+        else:
+            self._end(self.outcome, "caller-hangup" if self.phase == Phase.TALKING else self.cause)
+
+    def _end(self, outcome: str, cause: str) -> None:
+        if self.phase == Phase.ENDED:
+            return
+        was, self.phase = self.phase, Phase.ENDED
+        now = time.monotonic()
+        self.prompts.stop()
+        self._hang_up_offers()
+        if was == Phase.QUEUED:
+            self.engine.acd.call_left(self.call_id, now, outcome="failed" if outcome == "failed" else "abandoned")
+        if self.agent_id is not None:
+            self.engine.acd.call_ended(self.call_id, self.agent_id, now)
+        for leg in (self.agent_leg, self.external_leg, self.caller_leg):
+            if leg is not None:
+                leg.hangup_quietly()
+        if self.bridge is not None:
+            self.bridge.close()
+        event = {"answered": "complete", "abandoned": "abandon"}.get(outcome)
+        if event and (was != Phase.WELCOME or self.agent_id is not None):
+            queries.add_queue_event(self.store, self.call_id, event, self.queue_id, self.agent_id, detail=cause)
+        queries.update_call(self.store, self.call_id, caller_input=self.caller_input)
+        queries.close_call(self.store, self.call_id, outcome, cause)
+        self.engine.session_ended(self, [self.caller_leg, self.agent_leg, self.external_leg])
+        self.engine.act()
+
+    def hang_up(self, cause: str) -> None:
+        """The engine is stopping: end the call as it stands."""
+        self._end(self.outcome if self.phase in (Phase.TALKING, Phase.LEAVING) else "failed", cause)
 
     # --- live view ------------------------------------------------------------------------------
 
@@ -287,6 +365,115 @@ class InboundSession:
             "position": self.engine.acd.position(self.call_id),
             "waited_seconds": round(now - self.queued_at_mono, 1) if self.queued_at_mono else 0.0,
             "agent_id": self.agent_id,
-            "ringing_agent_id": self.offer.agent_id if self.offer else None,
+            "ringing_agent_ids": sorted(self.offers),
             "caller_input": self.caller_input,
         }
+
+
+class CallbackSession:
+    """A callback the ACD places: the agent's phone rings first; once the agent answers, the customer
+    is dialled through the trunk their call came in on, and the two are bridged."""
+
+    def __init__(self, engine: "Engine", call_id: int, agent_id: int, number: str, queue_id: int | None):
+        self.engine = engine
+        self.call_id = call_id           # the ACD's id: the CDR of the call that asked for the callback
+        self.agent_id = agent_id
+        self.number = number
+        self.queue_id = queue_id
+        self.cdr_id: int | None = None   # this attempt's own CDR, opened when the customer is dialled
+        self.agent_leg: Leg | None = None
+        self.customer_leg: Leg | None = None
+        self.bridge: Bridge | None = None
+        self.answered = False
+        self.ended = False
+
+    def start(self, extension: str) -> None:
+        leg = Leg(self.engine.account, "agent")
+        leg.owner = self
+        self.agent_leg = leg
+        queries.add_queue_event(self.engine.store, self.call_id, "ring", self.queue_id, self.agent_id,
+                                detail="callback")
+        try:
+            leg.makeCall(self.engine.agent_uri(extension), call_setting_param())
+        except pj.Error as exc:
+            log.warning("callback %s: cannot ring agent %s: %s", self.call_id, extension, exc.info())
+            self.engine.acd.agent_no_answer(self.call_id, self.agent_id, time.monotonic(), reason="unreachable")
+            self._finish(None)
+
+    def tick(self, now: float) -> None:
+        pass
+
+    def stop_ringing(self, agent_id: int) -> None:
+        if agent_id == self.agent_id and not (self.agent_leg and self.agent_leg.confirmed):
+            self._finish(None)
+
+    def leg_media(self, leg: Leg) -> None:
+        self._connect()
+
+    def leg_dtmf(self, leg: Leg, digit: str) -> None:
+        pass
+
+    def leg_state(self, leg: Leg, info: pj.CallInfo) -> None:
+        now = time.monotonic()
+        acd = self.engine.acd
+        if leg is self.agent_leg:
+            if info.state == pj.PJSIP_INV_STATE_CONFIRMED and self.customer_leg is None:
+                acd.agent_answered(self.call_id, self.agent_id, now)
+                self._dial_customer()
+            elif info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
+                if not leg.confirmed:
+                    acd.agent_no_answer(self.call_id, self.agent_id, now,
+                                        reason=no_answer_reason(info.lastStatusCode))
+                self._finish("agent-hangup")
+        elif leg is self.customer_leg:
+            if info.state == pj.PJSIP_INV_STATE_CONFIRMED and not self.answered:
+                self.answered = True
+                acd.callback_result(self.call_id, True, now)
+                queries.update_call(self.engine.store, self.cdr_id, agent_id=self.agent_id, answered_at=time.time())
+                self._connect()
+            elif info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
+                if not self.answered:
+                    acd.callback_result(self.call_id, False, now, note=f"no answer (sip {info.lastStatusCode})")
+                self._finish("customer-hangup" if self.answered else f"no-answer (sip {info.lastStatusCode})")
+        self.engine.act()
+
+    def _dial_customer(self) -> None:
+        trunk = self.engine.trunk_of_call(self.call_id)
+        self.cdr_id = queries.open_call(self.engine.store, self.engine.agents[self.agent_id]["extension"],
+                                        self.number, trunk_id=trunk["id"] if trunk else None,
+                                        direction="outbound", callback_of=self.call_id)
+        queries.update_call(self.engine.store, self.cdr_id, queue_id=self.queue_id)
+        self.customer_leg = self.engine.dial_out(self.number, trunk, owner=self)
+        if self.customer_leg is None:
+            self.engine.acd.callback_result(self.call_id, False, time.monotonic(), note="no trunk to dial out")
+            self._finish("no-trunk")
+
+    def _connect(self) -> None:
+        if self.bridge is not None or not self.answered or self.cdr_id is None:
+            return
+        agent, customer = self.agent_leg.media, self.customer_leg.media if self.customer_leg else None
+        if agent is not None and customer is not None:
+            self.bridge = Bridge(self.engine, self.cdr_id, agent, customer)
+
+    def _finish(self, cause: str | None) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        for leg in (self.agent_leg, self.customer_leg):
+            if leg is not None:
+                leg.hangup_quietly()
+        if self.bridge is not None:
+            self.bridge.close()
+        if self.answered:
+            self.engine.acd.call_ended(self.call_id, self.agent_id, time.monotonic())
+        if self.cdr_id is not None:
+            queries.close_call(self.engine.store, self.cdr_id, "answered" if self.answered else "failed",
+                               cause or "stopped")
+        self.engine.callback_ended(self, [self.agent_leg, self.customer_leg])
+
+    def hang_up(self, cause: str) -> None:
+        self._finish(cause)
+
+    def describe(self, now: float) -> dict:
+        return {"call_id": self.call_id, "number": self.number, "agent_id": self.agent_id,
+                "queue_id": self.queue_id, "answered": self.answered}

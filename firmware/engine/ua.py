@@ -171,3 +171,13 @@ def create_trunk_account(config: BoxConfig, transport_id: int, address: str, use
     account = TrunkAccount()
     account.create(acfg)
     return account
+
+
+def create_outbound_account(config: BoxConfig, transport_id: int) -> pj.Account:
+    """Calls to numbers out through a trunk: every request goes by way of the edge."""
+    acfg = _base_account_config(config, transport_id)
+    acfg.idUri = f"sip:callbox@{config.bind_address}:{config.engine_port}"
+    acfg.sipConfig.proxies.append(f"sip:{config.bind_address}:{config.sip_port};lr")
+    account = pj.Account()
+    account.create(acfg)
+    return account
