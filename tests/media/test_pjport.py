@@ -1,0 +1,216 @@
+"""The media hub in a real pjsua2 Endpoint (null sound device): call legs meet the mixer in pjmedia's clock.
+
+Players stand in for call legs. While the bridge runs, the test holds the GIL (a C `usleep` called
+through `ctypes.PyDLL`, which does not release it): any Python on the media path would stall the
+clock, so frames that arrive prove that no Python runs per frame. Results are read at the end.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import time
+import wave
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pj = pytest.importorskip("pjsua2")
+pjport = pytest.importorskip("cython_ext.pjport", reason="built by `make cython` with the pjproject prefix")
+
+from cython_ext.reference.mixer import Mixer as ReferenceMixer  # noqa: E402
+
+PROMPTS = Path(__file__).resolve().parents[2] / "build" / "prompts" / "en"
+FRAME = 160  # 20 ms at 8 kHz
+_libc_with_gil = ctypes.PyDLL(None)
+
+
+def hold_gil(seconds: float) -> None:
+    """Blocks this thread for `seconds` without releasing the GIL."""
+    _libc_with_gil.usleep(int(seconds * 1e6))
+
+
+def read_wav(path: Path) -> np.ndarray:
+    with wave.open(str(path)) as w:
+        assert w.getframerate() == 8000 and w.getsampwidth() == 2
+        return np.frombuffer(w.readframes(w.getnframes()), np.int16).reshape(-1, w.getnchannels())
+
+
+def prompt(name: str) -> Path:
+    path = PROMPTS / f"{name}.wav"
+    if not path.exists():
+        pytest.skip(f"{path} not built (make prompts)")
+    return path
+
+
+def test_needs_running_pjsua():
+    assert pj.Endpoint  # the module imports without an Endpoint; using the bridge needs one
+    hub = pjport.MediaHub()
+    with pytest.raises(RuntimeError, match="pjsua is not running"):
+        hub.add_leg("a")
+    hub.close()
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    ep = pj.Endpoint()
+    ep.libCreate()
+    cfg = pj.EpConfig()
+    cfg.uaConfig.threadCnt = 0
+    cfg.uaConfig.mainThreadOnly = False
+    cfg.medConfig.clockRate = 8000
+    cfg.medConfig.sndClockRate = 8000
+    cfg.medConfig.channelCount = 1
+    cfg.medConfig.ecTailLen = 0
+    cfg.medConfig.noVad = True
+    cfg.medConfig.threadCnt = 1
+    cfg.logConfig.level = 1
+    cfg.logConfig.consoleLevel = 1
+    ep.libInit(cfg)
+    ep.audDevManager().setNullDev()
+    ep.libStart()
+    yield ep
+    ep.libDestroy()
+
+
+@pytest.fixture
+def hub(endpoint):
+    h = pjport.MediaHub(rate=8000)
+    yield h
+    h.close()
+
+
+def player(path: Path) -> pj.AudioMediaPlayer:
+    p = pj.AudioMediaPlayer()
+    p.createPlayer(str(path), pj.PJMEDIA_FILE_NO_LOOP)
+    return p
+
+
+def aligned(recorded: np.ndarray, source: np.ndarray, max_frames: int = 5) -> int | None:
+    """The frame offset at which `recorded` holds `source` sample for sample (None if none does)."""
+    for k in range(max_frames + 1):
+        n = min(len(recorded) - k * FRAME, len(source))
+        if n >= 20 * FRAME and np.array_equal(recorded[k * FRAME:k * FRAME + n], source[:n]):
+            return k
+    return None
+
+
+def correlation(x: np.ndarray, y: np.ndarray) -> float:
+    n = min(len(x), len(y))
+    x, y = x[:n].astype(float), y[:n].astype(float)
+    return float(np.dot(x, y) / (np.linalg.norm(x) * np.linalg.norm(y) + 1e-9))
+
+
+def test_stereo_tap_customer_left_agent_right(hub, tmp_path):
+    a_wav, b_wav = read_wav(prompt("welcome"))[:, 0], read_wav(prompt("goodbye"))[:, 0]
+    a, b = hub.add_leg("customer"), hub.add_leg("agent")
+    assert hub.slot(a) != hub.slot(b)
+    conf = hub.conference()
+    hub.join(a, conf, role="customer")
+    hub.join(b, conf, role="agent")
+    rec = hub.record(a, b, tmp_path / "call.wav")
+    pa, pb = player(prompt("welcome")), player(prompt("goodbye"))
+    pa.startTransmit(hub.audio_media(a))
+    pb.startTransmit(hub.audio_media(b))
+    ticks = hub.ticks
+    hold_gil(1.5)                       # the bridge, the ports, the mix and the tap run without Python
+    ticks = hub.ticks - ticks
+    stats_a, stats_b = hub.leg_stats(a), hub.leg_stats(b)
+    hub.stop_recording(rec)
+    del pa, pb
+
+    assert 65 <= ticks <= 85            # one mix per 20 ms tick
+    assert stats_a["frames_in"] >= 60 and stats_b["frames_in"] >= 60
+    stereo = read_wav(tmp_path / "call.wav")
+    assert stereo.shape[1] == 2 and len(stereo) >= 60 * FRAME
+    left, right = stereo[:, 0], stereo[:, 1]
+    # Each channel is its leg's prompt, sample for sample (the players may start a tick apart).
+    ka, kb = aligned(left, a_wav), aligned(right, b_wav)
+    assert ka is not None and kb is not None
+    assert correlation(left[ka * FRAME:], a_wav) > 0.999
+    assert correlation(right[kb * FRAME:], b_wav) > 0.999
+    assert abs(correlation(left[ka * FRAME:], b_wav)) < 0.3
+    assert abs(correlation(right[kb * FRAME:], a_wav)) < 0.3
+
+
+CONFERENCES = {
+    "three parties": [("party", "talk"), ("party", "talk"), ("party", "talk")],
+    "whisper": [("customer", "talk"), ("agent", "talk"), ("supervisor", "whisper")],
+    "listen": [("customer", "talk"), ("agent", "talk"), ("supervisor", "listen")],
+    "barge": [("customer", "talk"), ("agent", "talk"), ("supervisor", "barge")],
+}
+
+
+@pytest.mark.parametrize("members", list(CONFERENCES.values()), ids=list(CONFERENCES))
+def test_conference_outputs_match_reference_mixer(hub, tmp_path, members):
+    """Three hub legs in one conference; every leg's output (recorded by pjmedia from the leg's slot)
+    equals what the reference mixer computes from the legs' inputs (recorded by the stereo taps)."""
+    prompts = [prompt("welcome"), prompt("goodbye"), prompt("closed")]
+    legs = [hub.add_leg(f"leg{i}") for i in range(3)]
+    conf = hub.conference()
+    for leg, (role, mode) in zip(legs, members):
+        hub.join(leg, conf, role=role, mode=mode)
+    taps = [hub.record(legs[0], legs[1], tmp_path / "in01.wav"),
+            hub.record(legs[2], legs[2], tmp_path / "in22.wav")]
+    outs = [pj.AudioMediaRecorder() for _ in legs]
+    for i, (out, leg) in enumerate(zip(outs, legs)):
+        out.createRecorder(str(tmp_path / f"out{i}.wav"))
+        hub.audio_media(leg).startTransmit(out)
+    players = [player(path) for path in prompts]
+    for play, leg in zip(players, legs):
+        play.startTransmit(hub.audio_media(leg))
+    hold_gil(1.2)
+    for rec in taps:
+        hub.stop_recording(rec)
+    del out, outs, play, players        # none may outlive libDestroy
+    time.sleep(0.2)                     # the bridge removes (and so closes) the WAV writers on its next tick
+
+    in01, in22 = read_wav(tmp_path / "in01.wav"), read_wav(tmp_path / "in22.wav")
+    n = min(len(in01), len(in22)) // FRAME
+    inputs = [in01[:, 0], in01[:, 1], in22[:, 0]]
+    assert n >= 50 and all(np.abs(x).max() > 1000 for x in inputs)
+    ref = ReferenceMixer(rate=8000)
+    rconf = ref.conference()
+    conns = [ref.connect(rconf, role, mode) for role, mode in members]
+    expected = [[] for _ in legs]
+    for t in range(n):
+        for c, x in zip(conns, inputs):
+            ref.write(c, x[t * FRAME:(t + 1) * FRAME].tobytes())
+        ref.tick()
+        for i, c in enumerate(conns):
+            expected[i].append(np.frombuffer(ref.read(c), np.int16))
+    for i in range(3):
+        got = read_wav(tmp_path / f"out{i}.wav")[:, 0]
+        want = np.concatenate(expected[i])
+        # The output recorder joined the bridge some ticks before or after the taps: find the offset.
+        matches = [k for k in range(-10, 11)
+                   if (m := min(len(got) - max(k, 0) * FRAME, len(want) - max(-k, 0) * FRAME)) >= 40 * FRAME
+                   and np.array_equal(got[max(k, 0) * FRAME:][:m], want[max(-k, 0) * FRAME:][:m])]
+        assert matches, f"leg {i} ({members[i]}) output differs from the reference mix"
+    # The roles did what they say: who hears the supervisor (leg 2)?
+    sup = inputs[2][:n * FRAME]
+    hears = [abs(correlation(np.concatenate(expected[i]), sup)) > 0.3 for i in (0, 1)]
+    assert hears == {"talk": [True, True], "barge": [True, True], "listen": [False, False],
+                     "whisper": [False, True]}[members[2][1]]
+
+
+def test_legs_come_and_go(hub):
+    legs = [hub.add_leg(f"l{i}") for i in range(4)]
+    slots = {hub.slot(leg) for leg in legs}
+    assert len(slots) == 4
+    conf = hub.conference()
+    for leg in legs:
+        hub.join(leg, conf)
+    hold_gil(0.1)
+    hub.leave(legs[0])
+    hub.remove_leg(legs[1])
+    with pytest.raises(KeyError):
+        hub.slot(legs[1])
+    assert hub.mixer.members(conf) == sorted(hub.leg_stats(leg)["connection"] for leg in legs[2:])
+    again = hub.add_leg("again")
+    assert hub.slot(again) not in {hub.slot(leg) for leg in (legs[0], legs[2], legs[3])}
+    hub.close_conference(conf)
+    assert all(hub.leg_stats(leg)["conference"] is None for leg in (legs[0], legs[2], legs[3]))
+    hub.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        hub.add_leg("late")
