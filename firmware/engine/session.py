@@ -255,6 +255,8 @@ class InboundSession:
         self.engine.changed()
 
     def overflow(self, reason: str, destination: Destination) -> None:
+        if destination.kind != "queue":
+            queries.update_call(self.store, self.call_id, left_queue_at=time.time())
         queries.add_queue_event(self.store, self.call_id, "overflow", self.queue_id,
                                 detail=f"{reason} -> {destination.kind} {destination.target or ''}".strip())
         self._hang_up_offers()
@@ -275,6 +277,7 @@ class InboundSession:
         self.play(("callback-offer",))
 
     def callback_registered(self, forced: bool) -> None:
+        queries.update_call(self.store, self.call_id, left_queue_at=time.time())
         queries.add_queue_event(self.store, self.call_id, "callback", self.queue_id,
                                 detail="forced" if forced else "requested")
         self._leave(["callback-confirm"], "overflowed", "callback")

@@ -309,7 +309,7 @@ def open_call(conn, caller: str, callee: str, sip_call_id: str | None = None, tr
 
 
 def update_call(conn, call_id: int, **fields: Any) -> None:
-    allowed = {"queue_id", "agent_id", "queued_at", "answered_at", "recording_id", "caller_input"}
+    allowed = {"queue_id", "agent_id", "queued_at", "answered_at", "recording_id", "caller_input", "left_queue_at"}
     unknown = set(fields) - allowed
     if unknown:
         raise ValueError(f"cannot update call fields {sorted(unknown)}")
@@ -325,7 +325,7 @@ def close_call(conn, call_id: int, outcome: str, cause: str, ended_at: float | N
     conn.execute(
         """UPDATE calls SET outcome = ?, cause = ?, ended_at = ?,
                wait_seconds = CASE WHEN queued_at IS NULL THEN NULL
-                                   ELSE MAX(0, COALESCE(answered_at, ?) - queued_at) END,
+                                   ELSE MAX(0, COALESCE(answered_at, left_queue_at, ?) - queued_at) END,
                talk_seconds = CASE WHEN answered_at IS NULL THEN NULL ELSE MAX(0, ? - answered_at) END
            WHERE id = ? AND outcome IS NULL""",
         (outcome, cause, ended_at, ended_at, ended_at, call_id),

@@ -85,3 +85,11 @@ def test_unknown_outcome_is_refused(conn):
         queries.close_call(conn, call_id, "lost", "x")
     with pytest.raises(sqlite3.IntegrityError):
         conn.execute("UPDATE calls SET outcome = 'lost' WHERE id = ?", (call_id,))
+
+
+def test_a_call_that_left_its_queue_waited_until_it_left(conn):
+    queue = queries.create_queue(conn, "support")
+    call_id = queries.open_call(conn, "+46701", "4930100", started_at=100.0)
+    queries.update_call(conn, call_id, queue_id=queue["id"], queued_at=103.0, left_queue_at=108.0)
+    queries.close_call(conn, call_id, "overflowed", "overflow:max-wait", ended_at=115.0)
+    assert queries.get_call(conn, call_id)["wait_seconds"] == 5.0

@@ -167,7 +167,10 @@ SCHEMAS: dict[str, Schema] = {
         "wait_seconds": {"type": "number", "nullable": True}, "talk_seconds": {"type": "number", "nullable": True},
         "outcome": {"type": "string", "nullable": True, "enum": ["answered", "abandoned", "overflowed", "failed"],
                     "description": "null while the call lasts"},
-        "cause": {"type": "string", "nullable": True}, "recording_id": {"type": "integer", "nullable": True}}},
+        "cause": {"type": "string", "nullable": True}, "recording_id": {"type": "integer", "nullable": True},
+        "caller_input": {"type": "string", "description": "digits the caller keyed while queued"},
+        "direction": {"type": "string", "enum": ["inbound", "outbound"]},
+        "callback_of": {"type": "integer", "nullable": True, "description": "the call this callback answers"}}},
     "Recording": {"type": "object", "properties": {
         "id": {"type": "integer"}, "call_id": {"type": "integer"}, "channels": {"type": "integer"},
         "started_at": _TIME, "duration_seconds": {"type": "number", "nullable": True},

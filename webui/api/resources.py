@@ -201,7 +201,8 @@ def delete_route(route_id: int):
 # --- calls, recordings, live ------------------------------------------------------------------
 
 CALL_FIELDS = ("id", "caller", "callee", "queue", "queue_id", "agent", "agent_id", "started_at", "answered_at",
-               "ended_at", "wait_seconds", "talk_seconds", "outcome", "cause", "recording_id")
+               "ended_at", "wait_seconds", "talk_seconds", "outcome", "cause", "recording_id", "caller_input",
+               "direction", "callback_of")
 
 
 def _call(row: dict) -> dict:

@@ -1,0 +1,66 @@
+"""The ACD's rules on real calls: overflow on maximum wait, and a callback the caller asks for."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.conftest import AGENT_PASSWORD
+from tests.support.ports import free_port
+from tests.support.sipp import background_sipp, run_sipp
+
+pytestmark = [pytest.mark.sip, pytest.mark.slow]
+
+
+def queue_with_rules(center, name: str, did: str, settings: dict) -> dict:
+    box = center["box"]
+    queue = box.api("POST", "/queues", {"name": name, "settings": settings}, expect=201)
+    box.api("POST", f"/queues/{queue['id']}/members", {"agent_id": center["agent"]["id"]}, expect=201)
+    box.api("POST", "/inbound-routes", {"did": did, "queue_id": queue["id"]}, expect=201)
+    return queue
+
+
+def call_record(box, did: str) -> dict:
+    return box.wait_for(lambda: next((c for c in box.api("GET", "/calls", expect=200)["items"]
+                                      if c["callee"] == did and c["outcome"]), None), what=f"closed CDR to {did}")
+
+
+def test_a_caller_waiting_too_long_overflows(center, tmp_path):
+    box = center["box"]
+    queue_with_rules(center, "impatient", "4930200", {
+        "overflow": [{"condition": "max-wait", "threshold": 3, "destination": {"kind": "hangup"}}]})
+    result = run_sipp("trunk_call_box_hangs_up.xml", f"127.0.0.1:{box.sip_port}", local_port=center["trunk_port"],
+                      service="4930200", media_port=free_port(span=3), timeout=30, workdir=tmp_path)
+    assert result.returncode == 0, result.explain() + box.logs()    # the box hung up, after its message
+    call = call_record(box, "4930200")
+    assert (call["outcome"], call["cause"]) == ("overflowed", "overflow:max-wait")
+    assert 2.5 < call["wait_seconds"] < 4.5
+    events = [e["event"] for e in box.queue_events(call["id"])]
+    assert events == ["enter", "overflow"]
+
+
+def test_a_caller_asks_for_a_callback_and_is_called_back_by_the_agent(center, phone, tmp_path):
+    box = center["box"]
+    queue = queue_with_rules(center, "call me back", "4930300", {"callback": {"offer_when_wait_over": 0, "key": "1"}})
+    # Nobody is logged in: the caller is offered a callback, keys 1, hears the confirmation and is hung up on.
+    result = run_sipp("trunk_call_callback.xml", f"127.0.0.1:{box.sip_port}", local_port=center["trunk_port"],
+                      service="4930300", media_port=free_port(span=3), timeout=30, workdir=tmp_path)
+    assert result.returncode == 0, result.explain() + box.logs()
+    original = call_record(box, "4930300")
+    assert (original["outcome"], original["cause"]) == ("overflowed", "callback")
+    assert [c["number"] for c in box.engine_status()["callbacks"]] == [original["caller"]]
+
+    # The customer's phone sits behind the trunk; the agent's phone registers and the agent logs in.
+    with background_sipp("customer_phone.xml", local_port=center["trunk_port"], media_port=free_port(span=3),
+                         timeout=40, workdir=tmp_path, extra=("-d", "3000")) as customer:
+        phone.register()
+        phone.answer_calls()
+        box.api("POST", f"/agents/{center['agent']['id']}/login", {"queue_ids": [queue["id"]]}, expect=200)
+        assert customer.wait(30).returncode == 0, customer.wait(1).explain() + box.logs()
+    assert phone.uas.wait(10).returncode == 0
+    callback = box.wait_for(lambda: next((c for c in box.api("GET", "/calls", expect=200)["items"]
+                                          if c.get("callback_of") == original["id"] and c["outcome"]), None),
+                            what="the callback's CDR")
+    assert (callback["outcome"], callback["agent"], callback["callee"]) == ("answered", "1001", original["caller"])
+    assert 2 < callback["talk_seconds"] < 6
+    assert box.recording(callback["recording_id"])["path"]
+    assert box.engine_status()["callbacks"] == []
