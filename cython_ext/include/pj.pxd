@@ -35,6 +35,7 @@ cdef extern from "pjlib.h" nogil:
     pj_status_t pj_init()
     void pj_shutdown()
     pj_bool_t pj_thread_is_registered()
+    void pj_log_set_level(int level)
     pj_str_t pj_str(char *s)
     void pj_caching_pool_init(pj_caching_pool *cp, const pj_pool_factory_policy *policy, pj_size_t max_capacity)
     void pj_caching_pool_destroy(pj_caching_pool *cp)
