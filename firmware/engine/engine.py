@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pjsua2 as pj
 
+from cython_ext.pjport import MediaHub
 from firmware import paths
 from firmware.acd import (Acd, AgentPaused, AgentState, Bridge, CallbackRegistered, CallFinished, ClearAlarm,
                           OfferCallback, Overflow, PlaceCallback, PlayMessage, RaiseAlarm, RingAgent, StandbyLogin,
@@ -120,6 +121,8 @@ class Engine:
         self.endpoint, self.transport_id = create_endpoint(self.config)
         self.account = create_service_account(self.config, self.transport_id, self.incoming_call)
         self.outbound_account = create_outbound_account(self.config, self.transport_id)
+        # Bridged calls meet in our mixer inside pjmedia's clock (no Python per frame).
+        self.hub = MediaHub(rate=8000)
         self._sync_trunk_registrations()
         self.control = ControlServer(paths.engine_socket_path(), {
             "status": lambda args: self.snapshot(),
@@ -160,6 +163,7 @@ class Engine:
         deadline = time.monotonic() + 2.0
         while time.monotonic() < deadline:
             self.endpoint.libHandleEvents(POLL_MS)
+        self.hub.close()
         self._finish_closed_recordings(now=float("inf"))
         self.lingering.clear()
         self.retired.clear()

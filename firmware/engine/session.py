@@ -51,34 +51,41 @@ class Offer:
 
 
 class Bridge:
-    """Two legs connected both ways and recorded; shared by inbound and callback calls."""
+    """Two legs talking through the media hub (our mixer inside pjmedia's clock), recorded in
+    stereo: the customer on the left, the agent on the right. Shared by inbound and callback calls."""
 
-    def __init__(self, engine: "Engine", cdr_id: int, a: pj.AudioMedia, b: pj.AudioMedia):
-        a.startTransmit(b)
-        b.startTransmit(a)
+    def __init__(self, engine: "Engine", cdr_id: int, customer: pj.AudioMedia, agent: pj.AudioMedia):
         self.engine = engine
-        self.recorder: pj.AudioMediaRecorder | None = None
+        hub = engine.hub
+        self.legs = (hub.add_leg(f"call-{cdr_id}-customer"), hub.add_leg(f"call-{cdr_id}-agent"))
+        hub.attach(self.legs[0], customer)
+        hub.attach(self.legs[1], agent)
+        self.conference = hub.conference()
+        hub.join(self.legs[0], self.conference, role="customer")
+        hub.join(self.legs[1], self.conference, role="agent")
+        self.recording = None
         self.recording_id: int | None = None
-        self.path: Path | None = None
         relative = engine.recording_relative_path(cdr_id)
-        path = engine.data_dir / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        recorder = pj.AudioMediaRecorder()
+        self.path: Path | None = engine.data_dir / relative
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            recorder.createRecorder(str(path))
-        except pj.Error as exc:
-            log.error("recording of call %s not started: %s", cdr_id, exc.info())
+            self.recording = hub.record(self.legs[0], self.legs[1], self.path)
+        except (OSError, RuntimeError) as exc:
+            log.error("recording of call %s not started: %s", cdr_id, exc)
             return
-        a.startTransmit(recorder)
-        b.startTransmit(recorder)
-        self.recorder, self.path = recorder, path
-        self.recording_id = queries.add_recording(engine.store, cdr_id, str(relative), channels=1)
+        self.recording_id = queries.add_recording(engine.store, cdr_id, str(relative), channels=2)
         queries.update_call(engine.store, cdr_id, recording_id=self.recording_id)
 
     def close(self) -> None:
-        if self.recorder is not None:
-            self.recorder = None      # pjmedia closes the file on a later tick
+        hub = self.engine.hub
+        if self.recording is not None:
+            hub.stop_recording(self.recording)
+            self.recording = None
             self.engine.finish_recording(self.recording_id, self.path)
+        for leg in self.legs:
+            hub.leave(leg)
+            hub.remove_leg(leg)
+        hub.close_conference(self.conference)
 
 
 class Prompts:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.integration.box import Box
 from tests.support.ports import free_port
-from tests.support.sipp import background_sipp, run_sipp
+from tests.support.sipp import background_sipp, run_sipp, scenario_path
 
 AGENT_PASSWORD = "agent-pw-1001"
 DID = "4930100"
@@ -52,8 +54,14 @@ class Phone:
                           auth_password=self.password, workdir=self.workdir)
         assert result.returncode == 0, result.explain()
 
-    def answer_calls(self, calls: int = 1, timeout: float = 60.0):
-        self.uas = background_sipp("agent_uas.xml", local_port=self.port, media_port=self.media_port,
+    def answer_calls(self, calls: int = 1, timeout: float = 60.0, voice: Path | None = None):
+        """Answers as agent_uas.xml does; with `voice` (a pcap), that is what the agent says."""
+        scenario = scenario_path("agent_uas.xml")
+        if voice is not None:
+            text = scenario.read_text().replace("/usr/share/sip-tester/g711a.pcap", str(voice))
+            scenario = self.workdir / "agent_uas_voice.xml"
+            scenario.write_text(text)
+        self.uas = background_sipp(scenario, local_port=self.port, media_port=self.media_port,
                                    calls=calls, timeout=timeout, workdir=self.workdir)
         return self.uas
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+from array import array
+from pathlib import Path
 import socket
 import time
 import wave
@@ -12,9 +14,10 @@ import pytest
 
 from tests.integration.box import REPO
 from tests.integration.conftest import DID
-from tests.support.audio import best_correlation, decode_alaw, read_wav
+from tests.support.audio import best_correlation, best_match, decode_alaw, read_wav
+from tests.support.pcap import write_pcma_pcap
 from tests.support.ports import free_port
-from tests.support.rtp import capture
+from tests.support.rtp import capture, read_rtp
 from tests.support.sipp import background_sipp, run_sipp
 
 pytestmark = [pytest.mark.sip, pytest.mark.slow]
@@ -43,7 +46,9 @@ def login(center):
 def test_trunk_call_is_answered_bridged_to_the_agent_recorded_and_counted(center, phone, tmp_path):
     box = center["box"]
     phone.register()
-    phone.answer_calls()
+    # The agent says the English "please wait" prompt; the caller plays SIPp's own G.711 recording.
+    agent_voice = read_wav(PROMPTS / "en" / "queue-repeat.wav")
+    phone.answer_calls(voice=write_pcma_pcap(array("h", agent_voice).tobytes(), tmp_path / "agent.pcap"))
     login(center)
     caller_media = free_port(span=3)
     with capture([caller_media, phone.media_port], tmp_path) as cap:
@@ -70,7 +75,16 @@ def test_trunk_call_is_answered_bridged_to_the_agent_recorded_and_counted(center
     recording = box.recording(call["recording_id"])
     with wave.open(str(box.data / recording["path"])) as w:
         seconds = w.getnframes() / w.getframerate()
+        assert (w.getnchannels(), recording["channels"]) == (2, 2)
+        samples = array("h", w.readframes(w.getnframes()))
     assert seconds == pytest.approx(call["talk_seconds"], abs=0.6)
+    # Stereo: the customer on the left, the agent on the right, each found in what its side sent.
+    left, right = samples[0::2], samples[1::2]
+    caller_voice = [s for p in read_rtp(Path("/usr/share/sip-tester/g711a.pcap")) for s in decode_alaw(p.payload)]
+    start = 8000     # a second into the talk
+    assert best_match(left, caller_voice, start) > 0.9
+    assert best_match(right, agent_voice, start) > 0.9
+    assert best_match(left, agent_voice, start) < 0.5 and best_match(right, caller_voice, start) < 0.5
     events = [e["event"] for e in box.queue_events(call["id"])]
     assert events == ["enter", "ring", "answer", "complete"]
 

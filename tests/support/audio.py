@@ -48,3 +48,20 @@ def best_correlation(heard: list[int], prompt: list[int], frame: int = 160, max_
     for lag in range(0, min(max_lag_frames, max(0, (len(heard) - len(reference)) // frame) + 1)):
         best = max(best, _correlation(heard[lag * frame:lag * frame + len(reference)], reference))
     return best
+
+
+def best_match(recording, reference, window_start: int, window: int = 8000) -> float:
+    """The best normalised correlation of `window` samples of `recording` (from window_start) with any
+    stretch of `reference`, at every sample offset (numpy)."""
+    import numpy as np
+
+    piece = np.asarray(recording[window_start:window_start + window], dtype=np.float64)
+    ref = np.asarray(reference, dtype=np.float64)
+    if len(piece) < window or len(ref) < window or not piece.any():
+        return 0.0
+    dots = np.correlate(ref, piece, mode="valid")
+    energy = np.concatenate(([0.0], np.cumsum(ref * ref)))
+    norms = np.sqrt(energy[window:] - energy[:-window]) * np.sqrt(np.dot(piece, piece))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scores = np.where(norms > 0, dots / norms, 0.0)
+    return float(scores.max())
