@@ -19,6 +19,9 @@ cdef class JitterBuffer:
     cdef double ref, weight, total, below, dmin
     cdef int qi
     cdef int64_t packets
+    # a run of delays held back on one side of the target (pdir +1 above, -1 below): a level shift?
+    cdef double pend[32]
+    cdef int npend, pdir
     # stream position
     cdef bint started, playing
     cdef int kind_
@@ -30,7 +33,7 @@ cdef class JitterBuffer:
     cdef int16_t *history          # the last two frames played
     cdef int concealing, pitch, phase
     # statistics
-    cdef readonly int64_t received, late, duplicates, concealed, expanded, dropped, overflow, played, restarts
+    cdef readonly int64_t received, late, duplicates, concealed, expanded, dropped, overflow, played, restarts, reanchored
     cdef double delay, delay_sum
 
     cdef void put_frame(self, int seq, uint32_t ts, const int16_t *pcm, double arrival) noexcept nogil
@@ -38,9 +41,13 @@ cdef class JitterBuffer:
     cdef void _shift(self, int s) noexcept nogil
     cdef void _settle(self) noexcept nogil
     cdef void _observe(self, double d) noexcept nogil
+    cdef void _sample(self, double d) noexcept nogil
+    cdef void _flush(self) noexcept nogil
+    cdef void _reanchor(self) noexcept nogil
     cdef void _renormalise(self) noexcept nogil
     cdef double _target(self) noexcept nogil
     cdef double _recent_low(self) noexcept nogil
+    cdef double _level(self, double frac) noexcept nogil
     cdef bint _present(self, int64_t idx) noexcept nogil
     cdef bint _quiet(self, int64_t idx) noexcept nogil
     cdef void _play_frame(self, double now, bint drop_first, int16_t *out) noexcept nogil

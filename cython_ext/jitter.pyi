@@ -19,6 +19,7 @@ class JitterBuffer:
     overflow: int
     played: int
     restarts: int
+    reanchored: int
     def __init__(self, rate: int = 8000, ptime_ms: int = 20, quantile: float = 0.97, forget: float = 0.995,
                  init_delay_ms: float = 40.0, max_delay_ms: float = 1000.0) -> None: ...
     def reset(self) -> None: ...

@@ -1,10 +1,12 @@
 """Adaptive, time-based jitter buffer with packet-loss concealment (C twin of reference/jitter.py).
 
 Every packet's delay d = arrival - send time goes into a 1 ms histogram with exponential forgetting;
-the target playout offset is its `quantile`. get() plays frame `play` at local time `now`, offset
-off = now - play * ptime: below the target the buffer grows (holds, inserting concealment), more than
-1.5 frames above it shrinks (drops a frame, a quiet one unless it is 3 frames above, crossfading over
-the cut). Clock drift is a slow change of d and is absorbed the same way. Reordering, duplicates,
+the target playout offset is its `quantile`. Frames that never arrive add nothing to it (a loss is not
+lateness); a sustained shift of the path delay (RUN_UP delays in a row a frame above the target, or
+RUN_DOWN a frame below) moves the whole distribution onto the new level at once instead of waiting
+for the forgetting. get() plays frame `play` at local time `now`, offset off = now - play * ptime:
+below the target the buffer grows (holds, inserting concealment), more than 1.1 frames above it
+shrinks (drops a frame, a quiet one unless it is 3 frames above, crossfading over the cut). Clock drift is a slow change of d and is absorbed the same way. Reordering, duplicates,
 sequence/timestamp wrap, restarts (new sequence and timestamp bases) and bursts are handled in put().
 Concealment repeats the last pitch period, fading to silence over 100 ms.
 """
@@ -20,6 +22,9 @@ cdef enum:
     RESTART_SEQ = 3000
     WARMUP = 50
     XFADE = 32
+    RUN_UP = 3             # this many delays in a row above the target + 1 frame: the path got longer
+    RUN_DOWN = 25          # this many in a row below the target - 1 frame (0.5 s): it got shorter
+    PEND = 32              # room for the run held back (RUN_UP, RUN_DOWN <= PEND; pend[32] in the .pxd)
     EMPTY = 0
     FULL = 1
     PLAYED = 2
@@ -28,6 +33,7 @@ cdef enum:
 cdef double BUCKET = 0.001
 cdef double RESTART_GAP = 10.0
 cdef double QUIET = 200.0 * 200.0
+cdef double SHRINK_MARGIN = 0.1    # shrink once the offset is 1.1 frames above the target (was 1.5)
 KINDS = ("silence", "audio", "concealed", "expanded")
 
 
@@ -104,6 +110,8 @@ cdef class JitterBuffer:
         self.below = 0.0
         self.packets = 0
         self.dmin = 1e300
+        self.npend = 0
+        self.pdir = 0
         memset(self.history, 0, 2 * self.frame * sizeof(int16_t))
         self.concealing = 0
         self.pitch = self.frame
@@ -122,6 +130,7 @@ cdef class JitterBuffer:
             "received": self.received, "played": self.played, "late": self.late,
             "duplicates": self.duplicates, "concealed": self.concealed, "expanded": self.expanded,
             "dropped": self.dropped, "overflow": self.overflow, "restarts": self.restarts,
+            "reanchored": self.reanchored,
             "late_loss": <double>self.late / self.received if self.received else 0.0,
             "delay_ms": self.delay * 1000.0,
             "mean_delay_ms": self.delay_sum / self.played * 1000.0 if self.played else 0.0,
@@ -131,9 +140,13 @@ cdef class JitterBuffer:
     # -- delay statistics -------------------------------------------------------------------------
 
     cdef double _recent_low(self) noexcept nogil:
+        return self._level(1e-3)
+
+    cdef double _level(self, double frac) noexcept nogil:
+        """The delay below which `frac` of the (forgetting) weight lies, to the bucket (O(BUCKETS))."""
         cdef double acc = 0.0
         cdef int b = 0
-        while b < BUCKETS - 1 and acc + self.hist[b] < 1e-3 * self.total:
+        while b < BUCKETS - 1 and acc + self.hist[b] < frac * self.total:
             acc += self.hist[b]
             b += 1
         return self.ref + b * BUCKET
@@ -218,6 +231,69 @@ cdef class JitterBuffer:
             self.below = 0.0
             self._settle()
 
+    cdef void _sample(self, double d) noexcept nogil:
+        """One packet's delay. A run of delays on one side of the target, more than a frame away, is held
+        back: if the run breaks it goes into the histogram as usual; if it lasts (RUN_UP above, RUN_DOWN
+        below) the path delay has shifted and the whole histogram is moved onto the new level first."""
+        cdef double t
+        cdef int side = 0
+        if self.packets >= WARMUP:
+            t = self._target()
+            if d > t + self.ptime:
+                side = 1
+            elif d < t - self.ptime:
+                side = -1
+        if side != 0 and (self.npend == 0 or side == self.pdir):
+            self.pend[self.npend] = d
+            self.npend += 1
+            self.pdir = side
+            if self.npend >= (RUN_UP if side > 0 else RUN_DOWN):
+                self._reanchor()
+                self._flush()
+            return
+        self._flush()
+        if side != 0:
+            self.pend[0] = d
+            self.npend = 1
+            self.pdir = side
+        else:
+            self._observe(d)
+
+    cdef void _flush(self) noexcept nogil:
+        cdef int i, n = self.npend
+        self.npend = 0
+        for i in range(n):
+            self._observe(self.pend[i])
+
+    cdef void _reanchor(self) noexcept nogil:
+        """Moves the delay distribution (its shape, i.e. the jitter, kept) onto the level of the run held
+        back. Up: its low edge to the run's lowest delay. Down: its median to the run's median, but not
+        below what keeps the run's highest delay under the target, and only if that is a frame or more
+        (a run of the usual low delays between rare late ones, reordering or a heavy tail, moves the
+        median by nothing; a shorter path moves it by all of the step)."""
+        cdef double run[PEND]
+        cdef double delta, top, x
+        cdef int i, j, n = self.npend
+        for i in range(n):                      # insertion sort of the (at most 32) delays held back
+            x = self.pend[i]
+            j = i
+            while j > 0 and run[j - 1] > x:
+                run[j] = run[j - 1]
+                j -= 1
+            run[j] = x
+        if self.pdir > 0:
+            delta = run[0] - self._recent_low()
+        else:
+            delta = run[n // 2] - self._level(0.5)
+            top = run[n - 1] - self._target() + BUCKET
+            if top > delta:
+                delta = top
+            if delta > -self.ptime:
+                return
+        self.ref += delta
+        self.dmin += delta
+        self.reanchored += 1
+
     cdef double _target(self) noexcept nogil:
         cdef double t = self.ref + (self.qi + 1) * BUCKET
         if self.packets < WARMUP and t < self.dmin + self.init_delay:
@@ -271,7 +347,7 @@ cdef class JitterBuffer:
             self.duplicates += 1
             self.received -= 1
             return
-        self._observe(arrival - idx * self.ptime)
+        self._sample(arrival - idx * self.ptime)
         if idx < self.play:
             self.late += 1
             return
@@ -324,7 +400,7 @@ cdef class JitterBuffer:
                 return
             self.playing = True
         if present:
-            if err > 1.5 * self.ptime and self._present(self.play + 1) and (
+            if err > (1.0 + SHRINK_MARGIN) * self.ptime and self._present(self.play + 1) and (
                     err > 3 * self.ptime or self._quiet(self.play)):
                 self._play_frame(now, True, out)
                 return

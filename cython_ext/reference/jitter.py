@@ -3,10 +3,12 @@
 Time-based: every packet's delay d = arrival - send time (send time from its timestamp, in the
 receiver's clock up to a constant) goes into a histogram with exponential forgetting; the target
 playout offset is a high quantile of d. Each get() plays frame `play` at local time `now`, i.e. with
-offset off = now - play * ptime. If off < target the buffer grows (holds, inserting concealment,
-preferably in a quiet moment); if off > target + 1.5 frames it shrinks (drops a frame, preferably a
-quiet one, crossfading over the cut). Drift between the clocks shows up as a slow change of d and is
-absorbed the same way.
+offset off = now - play * ptime. If off < target the buffer grows (holds, inserting concealment);
+if off > target + 1.1 frames it shrinks (drops a frame, a quiet one unless 3 frames above,
+crossfading over the cut). Drift between the clocks shows up as a slow change of d and is absorbed
+the same way. Frames that never arrive give no delay sample (a loss is not lateness); a sustained
+shift of the path delay (RUN_UP delays in a row a frame above the target, or RUN_DOWN a frame below)
+moves the whole distribution onto the new level at once instead of waiting for the forgetting.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ RESTART_SEQ = 3000       # so is a sequence jump this large
 WARMUP = 50              # packets before the histogram alone sets the target
 QUIET = 200 * 200        # mean square below this (about -44 dBov) is a quiet frame
 XFADE = 32               # samples crossfaded over every splice
+RUN_UP = 3               # this many delays in a row above the target + 1 frame: the path got longer
+RUN_DOWN = 25            # this many in a row below the target - 1 frame (0.5 s): it got shorter
+SHRINK_MARGIN = 0.1      # shrink once the offset is 1.1 frames above the target
 EMPTY, FULL, PLAYED, CONCEALED = 0, 1, 2, 3
 KINDS = ("silence", "audio", "concealed", "expanded")   # what the last get() returned
 
@@ -70,6 +75,8 @@ class JitterBuffer:
         self._below = 0.0
         self._packets = 0
         self._dmin = math.inf
+        self._pend: list[float] = []  # a run of delays held back on one side of the target: a level shift?
+        self._pdir = 0                # +1 above, -1 below
         self._history = array("h", bytes(4 * self.frame))   # the last two frames played
         self._concealing = 0
         self._pitch = self.frame
@@ -80,6 +87,7 @@ class JitterBuffer:
         if not hasattr(self, "received"):
             self.received = self.late = self.duplicates = self.concealed = 0
             self.expanded = self.dropped = self.overflow = self.played = self.restarts = 0
+            self.reanchored = 0
             self.delay = 0.0
             self._delay_sum = 0.0
 
@@ -93,6 +101,7 @@ class JitterBuffer:
             "received": self.received, "played": self.played, "late": self.late,
             "duplicates": self.duplicates, "concealed": self.concealed, "expanded": self.expanded,
             "dropped": self.dropped, "overflow": self.overflow, "restarts": self.restarts,
+            "reanchored": self.reanchored,
             "late_loss": self.late / self.received if self.received else 0.0,
             "delay_ms": self.delay * 1000.0,
             "mean_delay_ms": self._delay_sum / self.played * 1000.0 if self.played else 0.0,
@@ -101,8 +110,12 @@ class JitterBuffer:
 
     def _recent_low(self) -> float:
         """The low edge of the recent delays (0.1 % of the weight below it)."""
+        return self._level(1e-3)
+
+    def _level(self, frac: float) -> float:
+        """The delay below which `frac` of the (forgetting) weight lies, to the bucket (O(BUCKETS))."""
         acc, b = 0.0, 0
-        while b < BUCKETS - 1 and acc + self._hist[b] < 1e-3 * self._total:
+        while b < BUCKETS - 1 and acc + self._hist[b] < frac * self._total:
             acc += self._hist[b]
             b += 1
         return self._ref + b * BUCKET
@@ -174,6 +187,53 @@ class JitterBuffer:
         else:
             self._recount()
 
+    def _sample(self, d: float) -> None:
+        """One packet's delay. A run of delays on one side of the target, more than a frame away, is held
+        back: if the run breaks it goes into the histogram as usual; if it lasts (RUN_UP above, RUN_DOWN
+        below) the path delay has shifted and the whole histogram is moved onto the new level first.
+        Frames that never arrive give no delay at all: a loss never raises the target."""
+        side = 0
+        if self._packets >= WARMUP:
+            t = self._target()
+            if d > t + self.ptime:
+                side = 1
+            elif d < t - self.ptime:
+                side = -1
+        if side != 0 and (not self._pend or side == self._pdir):
+            self._pend.append(d)
+            self._pdir = side
+            if len(self._pend) >= (RUN_UP if side > 0 else RUN_DOWN):
+                self._reanchor()
+                self._flush()
+            return
+        self._flush()
+        if side != 0:
+            self._pend, self._pdir = [d], side
+        else:
+            self._observe(d)
+
+    def _flush(self) -> None:
+        pend, self._pend = self._pend, []
+        for d in pend:
+            self._observe(d)
+
+    def _reanchor(self) -> None:
+        """Moves the delay distribution (its shape, i.e. the jitter, kept) onto the level of the run held
+        back. Up: its low edge to the run's lowest delay. Down: its median to the run's median, but not
+        below what keeps the run's highest delay under the target, and only if that is a frame or more
+        (a run of the usual low delays between rare late ones, reordering or a heavy tail, moves the
+        median by nothing; a shorter path moves it by all of the step)."""
+        run = sorted(self._pend)
+        if self._pdir > 0:
+            delta = run[0] - self._recent_low()
+        else:
+            delta = max(run[len(run) // 2] - self._level(0.5), run[-1] - self._target() + BUCKET)
+            if delta > -self.ptime:
+                return
+        self._ref += delta
+        self._dmin += delta
+        self.reanchored += 1
+
     def _target(self) -> float:
         t = self._ref + (self._qi + 1) * BUCKET
         if self._packets < WARMUP:
@@ -217,7 +277,7 @@ class JitterBuffer:
             self.duplicates += 1
             self.received -= 1
             return
-        self._observe(arrival - idx * self.ptime)
+        self._sample(arrival - idx * self.ptime)
         if idx < self._play:
             self.late += 1
             return
@@ -252,7 +312,7 @@ class JitterBuffer:
                 return bytes(2 * self.frame)  # still buffering the start
             self._playing = True
         if present:
-            if err > 1.5 * self.ptime and self._present(self._play + 1) and (
+            if err > (1.0 + SHRINK_MARGIN) * self.ptime and self._present(self._play + 1) and (
                     err > 3 * self.ptime or self._quiet(self._play)):
                 return self._play_frame(now, drop_first=True)
             if err < 0:

@@ -210,6 +210,87 @@ def test_compiled_and_reference_agree_sample_for_sample():
         jb = kernel("jitter", impl).JitterBuffer()
         outs = drive(jb, pkts, 1520)
         results.append((outs, list(drive.kinds), jb.stats()))
+    assert results[0][2]["reanchored"] == 2   # the trace's step up and step down both re-anchor
     assert results[0][1] == results[1][1]
     assert results[0][0] == results[1][0]
     assert results[0][2] == pytest.approx(results[1][2])
+
+
+# -- loss is not lateness; level shifts are followed at once (aiortc-style hand-made traces) ------------
+
+
+def run_ticks(jb, packets, ticks: int, tick: float = PTIME):
+    """Like drive(), but returns the stats after every tick (target, delay, counters)."""
+    packets = sorted(packets, key=lambda p: p[0])
+    stats, i = [], 0
+    for k in range(ticks):
+        now = k * tick + 0.0073
+        while i < len(packets) and packets[i][0] <= now:
+            arrival, seq, ts, payload = packets[i]
+            jb.put(seq, ts, payload, arrival)
+            i += 1
+        jb.get(now)
+        stats.append(jb.stats())
+    return stats
+
+
+def test_a_burst_of_losses_does_not_grow_the_target(jitter):
+    """Ten frames lost at once, then bursts of 3 every second: concealed, never waited for, and the
+    target and the added delay stay what they are without the losses."""
+    rng = random.Random(4)
+    jitter_of = [0.02 + rng.uniform(0, 0.02) for _ in range(1000)]
+    lost = set(range(300, 310)) | {k for k in range(400, 1000) if k % 50 < 3}
+    runs = {}
+    for name, skip in (("clean", ()), ("lossy", lost)):
+        jb = jitter.JitterBuffer()
+        runs[name] = run_ticks(jb, stream(1000, delay=lambda k: jitter_of[k], skip=skip), 1000)
+    clean, lossy = runs["clean"], runs["lossy"]
+    assert lossy[-1]["late"] == 0 and lossy[-1]["concealed"] >= len(lost) - 2
+    assert lossy[-1]["expanded"] == clean[-1]["expanded"] == 0     # never grew while waiting for them
+    for t in (299, 320, 600, 999):                                 # before, right after, later, end
+        assert lossy[t]["target_ms"] == pytest.approx(clean[t]["target_ms"], abs=1.0)
+    assert lossy[-1]["mean_delay_ms"] == pytest.approx(clean[-1]["mean_delay_ms"], abs=0.5)
+    assert lossy[-1]["reanchored"] == 0
+
+
+def test_a_delay_step_up_is_followed_within_a_few_frames(jitter):
+    """+150 ms at frame 300: the frames in flight (7.5 frames' worth) come late, the third late arrival
+    moves the target up at once, and from then on nothing more is late."""
+    rng = random.Random(5)
+    jb = jitter.JitterBuffer()
+    pkts = stream(800, delay=lambda k: 0.02 + rng.uniform(0, 0.01) + (0.15 if k >= 300 else 0.0))
+    st = run_ticks(jb, pkts, 820)
+    assert st[299]["reanchored"] == 0 and st[-1]["reanchored"] == 1
+    assert st[-1]["late"] <= 10                     # 7.5 frames in flight + the 3 it takes to be sure
+    first_late = next(t for t, s in enumerate(st) if s["late"])
+    settled = next(t for t, s in enumerate(st) if s["reanchored"])
+    assert settled - first_late <= 3                # re-anchored on the third late arrival
+    assert st[settled + 10]["late"] == st[-1]["late"]  # grown by the step within 10 frames, no loss after
+    assert st[-1]["expanded"] - st[299]["expanded"] in range(7, 10)
+    assert st[-1]["delay_ms"] <= 40                 # what it adds is the jitter again, not the step
+
+
+def test_a_delay_step_down_is_followed_within_a_second(jitter):
+    """-150 ms at frame 300: forgetting alone would keep the old target for ~14 s; the run of early
+    frames re-anchors it after 25 of them and the buffer then shrinks by the step."""
+    rng = random.Random(6)
+    jb = jitter.JitterBuffer()
+    pkts = stream(800, delay=lambda k: 0.02 + rng.uniform(0, 0.01) + (0.15 if k < 300 else 0.0),
+                  payload=lambda k: frame_of(k) if k % 25 < 20 else bytes(320))  # talk with pauses to shrink in
+    st = run_ticks(jb, pkts, 820)
+    assert st[299]["delay_ms"] <= 40 and st[299]["reanchored"] == 0
+    assert st[312]["delay_ms"] >= 150                                # the early frames wait for their turn
+    assert st[-1]["reanchored"] == 1 and st[-1]["late"] == 0
+    assert all(s["delay_ms"] <= 40 for s in st[300 + 60:])        # within 60 frames (1.2 s) of the step
+    assert st[-1]["dropped"] - st[299]["dropped"] in range(6, 10)  # shrunk by the 150 ms
+
+
+def test_reordering_and_a_heavy_tail_do_not_re_anchor(jitter):
+    """Runs of ordinary delays between rare late ones are not a level shift."""
+    rng = random.Random(7)
+    jb = jitter.JitterBuffer()
+    pkts = stream(3000, delay=lambda k: 0.02 + min(1.0, (rng.paretovariate(2.5) - 1) * 0.005)
+                  + (rng.randint(1, 3) * PTIME if rng.random() < 0.05 else 0.0))
+    st = run_ticks(jb, pkts, 3020)
+    assert st[-1]["reanchored"] == 0
+    assert st[-1]["late"] <= 0.04 * 3000
