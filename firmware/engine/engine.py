@@ -26,7 +26,7 @@ from firmware.config import BoxConfig
 from firmware.edge.kamailio import reload_trunk_addresses
 from firmware.engine import prompts, wavfix
 from firmware.engine.control import CommandError, ControlServer
-from firmware.engine.session import CallbackSession, InboundSession
+from firmware.engine.session import MONITOR_MODES, CallbackSession, InboundSession
 from firmware.engine.sipmsg import SOURCE_HEADER, SipMessageError, header, parse_hostport, request_uri, uri_user
 from firmware.engine.ua import (Leg, call_setting_param, create_endpoint, create_outbound_account,
                                 create_service_account, create_trunk_account)
@@ -129,6 +129,7 @@ class Engine:
             "agent_login": self._cmd_agent_login,
             "agent_logout": self._cmd_agent_logout,
             "reload": self._cmd_reload,
+            "monitor": self._cmd_monitor,
         }, snapshot=self.snapshot)
         self.running = True
         log.info("engine ready on %s:%s", self.config.bind_address, self.config.engine_port)
@@ -438,6 +439,29 @@ class Engine:
         self.acd.logout(agent_id, time.monotonic())
         self.act()
         return {"agent_id": agent_id, "queue_ids": []}
+
+    def _cmd_monitor(self, args: dict) -> dict:
+        """{call_id, mode: listen|whisper|barge|stop, extension (to start)}: a supervisor on a live call."""
+        session = self.sessions.get(args.get("call_id"))
+        if session is None:
+            raise CommandError(f"no live call {args.get('call_id')!r}")
+        mode = args.get("mode")
+        try:
+            if mode == "stop":
+                session.stop_monitor()
+            elif mode not in MONITOR_MODES:
+                raise CommandError(f"mode must be one of {', '.join(MONITOR_MODES)} or stop")
+            elif session.monitor is None:
+                extension = args.get("extension")
+                if not any(a["extension"] == extension for a in self.agents.values()):
+                    raise CommandError(f"no phone with extension {extension!r}")
+                session.start_monitor(extension, mode)
+            else:
+                session.set_monitor_mode(mode)
+        except (ValueError, pj.Error) as exc:
+            raise CommandError(exc.info() if isinstance(exc, pj.Error) else str(exc)) from None
+        self.changed()
+        return session.describe(time.monotonic())["monitor"] or {"stopped": True}
 
     def _cmd_reload(self, args: dict) -> dict:
         self.load_config()

@@ -50,6 +50,18 @@ class Offer:
     leg: Leg
 
 
+MONITOR_MODES = ("listen", "whisper", "barge")
+
+
+@dataclass
+class Monitor:
+    """A supervisor's phone on a live call (TEL7): rung, then joined to the call's conference."""
+    extension: str
+    mode: str
+    leg: Leg
+    hub_leg: int | None = None
+
+
 class Bridge:
     """Two legs talking through the media hub (our mixer inside pjmedia's clock), recorded in
     stereo: the customer on the left, the agent on the right. Shared by inbound and callback calls."""
@@ -75,6 +87,18 @@ class Bridge:
             return
         self.recording_id = queries.add_recording(engine.store, cdr_id, str(relative), channels=2)
         queries.update_call(engine.store, cdr_id, recording_id=self.recording_id)
+
+    def add_supervisor(self, media: pj.AudioMedia, mode: str) -> int:
+        hub = self.engine.hub
+        leg = hub.add_leg("supervisor")
+        hub.attach(leg, media)
+        hub.join(leg, self.conference, role="supervisor", mode=mode)
+        return leg
+
+    def remove_supervisor(self, leg: int) -> None:
+        hub = self.engine.hub
+        hub.leave(leg)
+        hub.remove_leg(leg)
 
     def close(self) -> None:
         hub = self.engine.hub
@@ -143,6 +167,7 @@ class InboundSession:
         self.agent_id: int | None = None
         self.agent_leg: Leg | None = None
         self.external_leg: Leg | None = None     # overflow to a number
+        self.monitor: Monitor | None = None
         self.bridge: Bridge | None = None
         self.queued_at_mono: float | None = None
         self.caller_input = ""
@@ -158,12 +183,20 @@ class InboundSession:
 
     def leg_media(self, leg: Leg) -> None:
         now = time.monotonic()
-        if leg is self.caller_leg and self.phase == Phase.WELCOME and self.prompts.player is None:
+        if self.monitor is not None and leg is self.monitor.leg:
+            self._join_monitor()
+        elif leg is self.caller_leg and self.phase == Phase.WELCOME and self.prompts.player is None:
             self.next_step_at = self.prompts.play(["welcome"], now)
         elif leg in (self.agent_leg, self.external_leg):
             self._connect()
 
     def leg_state(self, leg: Leg, info: pj.CallInfo) -> None:
+        if self.monitor is not None and leg is self.monitor.leg:
+            if info.state == pj.PJSIP_INV_STATE_CONFIRMED:
+                self._join_monitor()
+            elif info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
+                self._drop_monitor()
+            return
         if info.state == pj.PJSIP_INV_STATE_CONFIRMED:
             if leg is self.external_leg:
                 self._connect()
@@ -289,6 +322,48 @@ class InboundSession:
                                 detail="forced" if forced else "requested")
         self._leave(["callback-confirm"], "overflowed", "callback")
 
+    # --- supervisor ------------------------------------------------------------------------------
+
+    def start_monitor(self, extension: str, mode: str) -> None:
+        """Rings the supervisor's phone; once answered it hears (and may speak) as the mode says."""
+        if self.phase != Phase.TALKING or self.bridge is None:
+            raise ValueError(f"call {self.call_id} is not connected to an agent")
+        if self.monitor is not None:
+            raise ValueError(f"call {self.call_id} is already monitored by {self.monitor.extension}")
+        leg = Leg(self.engine.account, "supervisor")
+        leg.owner = self
+        leg.makeCall(self.engine.agent_uri(extension), call_setting_param())
+        self.monitor = Monitor(extension, mode, leg)
+
+    def set_monitor_mode(self, mode: str) -> None:
+        if self.monitor is None:
+            raise ValueError(f"call {self.call_id} is not monitored")
+        self.monitor.mode = mode
+        if self.monitor.hub_leg is not None:
+            self.engine.hub.set_mode(self.monitor.hub_leg, mode)
+
+    def stop_monitor(self) -> None:
+        if self.monitor is not None:
+            leg = self.monitor.leg
+            self._drop_monitor()
+            leg.hangup_quietly()
+
+    def _join_monitor(self) -> None:
+        monitor = self.monitor
+        if monitor.hub_leg is None and monitor.leg.confirmed and monitor.leg.media is not None and self.bridge:
+            monitor.hub_leg = self.bridge.add_supervisor(monitor.leg.media, monitor.mode)
+            self.engine.changed()
+
+    def _drop_monitor(self) -> None:
+        monitor, self.monitor = self.monitor, None
+        if monitor is None:
+            return
+        if monitor.hub_leg is not None and self.bridge is not None:
+            self.bridge.remove_supervisor(monitor.hub_leg)
+        monitor.leg.owner = None
+        self.engine.retire(monitor.leg)
+        self.engine.changed()
+
     # --- steps ----------------------------------------------------------------------------------
 
     def _offer_of(self, leg: Leg) -> Offer | None:
@@ -346,6 +421,7 @@ class InboundSession:
             self.engine.acd.call_left(self.call_id, now, outcome="failed" if outcome == "failed" else "abandoned")
         if self.agent_id is not None:
             self.engine.acd.call_ended(self.call_id, self.agent_id, now)
+        self.stop_monitor()
         for leg in (self.agent_leg, self.external_leg, self.caller_leg):
             if leg is not None:
                 leg.hangup_quietly()
@@ -377,6 +453,8 @@ class InboundSession:
             "agent_id": self.agent_id,
             "ringing_agent_ids": sorted(self.offers),
             "caller_input": self.caller_input,
+            "monitor": ({"extension": self.monitor.extension, "mode": self.monitor.mode,
+                         "connected": self.monitor.hub_leg is not None} if self.monitor else None),
         }
 
 

@@ -175,6 +175,9 @@ SCHEMAS: dict[str, Schema] = {
         "id": {"type": "integer"}, "call_id": {"type": "integer"}, "channels": {"type": "integer"},
         "started_at": _TIME, "duration_seconds": {"type": "number", "nullable": True},
         "bytes": {"type": "integer", "nullable": True}}},
+    "Monitor": {"type": "object", "required": ["mode"], "properties": {
+        "mode": {"type": "string", "enum": ["listen", "whisper", "barge", "stop"]},
+        "extension": {"type": "string", "description": "the supervisor's phone, to start"}}},
     "Settings": {"type": "object", "properties": {
         "prompt_language": {"type": "string", "enum": ["en", "sv", "de", "zh"],
                             "description": "language of the prompts callers hear"}}},
@@ -222,6 +225,12 @@ PATHS: dict[str, Schema] = {
                           params=_CALL_FILTERS)},
     "/calls/{call_id}": {"parameters": [_path_id("call_id", "call")],
                          "get": _op("One call record", "agent", 200, _ref("Call"), errors=(404,))},
+    "/calls/{call_id}/monitor": {
+        "parameters": [_path_id("call_id", "call")],
+        "post": _op("A supervisor on a live call (TEL7): rings the extension's phone, then listen (hears both, "
+                    "heard by none), whisper (heard by the agent only) or barge (heard by both); the same call "
+                    "changes the mode, mode stop ends it", "supervisor", 200, {"type": "object"},
+                    body="Monitor", errors=(400, 409, 503))},
     "/recordings/{recording_id}": {"parameters": [_path_id("recording_id", "recording")],
                                    "get": _op("A recording's metadata", "agent", 200, _ref("Recording"),
                                               errors=(404,))},

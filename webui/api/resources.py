@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify, request
-from werkzeug.exceptions import BadRequest, NotFound, ServiceUnavailable
+from werkzeug.exceptions import BadRequest, Conflict, NotFound, ServiceUnavailable
+
+from firmware.engine.client import EngineError, EngineUnavailable
 
 from firmware.store import queries
 from webui import actions, engine, fields
@@ -226,6 +228,23 @@ def get_call(call_id: int):
     if row is None:
         raise NotFound(f"no call {call_id}")
     return jsonify(_call(row))
+
+
+@bp.post("/calls/<int:call_id>/monitor")
+@requires("supervisor")
+def monitor_call(call_id: int):
+    """A supervisor's phone on a live call: start (mode and extension), change mode, or stop."""
+    body = _body()
+    mode = fields.choice(body, "mode", ("listen", "whisper", "barge", "stop"))
+    extension = fields.text(body, "extension", required=False, max_length=20)
+    try:
+        result = engine.client().request("monitor", call_id=call_id, mode=mode, extension=extension)
+    except EngineUnavailable:
+        raise ServiceUnavailable("engine not running") from None
+    except EngineError as exc:
+        raise Conflict(str(exc)) from None
+    queries.audit(get_db(), actor(), "call.monitor", f"call={call_id} mode={mode} extension={extension}")
+    return jsonify(result)
 
 
 @bp.get("/recordings/<int:recording_id>")
