@@ -334,7 +334,6 @@ class JitterBuffer:
         return _mean_square(self._slot_pcm[idx % self.capacity]) < QUIET
 
     def _play_frame(self, now: float, drop_first: bool = False) -> bytes:
-        f = self.frame
         s = self._play % self.capacity
         pcm = array("h", self._slot_pcm[s])
         if drop_first:

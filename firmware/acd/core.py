@@ -21,11 +21,10 @@ import random
 from typing import Iterable
 
 from firmware.acd import alarms, announcements, callbacks, overflow, standby, strategies
-from firmware.acd.actions import (AgentPaused, Bridge, CallbackRegistered, CallFinished, Destination, OfferCallback,
+from firmware.acd.actions import (AgentPaused, Bridge, CallbackRegistered, CallFinished, OfferCallback,
                                   Overflow, PlaceCallback, PlayMessage, RingAgent, StandbyLogin, StandbyLogout,
                                   StateRepaired, StopRinging)
-from firmware.acd.config import (AgentConfig, Condition, MessageSet, OverflowRule, PauseReason, QueueConfig,
-                                 Strategy)
+from firmware.acd.config import (AgentConfig, Condition, MessageSet, OverflowRule, PauseReason, QueueConfig)
 from firmware.acd.estimator import asterisk_estimate, asterisk_holdtime, position_aware_wait, update_handle_time
 from firmware.acd.states import Agent, AgentState, CallbackRequest, CallKind, Queue, WaitingCall
 

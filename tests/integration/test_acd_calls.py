@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.conftest import AGENT_PASSWORD
 from tests.support.ports import free_port
 from tests.support.sipp import background_sipp, run_sipp
 

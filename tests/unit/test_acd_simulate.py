@@ -2,7 +2,6 @@
 FCFS recursion, and its figures with impatient callers meet Erlang A."""
 
 import bisect
-import math
 
 import pytest
 
