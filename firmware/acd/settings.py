@@ -7,7 +7,11 @@ typo never silently disables a rule.
     {"ring_timeout": 15, "wrapup": 10, "max_no_answer": 3,
      "overflow": [{"condition": "max-wait", "threshold": 300, "destination": {"kind": "queue", "target": 2}}],
      "callback": {"offer_when_wait_over": 120, "key": "1"},
-     "messages": {"first": "queue-first", "repeated": ["queue-repeat"], "frequency": 30}}
+     "messages": {"first": "queue-first", "repeated": ["queue-repeat"], "frequency": 30},
+     "announce_agent": true}
+
+`announce_agent` (TEL8: the caller hears the agent's number when the agent answers) is the engine's,
+not the ACD's: it is checked here and read by the engine from the same object.
 """
 
 from __future__ import annotations
@@ -99,7 +103,9 @@ def parse_queue_settings(settings: Any, strategy: str = Strategy.LONGEST_IDLE.va
                          message_set: str | None = None) -> tuple[QueueConfig, MessageSet]:
     """The queue's configuration and its message set; `message_set` names the set in the ACD."""
     settings = _object(settings if settings is not None else {}, "",
-                       set(_NUMBERS) | {"overflow", "callback", "messages"})
+                       set(_NUMBERS) | {"overflow", "callback", "messages", "announce_agent"})
+    if not isinstance(settings.get("announce_agent", False), bool):
+        raise SettingsError("announce_agent", "must be true or false")
     try:
         strategy_value = Strategy(strategy)
     except ValueError:

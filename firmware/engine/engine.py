@@ -93,6 +93,10 @@ class Engine:
             self.acd.add_message_set(name, messages)
             self.acd.configure_queue(queue_id, config, now)
 
+    def announces_agent(self, queue_id: int) -> bool:
+        queue = self.queues.get(queue_id)
+        return bool(queue and queue["settings"].get("announce_agent"))
+
     def trunk_for_source(self, source: str) -> dict | None:
         host, port = parse_hostport(source)
         for trunk in self.trunks:

@@ -15,6 +15,7 @@ NUMBERS = tuple(range(0, 21)) + (25, 30, 40, 50, 60)
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
+        "agent-intro": "You are speaking with agent",
         "estimated-wait": "Your estimated waiting time is",
         "less-than": "less than",
         "about": "about",
@@ -32,6 +33,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "goodbye": "Goodbye.",
     },
     "sv": {
+        "agent-intro": "Du talar med handläggare",
         "estimated-wait": "Din beräknade väntetid är",
         "less-than": "mindre än",
         "about": "ungefär",
@@ -49,6 +51,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "goodbye": "Hej då.",
     },
     "de": {
+        "agent-intro": "Sie sprechen mit Mitarbeiter",
         "estimated-wait": "Ihre voraussichtliche Wartezeit beträgt",
         "less-than": "weniger als",
         "about": "etwa",
@@ -66,6 +69,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "goodbye": "Auf Wiederhören.",
     },
     "zh": {
+        "agent-intro": "为您服务的是座席",
         "estimated-wait": "您的预计等待时间是",
         "less-than": "少于",
         "about": "大约",

@@ -171,6 +171,7 @@ class InboundSession:
         self.bridge: Bridge | None = None
         self.queued_at_mono: float | None = None
         self.caller_input = ""
+        self.announcing_until = 0.0           # the agent's number plays to the caller until then
         self.outcome, self.cause = "failed", ""
         # Should media never come up, the call still moves on to the queue.
         self.next_step_at: float | None = time.monotonic() + 5.0
@@ -235,6 +236,9 @@ class InboundSession:
     # --- the clock ------------------------------------------------------------------------------
 
     def tick(self, now: float) -> None:
+        if self.announcing_until and now >= self.announcing_until:
+            self.announcing_until = 0.0
+            self._connect()
         if self.next_step_at is None or now < self.next_step_at:
             return
         self.next_step_at = None
@@ -291,6 +295,10 @@ class InboundSession:
         queries.update_call(self.store, self.call_id, agent_id=agent_id, answered_at=time.time(),
                             caller_input=self.caller_input)
         queries.add_queue_event(self.store, self.call_id, "answer", self.queue_id, agent_id)
+        if self.engine.announces_agent(self.queue_id):
+            # TEL8: "you are speaking with agent 1 0 0 1", then the two are connected.
+            extension = self.engine.agents[agent_id]["extension"]
+            self.announcing_until = self.prompts.play(["agent-intro", *map(int, extension)], time.monotonic())
         self._connect()
         self.engine.changed()
 
@@ -391,6 +399,8 @@ class InboundSession:
         other = self.agent_leg or self.external_leg
         caller, far = self.caller_leg.media, other.media if other else None
         if caller is None or far is None or self.bridge is not None or not (other and other.confirmed):
+            return
+        if self.announcing_until:
             return
         self.prompts.stop()
         self.bridge = Bridge(self.engine, self.call_id, caller, far)

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import pytest
 
+from tests.integration.box import REPO
+from tests.support.audio import best_match, decode_alaw, read_wav
 from tests.support.ports import free_port
+from tests.support.rtp import capture
 from tests.support.sipp import background_sipp, run_sipp
 
 pytestmark = [pytest.mark.sip, pytest.mark.slow]
+
+PROMPTS = REPO / "build" / "prompts"
 
 
 def queue_with_rules(center, name: str, did: str, settings: dict) -> dict:
@@ -63,3 +68,29 @@ def test_a_caller_asks_for_a_callback_and_is_called_back_by_the_agent(center, ph
     assert 2 < callback["talk_seconds"] < 6
     assert box.recording(callback["recording_id"])["path"]
     assert box.engine_status()["callbacks"] == []
+
+
+def test_the_caller_hears_the_agents_number_before_the_agent(center, phone, tmp_path):
+    """TEL8: "you are speaking with agent 1 0 0 1", then the caller and the agent are connected."""
+    box = center["box"]
+    queue = queue_with_rules(center, "announced", "4930400", {"announce_agent": True})
+    phone.register()
+    phone.answer_calls()
+    box.api("POST", f"/agents/{center['agent']['id']}/login", {"queue_ids": [queue["id"]]}, expect=200)
+    caller_media = free_port(span=3)
+    with capture([caller_media, phone.media_port], tmp_path) as cap:
+        result = run_sipp("trunk_call.xml", f"127.0.0.1:{box.sip_port}", local_port=center["trunk_port"],
+                          service="4930400", media_port=caller_media, timeout=30, workdir=tmp_path,
+                          extra=("-d", "9000"))
+    assert result.returncode == 0, result.explain() + box.logs()
+    intro = read_wav(PROMPTS / "en" / "agent-intro.wav")
+    heard = sorted(cap.to_port(caller_media), key=lambda p: p.time)
+    agent_sent = min(p.time for p in cap.from_port(phone.media_port))
+    after_answer = [s for p in heard if p.time >= agent_sent - 0.2 for s in decode_alaw(p.payload)]
+    assert best_match(intro, after_answer[:4 * 8000], 1600, window=4000) > 0.9   # half a second of the intro
+    # Meanwhile the agent hears nothing of the caller: the line opens when the announcement ends.
+    to_agent = sorted(cap.to_port(phone.media_port), key=lambda p: p.time)
+    intro_seconds = len(intro) / 8000 + 4 * 0.6     # the intro, then four digits
+    early = [p for p in to_agent if p.time < agent_sent + intro_seconds * 0.5]
+    assert all(p.silent for p in early)
+    assert call_record(box, "4930400")["outcome"] == "answered"

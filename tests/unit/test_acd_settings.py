@@ -45,6 +45,7 @@ def test_a_full_set_of_rules():
     ({"callback": {"when": 3}}, "callback.when"),
     ({"messages": {"repeated": "queue-repeat"}}, "messages.repeated"),
     ({"messages": {"frequency": 1}}, "messages.frequency"),
+    ({"announce_agent": "yes"}, "announce_agent"),
 ])
 def test_bad_settings_name_their_field(settings, field):
     with pytest.raises(SettingsError) as error:
