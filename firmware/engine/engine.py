@@ -127,6 +127,9 @@ class Engine:
         self.outbound_account = create_outbound_account(self.config, self.transport_id)
         # Bridged calls meet in our mixer inside pjmedia's clock (no Python per frame).
         self.hub = MediaHub(rate=8000)
+        restored = self.restore_callbacks()
+        if restored:
+            log.warning("%d open callbacks restored from the store", restored)
         self._sync_trunk_registrations()
         self.control = ControlServer(paths.engine_socket_path(), {
             "status": lambda args: self.snapshot(),
@@ -283,6 +286,11 @@ class Engine:
 
     def _callback_registered(self, action: CallbackRegistered) -> None:
         log.info("call %s: callback to %s registered", action.call_id, action.number)
+        request = self.acd.callbacks.get(action.call_id)
+        call = queries.get_call(self.store, action.call_id)
+        if request is not None and call is not None:
+            queries.save_callback(self.store, action.call_id, request.queue_id, action.number, call["started_at"],
+                                  caller_input=request.caller_input, forced=action.forced)
         session = self.sessions.get(action.call_id)
         if session is not None:
             session.callback_registered(action.forced)
@@ -295,6 +303,7 @@ class Engine:
             return
         session = CallbackSession(self, action.call_id, action.agent_id, action.number, action.queue_id)
         self.callbacks[action.call_id] = session
+        self.save_callback_state(action.call_id)
         session.start(agent["extension"])
 
     def _alarm(self, action: RaiseAlarm | ClearAlarm) -> None:
@@ -309,6 +318,29 @@ class Engine:
     def _report(self, action: AgentPaused | StandbyLogin | StandbyLogout | StateRepaired | CallFinished) -> None:
         level = logging.WARNING if isinstance(action, StateRepaired) else logging.INFO
         log.log(level, "ACD: %s", action)
+        if isinstance(action, CallFinished) and action.outcome.startswith("callback"):
+            self.save_callback_state(action.call_id)
+
+    def save_callback_state(self, call_id: int) -> None:
+        """The callback list row follows the ACD's request (status, attempts, handler, log)."""
+        request = self.acd.callbacks.get(call_id)
+        if request is not None:
+            queries.update_callback(self.store, call_id, status=request.status, attempts=request.attempts,
+                                    last_handler=request.last_handler, log=request.log)
+
+    def restore_callbacks(self) -> int:
+        """Open callbacks of the store go back to the ACD in their places (after a restart or crash)."""
+        now, wall = time.monotonic(), time.time()
+        restored = 0
+        for row in queries.open_callbacks(self.store):
+            if row["queue_id"] not in self.queues:
+                continue
+            self.acd.callback_restored(row["call_id"], row["queue_id"], row["number"], now,
+                                       arrived_at=now - (wall - row["arrived_at"]), caller_input=row["caller_input"],
+                                       attempts=row["attempts"], forced=bool(row["forced"]), log=tuple(row["log"]))
+            self.save_callback_state(row["call_id"])
+            restored += 1
+        return restored
 
     _handlers = {
         RingAgent: _ring, StopRinging: _stop_ringing, Bridge: _bridge, PlayMessage: _play, Overflow: _overflow,
@@ -324,6 +356,7 @@ class Engine:
     def callback_ended(self, session: CallbackSession, legs: list) -> None:
         if self.callbacks.get(session.call_id) is session:
             del self.callbacks[session.call_id]
+        self.save_callback_state(session.call_id)
         self._drop_legs(legs)
 
     def _drop_legs(self, legs: list) -> None:

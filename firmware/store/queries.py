@@ -414,6 +414,37 @@ def unfinished_recordings(conn) -> list[Row]:
     return _rows(conn.execute("SELECT * FROM recordings WHERE duration_seconds IS NULL"))
 
 
+# --- callbacks --------------------------------------------------------------------------------
+
+OPEN_CALLBACK_STATUSES = ("waiting", "calling", "connecting", "no-answer")
+
+
+def save_callback(conn, call_id: int, queue_id: int, number: str, arrived_at: float, *, caller_input: str = "",
+                  forced: bool = False) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO callbacks (call_id, queue_id, number, caller_input, requested_at, arrived_at, forced) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (call_id, queue_id, number, caller_input, time.time(), arrived_at, int(forced)),
+    )
+
+
+def update_callback(conn, call_id: int, *, status: str, attempts: int, last_handler: int | None,
+                    log: list[str]) -> None:
+    conn.execute(
+        "UPDATE callbacks SET status = ?, attempts = ?, last_handler = ?, log = ? WHERE call_id = ?",
+        (status, attempts, last_handler, json.dumps(log), call_id),
+    )
+
+
+def open_callbacks(conn) -> list[Row]:
+    marks = ", ".join("?" * len(OPEN_CALLBACK_STATUSES))
+    rows = _rows(conn.execute(
+        f"SELECT * FROM callbacks WHERE status IN ({marks}) ORDER BY arrived_at, call_id", OPEN_CALLBACK_STATUSES))
+    for row in rows:
+        row["log"] = json.loads(row["log"])
+    return rows
+
+
 # --- transactions -----------------------------------------------------------------------------
 
 class transaction:

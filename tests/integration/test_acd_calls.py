@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
+
 import pytest
 
+from firmware.store import connect
 from tests.integration.box import REPO
 from tests.support.audio import best_match, decode_alaw, read_wav
 from tests.support.ports import free_port
@@ -43,6 +47,7 @@ def test_a_caller_waiting_too_long_overflows(center, tmp_path):
 
 
 def test_a_caller_asks_for_a_callback_and_is_called_back_by_the_agent(center, phone, tmp_path):
+    """The callback is kept across a crash of the engine (kill -9) before it is placed."""
     box = center["box"]
     queue = queue_with_rules(center, "call me back", "4930300", {"callback": {"offer_when_wait_over": 0, "key": "1"}})
     # Nobody is logged in: the caller is offered a callback, keys 1, hears the confirmation and is hung up on.
@@ -52,6 +57,12 @@ def test_a_caller_asks_for_a_callback_and_is_called_back_by_the_agent(center, ph
     original = call_record(box, "4930300")
     assert (original["outcome"], original["cause"]) == ("overflowed", "callback")
     assert [c["number"] for c in box.engine_status()["callbacks"]] == [original["caller"]]
+    old_pid = box.engine_pid()
+    os.kill(old_pid, signal.SIGKILL)
+    box.wait_for(lambda: (pid := box.engine_pid()) and pid != old_pid and box.engine_status() is not None,
+                 timeout=10, what="the engine to come back")
+    restored = box.engine_status()["callbacks"]
+    assert [(c["number"], c["log"]) for c in restored] == [(original["caller"], "restored after a restart")]
 
     # The customer's phone sits behind the trunk; the agent's phone registers and the agent logs in.
     with background_sipp("customer_phone.xml", local_port=center["trunk_port"], media_port=free_port(span=3),
@@ -68,6 +79,9 @@ def test_a_caller_asks_for_a_callback_and_is_called_back_by_the_agent(center, ph
     assert 2 < callback["talk_seconds"] < 6
     assert box.recording(callback["recording_id"])["path"]
     assert box.engine_status()["callbacks"] == []
+    with connect(box.data / "callbox.db") as conn:
+        row = conn.execute("SELECT status, attempts FROM callbacks WHERE call_id = ?", (original["id"],)).fetchone()
+    assert tuple(row) == ("answered", 1)
 
 
 def test_the_caller_hears_the_agents_number_before_the_agent(center, phone, tmp_path):

@@ -621,3 +621,18 @@ def test_long_wait_alarm_and_service_level_at_risk_is_predicted():
     for call in range(2, 6):
         acd.call_left(call, 62.0)
     assert {a.name for a in of(ClearAlarm, acd.tick(63.0))} == {"long-wait"}
+
+
+def test_a_restored_callback_keeps_its_place_and_is_placed():
+    from firmware.acd import Acd, PlaceCallback, QueueConfig
+
+    acd = Acd()
+    acd.configure_queue(1, QueueConfig(), now=0.0)
+    acd.call_arrived(50, 1, now=100.0, caller="+46702")          # a live caller who came later
+    acd.callback_restored(7, 1, "+46701", now=110.0, arrived_at=90.0, caller_input="42", attempts=1)
+    assert [c.id for c in acd.queue_calls(1)] == [7, 50]
+    assert acd.callback_list()[0]["log"] == "restored after a restart"
+    acd.login(3, [1], now=111.0)
+    actions = acd.tick(111.0)
+    placed = [a for a in actions if isinstance(a, PlaceCallback)]
+    assert [(a.call_id, a.agent_id, a.number) for a in placed] == [(7, 3, "+46701")]
