@@ -26,7 +26,7 @@ from firmware.config import BoxConfig
 from firmware.edge.kamailio import reload_trunk_addresses
 from firmware.engine import prompts, wavfix
 from firmware.engine.control import CommandError, ControlServer
-from firmware.engine.session import MONITOR_MODES, CallbackSession, InboundSession
+from firmware.engine.session import MONITOR_MODES, CallbackSession, ConferenceRoom, InboundSession
 from firmware.engine.sipmsg import SOURCE_HEADER, SipMessageError, header, parse_hostport, request_uri, uri_user
 from firmware.engine.ua import (Leg, call_setting_param, create_endpoint, create_outbound_account,
                                 create_service_account, create_trunk_account)
@@ -49,6 +49,8 @@ class Engine:
         self.sessions: dict[int, InboundSession] = {}
         self.callbacks: dict[int, CallbackSession] = {}    # by the ACD's id of the call called back
         self.alarms: dict[tuple[str, str], str] = {}
+        self.rooms: dict[int, ConferenceRoom] = {}
+        self._next_room = 1
         self.retired: list = []            # pjsua2 objects to drop outside of their callbacks
         self.lingering: deque = deque()    # (when to drop, player): see retire_player
         self.running = False
@@ -137,6 +139,10 @@ class Engine:
             "agent_logout": self._cmd_agent_logout,
             "reload": self._cmd_reload,
             "monitor": self._cmd_monitor,
+            "conference_create": self._cmd_conference_create,
+            "conference_add": self._cmd_conference_add,
+            "conference_remove": self._cmd_conference_remove,
+            "conference_close": self._cmd_conference_close,
         }, snapshot=self.snapshot)
         self.running = True
         log.info("engine ready on %s:%s", self.config.bind_address, self.config.engine_port)
@@ -167,6 +173,9 @@ class Engine:
     def stop(self, cause: str = "engine-stop") -> None:
         """Hangs up every call (closing its CDR), lets the BYEs go out, then shuts pjsua2 down in order."""
         self.running = False
+        for room in list(self.rooms.values()):
+            room.close()
+        self.rooms.clear()
         self._hang_up_all(cause)
         deadline = time.monotonic() + 2.0
         while time.monotonic() < deadline:
@@ -351,6 +360,8 @@ class Engine:
 
     def session_ended(self, session: InboundSession, legs: list) -> None:
         self.sessions.pop(session.call_id, None)
+        for room in self.rooms.values():
+            room.call_ended(session.call_id)
         self._drop_legs(legs)
 
     def callback_ended(self, session: CallbackSession, legs: list) -> None:
@@ -500,6 +511,52 @@ class Engine:
         self.changed()
         return session.describe(time.monotonic())["monitor"] or {"stopped": True}
 
+    def _room(self, args: dict) -> ConferenceRoom:
+        room = self.rooms.get(args.get("conference_id"))
+        if room is None:
+            raise CommandError(f"no conference {args.get('conference_id')!r}")
+        return room
+
+    def _cmd_conference_create(self, args: dict) -> dict:
+        room = ConferenceRoom(self, self._next_room)
+        self._next_room += 1
+        self.rooms[room.id] = room
+        self.changed()
+        return room.describe()
+
+    def _cmd_conference_add(self, args: dict) -> dict:
+        """{conference_id, extension} dials a phone in; {conference_id, call_id} moves a live call in."""
+        room = self._room(args)
+        try:
+            if args.get("call_id") is not None:
+                session = self.sessions.get(args["call_id"])
+                if session is None:
+                    raise ValueError(f"no live call {args['call_id']!r}")
+                member = room.add_call(session)
+            else:
+                extension = args.get("extension")
+                if not any(a["extension"] == extension for a in self.agents.values()):
+                    raise ValueError(f"no phone with extension {extension!r}")
+                member = room.add_phone(extension)
+        except (ValueError, pj.Error) as exc:
+            raise CommandError(exc.info() if isinstance(exc, pj.Error) else str(exc)) from None
+        return next(m for m in room.describe()["members"] if m["id"] == member.id)
+
+    def _cmd_conference_remove(self, args: dict) -> dict:
+        room = self._room(args)
+        try:
+            room.remove(args.get("member_id"))
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        return room.describe()
+
+    def _cmd_conference_close(self, args: dict) -> dict:
+        room = self._room(args)
+        room.close()
+        del self.rooms[room.id]
+        self.changed()
+        return {"closed": room.id}
+
     def _cmd_reload(self, args: dict) -> dict:
         self.load_config()
         self._sync_trunk_registrations()
@@ -530,7 +587,8 @@ class Engine:
                      for row in self.acd.callback_list(open_only=True)]
         alarms = [{"name": name, "subject": subject, "detail": detail} for (name, subject), detail in self.alarms.items()]
         return {"queues": queues, "agents": agents, "calls": calls, "active_calls": len(calls),
-                "callbacks": callbacks, "alarms": alarms}
+                "callbacks": callbacks, "alarms": alarms,
+                "conferences": [room.describe() for room in self.rooms.values()]}
 
 
 def repair_recordings(store: sqlite3.Connection, data_dir: Path) -> int:

@@ -575,3 +575,137 @@ class CallbackSession:
     def describe(self, now: float) -> dict:
         return {"call_id": self.call_id, "number": self.number, "agent_id": self.agent_id,
                 "queue_id": self.queue_id, "answered": self.answered}
+
+
+MAX_CONFERENCE_MEMBERS = 50
+
+
+@dataclass
+class Member:
+    id: int
+    kind: str                        # "phone" (an extension dialled in) or "call" (a live call moved in)
+    label: str
+    leg: Leg | None = None           # a phone's own leg
+    call_id: int | None = None       # a moved call
+    hub_legs: tuple[int, ...] = ()   # its legs in the hub, once connected
+
+
+class ConferenceRoom:
+    """A conference of up to 50 parties in the media hub (TEL6): phones dialled in, and live calls
+    moved in with both their parties (who go back to their own call when removed)."""
+
+    def __init__(self, engine: "Engine", room_id: int):
+        self.engine = engine
+        self.id = room_id
+        self.conference = engine.hub.conference()
+        self.members: dict[int, Member] = {}
+        self._next_member = 1
+
+    def _new_member(self, kind: str, label: str, **fields) -> Member:
+        if len(self.members) >= MAX_CONFERENCE_MEMBERS:
+            raise ValueError(f"conference {self.id} is full ({MAX_CONFERENCE_MEMBERS} members)")
+        member = Member(self._next_member, kind, label, **fields)
+        self._next_member += 1
+        self.members[member.id] = member
+        self.engine.changed()
+        return member
+
+    def add_phone(self, extension: str) -> Member:
+        leg = Leg(self.engine.account, "conference")
+        member = self._new_member("phone", extension, leg=leg)
+        leg.owner = self
+        try:
+            leg.makeCall(self.engine.agent_uri(extension), call_setting_param())
+        except pj.Error:
+            self._forget(member)
+            raise
+        return member
+
+    def add_call(self, session: InboundSession) -> Member:
+        bridge = session.bridge
+        if bridge is None or session.phase != Phase.TALKING:
+            raise ValueError(f"call {session.call_id} is not connected")
+        if any(m.call_id == session.call_id for m in self.members.values()):
+            raise ValueError(f"call {session.call_id} is already in conference {self.id}")
+        member = self._new_member("call", f"call {session.call_id}", call_id=session.call_id,
+                                  hub_legs=bridge.legs)
+        for leg in bridge.legs:
+            self.engine.hub.leave(leg)
+            self.engine.hub.join(leg, self.conference, role="party")
+        return member
+
+    def remove(self, member_id: int) -> None:
+        member = self.members.get(member_id)
+        if member is None:
+            raise ValueError(f"no member {member_id} in conference {self.id}")
+        if member.kind == "call":
+            session = self.engine.sessions.get(member.call_id)
+            if session is not None and session.bridge is not None:
+                roles = ("customer", "agent")
+                for leg, role in zip(member.hub_legs, roles):
+                    self.engine.hub.leave(leg)
+                    self.engine.hub.join(leg, session.bridge.conference, role=role)
+            self._forget(member)
+        else:
+            leg = member.leg
+            self._forget(member)
+            leg.hangup_quietly()
+
+    def call_ended(self, call_id: int) -> None:
+        """A moved call ended on its own: its legs are already gone from the hub."""
+        for member in [m for m in self.members.values() if m.call_id == call_id]:
+            self.members.pop(member.id, None)
+            self.engine.changed()
+
+    def close(self) -> None:
+        for member_id in list(self.members):
+            self.remove(member_id)
+        self.engine.hub.close_conference(self.conference)
+
+    # --- a dialled phone's leg events ----------------------------------------------------------------
+
+    def _member_of(self, leg: Leg) -> Member | None:
+        return next((m for m in self.members.values() if m.leg is leg), None)
+
+    def leg_state(self, leg: Leg, info: pj.CallInfo) -> None:
+        member = self._member_of(leg)
+        if member is None:
+            return
+        if info.state == pj.PJSIP_INV_STATE_CONFIRMED:
+            self._connect(member)
+        elif info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
+            self._forget(member)
+
+    def leg_media(self, leg: Leg) -> None:
+        member = self._member_of(leg)
+        if member is not None:
+            self._connect(member)
+
+    def leg_dtmf(self, leg: Leg, digit: str) -> None:
+        pass
+
+    def _connect(self, member: Member) -> None:
+        leg = member.leg
+        if member.hub_legs or not leg.confirmed or leg.media is None:
+            return
+        hub_leg = self.engine.hub.add_leg(f"conference-{self.id}-{member.id}")
+        self.engine.hub.attach(hub_leg, leg.media)
+        self.engine.hub.join(hub_leg, self.conference, role="party")
+        member.hub_legs = (hub_leg,)
+        self.engine.changed()
+
+    def _forget(self, member: Member) -> None:
+        self.members.pop(member.id, None)
+        if member.kind == "phone":
+            for hub_leg in member.hub_legs:
+                self.engine.hub.leave(hub_leg)
+                self.engine.hub.remove_leg(hub_leg)
+            if member.leg is not None:
+                member.leg.owner = None
+                self.engine.retire(member.leg)
+        self.engine.changed()
+
+    def describe(self) -> dict:
+        return {"id": self.id, "members": [
+            {"id": m.id, "kind": m.kind, "label": m.label, "call_id": m.call_id, "connected": bool(m.hub_legs)}
+            for m in self.members.values()]}

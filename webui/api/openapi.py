@@ -175,6 +175,14 @@ SCHEMAS: dict[str, Schema] = {
         "id": {"type": "integer"}, "call_id": {"type": "integer"}, "channels": {"type": "integer"},
         "started_at": _TIME, "duration_seconds": {"type": "number", "nullable": True},
         "bytes": {"type": "integer", "nullable": True}}},
+    "ConferenceMember": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "kind": {"type": "string", "enum": ["phone", "call"]},
+        "label": {"type": "string"}, "call_id": {"type": "integer", "nullable": True},
+        "connected": {"type": "boolean"}}},
+    "ConferenceMemberCreate": {"type": "object", "properties": {
+        "extension": {"type": "string"}, "call_id": {"type": "integer"}}},
+    "Conference": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "members": {"type": "array", "items": _ref("ConferenceMember")}}},
     "Monitor": {"type": "object", "required": ["mode"], "properties": {
         "mode": {"type": "string", "enum": ["listen", "whisper", "barge", "stop"]},
         "extension": {"type": "string", "description": "the supervisor's phone, to start"}}},
@@ -231,6 +239,23 @@ PATHS: dict[str, Schema] = {
                     "heard by none), whisper (heard by the agent only) or barge (heard by both); the same call "
                     "changes the mode, mode stop ends it", "supervisor", 200, {"type": "object"},
                     body="Monitor", errors=(400, 409, 503))},
+    "/conferences": {
+        "get": _op("Live conferences and their members", "supervisor", 200, _list_of("Conference"), errors=(503,)),
+        "post": _op("Open a conference (up to 50 members)", "supervisor", 201, _ref("Conference"),
+                    errors=(409, 503), ok_description="Created")},
+    "/conferences/{conference_id}": {
+        "parameters": [_path_id("conference_id", "conference")],
+        "delete": _op("Close a conference: dialled phones are hung up, moved calls go back", "supervisor", 204,
+                      None, errors=(409, 503), ok_description="Closed")},
+    "/conferences/{conference_id}/members": {
+        "parameters": [_path_id("conference_id", "conference")],
+        "post": _op("Dial a phone in ({extension}) or move a live call in ({call_id})", "supervisor", 201,
+                    _ref("ConferenceMember"), body="ConferenceMemberCreate", errors=(400, 409, 503),
+                    ok_description="Created")},
+    "/conferences/{conference_id}/members/{member_id}": {
+        "parameters": [_path_id("conference_id", "conference"), _path_id("member_id", "member")],
+        "delete": _op("Remove a member (a moved call goes back to its own line)", "supervisor", 204, None,
+                      errors=(409, 503), ok_description="Removed")},
     "/recordings/{recording_id}": {"parameters": [_path_id("recording_id", "recording")],
                                    "get": _op("A recording's metadata", "agent", 200, _ref("Recording"),
                                               errors=(404,))},

@@ -230,6 +230,16 @@ def get_call(call_id: int):
     return jsonify(_call(row))
 
 
+def _engine(cmd: str, **args: Any) -> Any:
+    """A command whose effect lives only in the engine: 503 when it is down, 409 when it refuses."""
+    try:
+        return engine.client().request(cmd, **args)
+    except EngineUnavailable:
+        raise ServiceUnavailable("engine not running") from None
+    except EngineError as exc:
+        raise Conflict(str(exc)) from None
+
+
 @bp.post("/calls/<int:call_id>/monitor")
 @requires("supervisor")
 def monitor_call(call_id: int):
@@ -237,14 +247,53 @@ def monitor_call(call_id: int):
     body = _body()
     mode = fields.choice(body, "mode", ("listen", "whisper", "barge", "stop"))
     extension = fields.text(body, "extension", required=False, max_length=20)
-    try:
-        result = engine.client().request("monitor", call_id=call_id, mode=mode, extension=extension)
-    except EngineUnavailable:
-        raise ServiceUnavailable("engine not running") from None
-    except EngineError as exc:
-        raise Conflict(str(exc)) from None
+    result = _engine("monitor", call_id=call_id, mode=mode, extension=extension)
     queries.audit(get_db(), actor(), "call.monitor", f"call={call_id} mode={mode} extension={extension}")
     return jsonify(result)
+
+
+# --- conferences (live in the engine) ---------------------------------------------------------
+
+@bp.get("/conferences")
+@requires("supervisor")
+def list_conferences():
+    return jsonify(items=_engine("status")["conferences"])
+
+
+@bp.post("/conferences")
+@requires("supervisor")
+def create_conference():
+    room = _engine("conference_create")
+    queries.audit(get_db(), actor(), "conference.create", f"id={room['id']}")
+    return jsonify(room), 201
+
+
+@bp.post("/conferences/<int:conference_id>/members")
+@requires("supervisor")
+def add_conference_member(conference_id: int):
+    """{extension}: dial that phone in; {call_id}: move a live call (caller and agent) in."""
+    body = _body()
+    call_id = fields.integer(body, "call_id", required=False, minimum=1)
+    extension = fields.text(body, "extension", required=call_id is None, max_length=20)
+    member = _engine("conference_add", conference_id=conference_id, call_id=call_id, extension=extension)
+    queries.audit(get_db(), actor(), "conference.add", f"id={conference_id} member={member['label']}")
+    return jsonify(member), 201
+
+
+@bp.delete("/conferences/<int:conference_id>/members/<int:member_id>")
+@requires("supervisor")
+def remove_conference_member(conference_id: int, member_id: int):
+    _engine("conference_remove", conference_id=conference_id, member_id=member_id)
+    queries.audit(get_db(), actor(), "conference.remove", f"id={conference_id} member={member_id}")
+    return _deleted()
+
+
+@bp.delete("/conferences/<int:conference_id>")
+@requires("supervisor")
+def close_conference(conference_id: int):
+    _engine("conference_close", conference_id=conference_id)
+    queries.audit(get_db(), actor(), "conference.close", f"id={conference_id}")
+    return _deleted()
 
 
 @bp.get("/recordings/<int:recording_id>")
