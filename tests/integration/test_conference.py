@@ -1,5 +1,5 @@
 """A conference in the media hub (TEL6): three phones dialled in, each hears the other two and not
-itself; a removed member is hung up and the others go on."""
+itself; a removed member is hung up and the others go on; a live call moved in and back out."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from array import array
 import pytest
 
 from tests.integration.box import REPO
-from tests.integration.conftest import Phone
+from tests.integration.conftest import DID, Phone
 from tests.support.audio import best_match, decode_alaw, read_wav
 from tests.support.pcap import write_pcma_pcap
+from tests.support.ports import free_port
 from tests.support.rtp import capture
+from tests.support.sipp import background_sipp, scenario_path
 
 pytestmark = [pytest.mark.sip, pytest.mark.slow]
 
@@ -72,3 +74,57 @@ def test_three_phones_in_a_conference(box, tmp_path):
                 assert typical < 0.45, f"{extension} hears itself ({typical:.2f})"
             else:
                 assert typical > 0.5, f"{extension} does not hear {other} ({typical:.2f})"
+
+
+def test_a_live_call_moved_into_a_conference_and_back(center, phone, tmp_path):
+    box = center["box"]
+    customer_voice = voice(("en/welcome.wav", "en/queue-first.wav", "en/closed.wav", "en/queue-repeat.wav"))
+    agent_voice = voice(PHONES["1012"])
+    guest_voice = voice(PHONES["1013"])
+    guest = Phone(box, "1013", "pw-1013-x", tmp_path)     # created by the test above in this module's box
+    guest.register()
+    guest.answer_calls(voice=write_pcma_pcap(array("h", guest_voice).tobytes(), tmp_path / "guest.pcap"))
+    phone.register()
+    phone.answer_calls(voice=write_pcma_pcap(array("h", agent_voice).tobytes(), tmp_path / "agent.pcap"))
+    box.api("POST", f"/agents/{center['agent']['id']}/login", {"queue_ids": [center["queue"]["id"]]}, expect=200)
+    scenario = tmp_path / "customer.xml"
+    scenario.write_text(scenario_path("trunk_call.xml").read_text().replace(
+        "/usr/share/sip-tester/g711a.pcap",
+        str(write_pcma_pcap(array("h", customer_voice).tobytes(), tmp_path / "customer.pcap"))))
+    customer_media = free_port(span=3)
+    try:
+        with capture([customer_media, guest.media_port], tmp_path) as cap:
+            with background_sipp(scenario, remote=f"127.0.0.1:{box.sip_port}", local_port=center["trunk_port"],
+                                 service=DID, media_port=customer_media, timeout=40, workdir=tmp_path,
+                                 extra=("-d", "12000")) as customer:
+                call = box.wait_for(lambda: next((c for c in box.engine_status()["calls"] if c["phase"] == "talking"),
+                                                 None), timeout=15, what="the call to be bridged")
+                room = box.api("POST", "/conferences", {}, expect=201)
+                moved = box.api("POST", f"/conferences/{room['id']}/members", {"call_id": call["call_id"]},
+                                expect=201)
+                box.api("POST", f"/conferences/{room['id']}/members", {"extension": "1013"}, expect=201)
+                box.wait_for(lambda: all(m["connected"] for m in box.engine_status()["conferences"][0]["members"])
+                             and len(box.engine_status()["conferences"][0]["members"]) == 2,
+                             timeout=10, what="the guest to join")
+                together = (time.time() + 0.3, time.time() + 3.3)
+                time.sleep(3.3)
+                box.api("DELETE", f"/conferences/{room['id']}/members/{moved['id']}", expect=204)
+                back = (time.time() + 0.3, time.time() + 2.3)
+                time.sleep(2.3)
+                box.api("DELETE", f"/conferences/{room['id']}", expect=204)
+                assert customer.wait(20).returncode == 0, customer.wait(1).explain()
+    finally:
+        guest.stop()
+
+    def typical(port, window, reference) -> float:
+        packets = sorted((p for p in cap.to_port(port) if window[0] <= p.time < window[1]), key=lambda p: p.time)
+        heard = [s for p in packets for s in decode_alaw(p.payload)]
+        return statistics.median(best_match(heard, reference, at, window=4000)
+                                 for at in range(0, len(heard) - 4000, 4000))
+
+    # Together: the guest hears the customer and the agent, the customer hears the guest too.
+    assert typical(guest.media_port, together, customer_voice) > 0.5
+    assert typical(guest.media_port, together, agent_voice) > 0.5
+    assert typical(customer_media, together, guest_voice) > 0.5
+    # Back on its own line: the customer hears the agent alone again.
+    assert typical(customer_media, back, agent_voice) > 0.9
