@@ -81,7 +81,8 @@ def test_a_live_call_moved_into_a_conference_and_back(center, phone, tmp_path):
     customer_voice = voice(("en/welcome.wav", "en/queue-first.wav", "en/closed.wav", "en/queue-repeat.wav"))
     agent_voice = voice(PHONES["1012"])
     guest_voice = voice(PHONES["1013"])
-    guest = Phone(box, "1013", "pw-1013-x", tmp_path)     # created by the test above in this module's box
+    box.api("POST", "/agents", {"name": "Guest", "extension": "1013", "sip_password": "pw-1013-x"})  # 201, or 409 if there
+    guest = Phone(box, "1013", "pw-1013-x", tmp_path)
     guest.register()
     guest.answer_calls(voice=write_pcma_pcap(array("h", guest_voice).tobytes(), tmp_path / "guest.pcap"))
     phone.register()
