@@ -14,7 +14,8 @@ What it does (docs/benchmarks.md has the results and how to read them):
     RTP both ways all along (bench/sipp/trunk_uac_loop.xml replays the G.711 pcap in a loop); once
     every call is bridged it measures CPU and memory for --window s, then captures the RTP on lo
     with tcpdump for another --window s (engine-sent streams: sequence gaps, packet rate; the
-    kernel's drop counters of the engine's sockets and of the capture itself);
+    kernel's drop counters of the engine's sockets and of the capture itself); in both windows the
+    media tick (interval between the engine's mixes, `media_stats` on the engine socket);
  4. setup-rate phase: --rate calls/s sustained for --setup-seconds, each call --setup-hold s long
     (welcome prompt, queue, agent, bridge, recording, hang-up);
  5. prints a table (with --json also the raw numbers), the CDR outcomes from the store and the
@@ -827,6 +828,17 @@ def phase_setup(ctx: Ctx) -> dict:
     return result
 
 
+def media_stats(ctx: Ctx, reset: bool = False) -> dict:
+    """The engine's media tick statistics (`MediaHub.tick_stats`) through its control socket."""
+    from firmware.engine.client import EngineClient
+
+    try:
+        return EngineClient(ctx.box.data / "run" / "engine.sock").request("media_stats", reset=reset)
+    except (ConnectionError, RuntimeError) as exc:
+        log(f"media_stats: {exc}")
+        return {"error": str(exc)}
+
+
 def phase_concurrency(ctx: Ctx) -> dict:
     a = ctx.args
     calls, rate = a.calls, a.rate
@@ -857,10 +869,13 @@ def phase_concurrency(ctx: Ctx) -> dict:
     result["bridged_at_window_start"] = poller.talking
     time.sleep(0.5)
 
-    # Window 1: CPU and memory, nothing else running.
+    # Window 1: CPU and memory, nothing else running. The media tick (interval between the hub's
+    # mixes, timed in C by the engine) is measured in each window: reset at its start, read at its end.
+    media_stats(ctx, reset=True)
     c0 = ctx.meter.sample()
     time.sleep(window)
     c1 = ctx.meter.sample()
+    result["media_tick"] = media_stats(ctx, reset=True)
     result["cpu"] = Meter.between(c0, c1)
     result["memory_at_peak"] = ctx.meter.memory()
     result["bridged_after_cpu_window"] = poller.talking
@@ -873,6 +888,7 @@ def phase_concurrency(ctx: Ctx) -> dict:
     c2 = ctx.meter.sample()
     time.sleep(window)
     c3 = ctx.meter.sample()
+    result["media_tick_with_capture"] = media_stats(ctx)
     socks1 = udp_sockets_of(ctx.meter.engine_pid)
     capture_report = cap.stop()
     result["bridged_after_rtp_window"] = poller.talking
@@ -934,6 +950,10 @@ def targets(report: dict) -> dict:
         "no_failed_calls": failed == 0 and bool(conc),
         "no_rtp_loss": no_loss,
         "rtp_capture_complete": capture_clean,
+        # Both windows with every call bridged (CPU window; RTP capture window, tcpdump running).
+        "media_tick_p99_le_22ms": all(isinstance(conc.get(k, {}).get("p99_ms"), (int, float))
+                                      and conc[k]["p99_ms"] <= 22 and conc[k].get("ticks", 0) > 0
+                                      for k in ("media_tick", "media_tick_with_capture")),
         "setup_rate_ge_50": min(rates) >= 50 * 0.98 and (rated.get("trunk_calls_failed") == 0)
         and rated.get("trunk_calls_successful") == rated.get("calls"),
     }
@@ -1010,6 +1030,12 @@ def table(report: dict) -> str:
         f"{_mb(g(conc, 'memory_at_peak', 'kamailio_rss_kb'))} / {_mb(g(conc, 'memory_at_peak', 'kamailio_pss_kb'))}")
     row("kamailio RSS / PSS per bridged call (kB)", "",
         f"{g(conc, 'kamailio_rss_per_call_kb')} / {g(conc, 'kamailio_pss_per_call_kb')}")
+    row("media tick p50/p99/max (ms), CPU window", "",
+        "/".join(str(g(conc, "media_tick", k)) for k in ("p50_ms", "p99_ms", "max_ms"))
+        + f" ({g(conc, 'media_tick', 'ticks')} ticks)")
+    row("media tick p50/p99/max (ms), capture window", "",
+        "/".join(str(g(conc, "media_tick_with_capture", k)) for k in ("p50_ms", "p99_ms", "max_ms"))
+        + f" ({g(conc, 'media_tick_with_capture', 'ticks')} ticks)")
     row("RTP capture window (s)", "", g(conc, "rtp", "capture_seconds"))
     row("  engine CPU during capture (%)", "", g(conc, "cpu_during_capture", "engine_cpu_pct"))
     row("  tcpdump: captured / dropped by kernel", "",

@@ -1,12 +1,17 @@
 # C-level view of the media hub: one pjmedia_port per call leg, all legs of a hub sharing one Mixer.
 # The bridge's clock thread calls the ports' put_frame/get_frame; the hub mixes once per bridge tick.
-from libc.stdint cimport int32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint64_t
 from cpython.pythread cimport PyThread_type_lock
 
 from pj cimport pj_pool_t
 from pjmedia cimport pjmedia_port
 
 cdef struct LegPort
+
+# The tick histogram: intervals between consecutive mixes, 0.1 ms buckets up to 100 ms, then overflow.
+cdef enum:
+    TICK_BUCKET_NS = 100000
+    TICK_BUCKETS = 1001
 
 cdef struct HubCore:
     PyThread_type_lock lock
@@ -19,6 +24,10 @@ cdef struct HubCore:
     uint64_t gen                # mixes done (the tick counter)
     int32_t capacity
     LegPort **legs              # by leg id; NULL once pjmedia destroyed the port
+    int64_t tick_last_ns        # CLOCK_MONOTONIC of the last mix (0: none yet, or the hub was empty)
+    uint64_t tick_count         # intervals in the histogram (since creation or the last reset)
+    int64_t tick_max_ns         # longest of them
+    uint64_t tick_hist[TICK_BUCKETS]
 
 cdef struct LegPort:
     pjmedia_port base           # first: the bridge holds a pjmedia_port *

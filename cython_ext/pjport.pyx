@@ -14,9 +14,10 @@ from cpython.pythread cimport (
     PyThread_acquire_lock, PyThread_allocate_lock, PyThread_free_lock, PyThread_release_lock, WAIT_LOCK,
 )
 from cpython.ref cimport Py_DECREF, Py_INCREF
-from libc.stdint cimport int32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint64_t
 from libc.stdlib cimport calloc, free
 from libc.string cimport memcpy, memset
+from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
 from posix.unistd cimport usleep
 
 from pj cimport PJ_SUCCESS, pj_pool_release, pj_pool_t, pj_pool_zalloc, pj_status_t, pj_str, pj_str_t, \
@@ -57,7 +58,28 @@ cdef int _need_pjsua() except -1:
 
 # -- the C callbacks (pjmedia's clock thread; no GIL, never raise) ----------------------------------
 
+cdef inline void _count_tick(HubCore *core) noexcept nogil:
+    """Puts the interval since the previous mix into the tick histogram (core.lock held)."""
+    cdef timespec now
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    cdef int64_t ns = <int64_t>now.tv_sec * 1000000000 + now.tv_nsec
+    cdef int64_t dt, bucket
+    if core.tick_last_ns != 0:
+        dt = ns - core.tick_last_ns
+        bucket = dt // TICK_BUCKET_NS
+        if bucket >= TICK_BUCKETS - 1:
+            bucket = TICK_BUCKETS - 1                   # overflow: 100 ms or more
+        elif bucket < 0:
+            bucket = 0
+        core.tick_hist[bucket] += 1
+        core.tick_count += 1
+        if dt > core.tick_max_ns:
+            core.tick_max_ns = dt
+    core.tick_last_ns = ns
+
+
 cdef inline void _mix(HubCore *core) noexcept nogil:
+    _count_tick(core)
     (<Mixer>core.mixer).mix(False)
     core.dirty = 0
     core.gen += 1
@@ -119,6 +141,23 @@ cdef pj_status_t _leg_on_destroy(pjmedia_port *port) noexcept nogil:
     PyThread_release_lock(core.lock)
     pj_pool_release(pool)
     return PJ_SUCCESS
+
+
+cdef object _quantile_ms(uint64_t *hist, uint64_t count, double q, double max_ms):
+    """The upper edge of the bucket holding the q-quantile (capped by the max), None without ticks."""
+    if count == 0:
+        return None
+    cdef uint64_t need = <uint64_t>(q * count + 0.999999), seen = 0
+    cdef int i
+    if need < 1:
+        need = 1
+    for i in range(TICK_BUCKETS):
+        seen += hist[i]
+        if seen >= need:
+            if i == TICK_BUCKETS - 1:
+                return round(max_ms, 3)
+            return round(min((i + 1) * TICK_BUCKET_NS / 1e6, max_ms), 3)
+    return round(max_ms, 3)
 
 
 # -- Python side -------------------------------------------------------------------------------------
@@ -231,6 +270,8 @@ cdef class MediaHub:
             pj_pool_release(pool)
             _check(status, "pjmedia_port_init_grp_lock")
         PyThread_acquire_lock(core.lock, WAIT_LOCK)
+        if core.live == 0:
+            core.tick_last_ns = 0       # the hub was empty (no mixes): that pause is not a tick
         core.legs[index] = leg
         core.live += 1
         PyThread_release_lock(core.lock)
@@ -291,6 +332,31 @@ cdef class MediaHub:
     def ticks(self) -> int:
         """Mixes done so far (one per bridge tick while any leg exists)."""
         return self.core.gen if self.core != NULL else 0
+
+    def tick_stats(self, bint reset=False) -> dict:
+        """Intervals between consecutive mixes (the media tick, 20 ms when pjmedia's clock keeps time).
+
+        `ticks` intervals since the hub was created or last reset; p50/p99 from 0.1 ms buckets (the
+        bucket's upper edge, at most the max; 100 ms or more is one overflow bucket), max exact.
+        Intervals while the hub had no leg are not counted. `reset` clears them after reading."""
+        self._open()
+        cdef HubCore *core = self.core
+        cdef uint64_t hist[TICK_BUCKETS]
+        cdef uint64_t count
+        cdef int64_t max_ns
+        PyThread_acquire_lock(core.lock, WAIT_LOCK)
+        memcpy(hist, core.tick_hist, sizeof(hist))
+        count = core.tick_count
+        max_ns = core.tick_max_ns
+        if reset:
+            memset(core.tick_hist, 0, sizeof(core.tick_hist))
+            core.tick_count = 0
+            core.tick_max_ns = 0
+        PyThread_release_lock(core.lock)
+        max_ms = max_ns / 1e6
+        return {"ticks": count, "p50_ms": _quantile_ms(hist, count, 0.5, max_ms),
+                "p99_ms": _quantile_ms(hist, count, 0.99, max_ms), "max_ms": round(max_ms, 3),
+                "bucket_ms": TICK_BUCKET_NS / 1e6, "over_100ms": hist[TICK_BUCKETS - 1]}
 
     # -- conferences and roles -------------------------------------------------------------------
 

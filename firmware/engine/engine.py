@@ -143,6 +143,7 @@ class Engine:
             "conference_add": self._cmd_conference_add,
             "conference_remove": self._cmd_conference_remove,
             "conference_close": self._cmd_conference_close,
+            "media_stats": lambda args: self.hub.tick_stats(reset=bool(args.get("reset"))),
         }, snapshot=self.snapshot)
         self.running = True
         log.info("engine ready on %s:%s", self.config.bind_address, self.config.engine_port)

@@ -134,6 +134,26 @@ def test_stereo_tap_customer_left_agent_right(hub, tmp_path):
     assert abs(correlation(right[kb * FRAME:], a_wav)) < 0.3
 
 
+def test_tick_stats_measure_the_bridge_clock(hub):
+    """The hub times its mixes in C: about 1 s of audio gives ~50 intervals of ~20 ms."""
+    a, b = hub.add_leg("customer"), hub.add_leg("agent")
+    conf = hub.conference()
+    hub.join(a, conf, role="customer")
+    hub.join(b, conf, role="agent")
+    assert hub.tick_stats()["ticks"] == 0
+    pa, pb = player(prompt("welcome")), player(prompt("goodbye"))
+    pa.startTransmit(hub.audio_media(a))
+    pb.startTransmit(hub.audio_media(b))
+    hold_gil(1.1)                       # timed and counted without Python
+    stats = hub.tick_stats(reset=True)
+    del pa, pb
+    assert stats["ticks"] > 20, stats
+    assert 15 <= stats["p50_ms"] <= 25, stats
+    assert stats["p50_ms"] <= stats["p99_ms"] <= max(stats["max_ms"], 0.1), stats
+    after = hub.tick_stats()
+    assert after["ticks"] < stats["ticks"], (after, stats)    # reset cleared the histogram
+
+
 CONFERENCES = {
     "three parties": [("party", "talk"), ("party", "talk"), ("party", "talk")],
     "whisper": [("customer", "talk"), ("agent", "talk"), ("supervisor", "whisper")],
