@@ -12,6 +12,7 @@ cdef struct LegPort
 cdef enum:
     TICK_BUCKET_NS = 100000
     TICK_BUCKETS = 1001
+    DIGIT_RING = 32             # keys held per leg between two take_digits() (a few seconds of keying)
 
 cdef struct HubCore:
     PyThread_type_lock lock
@@ -38,6 +39,9 @@ cdef struct LegPort:
     uint64_t put_gen            # core.gen at this leg's last put_frame
     uint64_t frames_in          # audio frames the bridge gave us
     uint64_t frames_out         # audio frames we gave the bridge
+    void *dtmf                  # a DtmfDetector fed with what the leg says (borrowed; NULL: off)
+    char digits[DIGIT_RING]     # keys it found, waiting for take_digits()
+    int32_t ndigits
 
 cdef class MediaHub:
     cdef HubCore *core

@@ -14,7 +14,7 @@ from cpython.pythread cimport (
     PyThread_acquire_lock, PyThread_allocate_lock, PyThread_free_lock, PyThread_release_lock, WAIT_LOCK,
 )
 from cpython.ref cimport Py_DECREF, Py_INCREF
-from libc.stdint cimport int32_t, int64_t, uint64_t
+from libc.stdint cimport int16_t, int32_t, int64_t, uint64_t
 from libc.stdlib cimport calloc, free
 from libc.string cimport memcpy, memset
 from posix.time cimport CLOCK_MONOTONIC, clock_gettime, timespec
@@ -27,6 +27,7 @@ from pjmedia cimport PJMEDIA_FRAME_TYPE_AUDIO, PJMEDIA_FRAME_TYPE_NONE, PJMEDIA_
 from pjsua cimport PJSUA_STATE_NULL, PJSUA_STATE_RUNNING, pjsua_conf_add_port, pjsua_conf_connect, \
     pjsua_conf_disconnect, pjsua_conf_port_id, pjsua_conf_remove_port, pjsua_get_state, pjsua_pool_create
 
+from cython_ext.dtmf cimport DtmfDetector
 from cython_ext.mixer cimport Mixer
 from cython_ext.mixer import MODES, ROLES
 from cython_ext.recorder import Recorder, RecorderWriter
@@ -104,8 +105,20 @@ cdef pj_status_t _leg_put_frame(pjmedia_port *port, pjmedia_frame *frame) noexce
             memcpy((<Mixer>core.mixer).input_slot(conn), frame.buf, frame.size)
             (<Mixer>core.mixer).mark_input(conn)
             leg.frames_in += 1
+        if leg.dtmf != NULL and frame.type == PJMEDIA_FRAME_TYPE_AUDIO:
+            _detect_dtmf(leg, <const int16_t *>frame.buf, frame.size // 2)
     PyThread_release_lock(core.lock)
     return PJ_SUCCESS
+
+
+cdef inline void _detect_dtmf(LegPort *leg, const int16_t *pcm, Py_ssize_t n) noexcept nogil:
+    """In-band keys (for trunks without RFC 4733), kept until the engine takes them; a full ring drops."""
+    cdef char found[8]
+    cdef int i, count = (<DtmfDetector>leg.dtmf).feed_samples(pcm, n, found, 8)
+    for i in range(count):
+        if leg.ndigits < DIGIT_RING:
+            leg.digits[leg.ndigits] = found[i]
+            leg.ndigits += 1
 
 
 cdef pj_status_t _leg_get_frame(pjmedia_port *port, pjmedia_frame *frame) noexcept nogil:
@@ -167,6 +180,7 @@ cdef class _Leg:
     cdef public int conn
     cdef public object conference
     cdef public str name
+    cdef public object dtmf         # the leg's DtmfDetector (the C side borrows it), or None
 
 
 def _slot_of(media) -> int:
@@ -285,6 +299,7 @@ cdef class MediaHub:
         entry.conn = -1
         entry.conference = None
         entry.name = name
+        entry.dtmf = None
         self.legs[index] = entry
         return index
 
@@ -295,6 +310,9 @@ cdef class MediaHub:
             self.leave(leg)
         _need_pjsua()
         cdef LegPort *port = self._port(leg)
+        PyThread_acquire_lock(self.core.lock, WAIT_LOCK)
+        port.dtmf = NULL                # the bridge may call put_frame once more before the port goes
+        PyThread_release_lock(self.core.lock)
         del self.legs[leg]
         pjsua_conf_remove_port(entry.slot)
         pjmedia_port_dec_ref(&port.base)
@@ -321,6 +339,33 @@ cdef class MediaHub:
     @property
     def leg_ids(self) -> list:
         return sorted(self.legs)
+
+    def detect_dtmf(self, int leg, bint on=True) -> None:
+        """Listens for in-band DTMF in what the leg says (GIL-free, in the bridge's clock); the keys
+        come back from `take_digits`."""
+        entry = self._entry(leg)
+        cdef LegPort *port = self._port(leg)
+        detector = DtmfDetector(self.rate) if on else None
+        PyThread_acquire_lock(self.core.lock, WAIT_LOCK)
+        port.dtmf = <void *>detector if detector is not None else NULL
+        port.ndigits = 0
+        PyThread_release_lock(self.core.lock)
+        entry.dtmf = detector        # keeps it alive while the C side uses it
+
+    def take_digits(self) -> list:
+        """[(leg, "keys"), ...] found since the last call, for the legs that found any."""
+        cdef list found = []
+        cdef LegPort *port
+        PyThread_acquire_lock(self.core.lock, WAIT_LOCK)
+        try:
+            for index in self.legs:
+                port = self.core.legs[index] if index < self.core.capacity else NULL
+                if port != NULL and port.ndigits > 0:
+                    found.append((index, port.digits[:port.ndigits].decode("ascii")))
+                    port.ndigits = 0
+        finally:
+            PyThread_release_lock(self.core.lock)
+        return found
 
     def leg_stats(self, int leg) -> dict:
         entry = self._entry(leg)

@@ -235,3 +235,27 @@ def test_legs_come_and_go(hub):
     hub.close()
     with pytest.raises(RuntimeError, match="closed"):
         hub.add_leg("late")
+
+
+def test_in_band_keys_are_found_in_the_clock_and_taken_by_the_engine(hub, tmp_path):
+    """A leg with detection on: keys played into it in the bridge come back from take_digits;
+    a leg without detection finds nothing in the same audio."""
+    from cython_ext.tones import dtmf
+
+    keys = tmp_path / "keys.wav"
+    with wave.open(str(keys), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(b"\x00\x00" * 1600 + dtmf("12#", on_ms=100, off_ms=100) + b"\x00\x00" * 1600)
+    listening, deaf = hub.add_leg("trunk caller"), hub.add_leg("other")
+    hub.detect_dtmf(listening)
+    p1, p2 = player(keys), player(keys)
+    p1.startTransmit(hub.audio_media(listening))
+    p2.startTransmit(hub.audio_media(deaf))
+    hold_gil(1.2)                        # detected in the clock thread, no Python involved
+    assert hub.take_digits() == [(listening, "12#")]
+    assert hub.take_digits() == []
+    del p1, p2
+    hub.remove_leg(listening)
+    hub.remove_leg(deaf)
