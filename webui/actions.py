@@ -25,6 +25,7 @@ Data = Mapping[str, Any]
 
 STRATEGIES = tuple(s.value for s in Strategy)
 TRUNK_TYPES = ("peer", "register")
+DTMF_MODES = ("rfc4733", "inband")     # how the trunk sends keys
 MIN_SIP_PASSWORD = 8
 MIN_USER_PASSWORD = 8
 
@@ -184,8 +185,9 @@ def create_trunk(conn, actor: str, data: Data) -> Row:
     address = fields.text(data, "address", **ADDRESS)
     username = fields.text(data, "username", required=kind == "register", max_length=100)
     password = fields.text(data, "password", required=kind == "register", max_length=128, strip=False)
+    dtmf = fields.choice(data, "dtmf", DTMF_MODES, default=DTMF_MODES[0])
     with _change(conn, {"name": name}):
-        trunk = queries.create_trunk(conn, name, kind, address, username, password)
+        trunk = queries.create_trunk(conn, name, kind, address, username, password, dtmf)
         queries.audit(conn, actor, "trunk.create", f"id={trunk['id']} name={name} type={kind} address={address}")
     _reload()
     return trunk

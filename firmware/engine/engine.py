@@ -50,6 +50,7 @@ class Engine:
         self.callbacks: dict[int, CallbackSession] = {}    # by the ACD's id of the call called back
         self.alarms: dict[tuple[str, str], str] = {}
         self.rooms: dict[int, ConferenceRoom] = {}
+        self.key_listeners: dict[int, InboundSession] = {}   # hub leg -> the call whose keys it hears
         self._next_room = 1
         self.retired: list = []            # pjsua2 objects to drop outside of their callbacks
         self.lingering: deque = deque()    # (when to drop, player): see retire_player
@@ -155,6 +156,7 @@ class Engine:
             self.store.execute("BEGIN")
             try:
                 self.endpoint.libHandleEvents(POLL_MS)
+                self._take_keys()
                 self.control.poll(0)
                 now = time.monotonic()
                 for session in list(self.sessions.values()):
@@ -224,7 +226,8 @@ class Engine:
             self._refuse(leg, 404)
             return
         call_id = queries.open_call(self.store, caller, did, header(message, "Call-ID"), trunk["id"])
-        session = InboundSession(self, leg, call_id, route["queue_id"], caller, did)
+        session = InboundSession(self, leg, call_id, route["queue_id"], caller, did,
+                                 inband_dtmf=trunk.get("dtmf") == "inband")
         self.sessions[call_id] = session
         try:
             leg.answer(call_setting_param(200))
@@ -401,6 +404,30 @@ class Engine:
 
     def agent_uri(self, extension: str) -> str:
         return f"sip:{extension}@{self.config.bind_address}:{self.config.sip_port}"
+
+    def listen_for_keys(self, session: InboundSession, media: pj.AudioMedia) -> int:
+        """A hub leg on the caller's audio that detects in-band DTMF in the media clock."""
+        leg = self.hub.add_leg(f"call-{session.call_id}-keys")
+        self.hub.attach(leg, media)
+        self.hub.detect_dtmf(leg)
+        self.key_listeners[leg] = session
+        return leg
+
+    def stop_listening_for_keys(self, leg: int, remove: bool) -> None:
+        self.key_listeners.pop(leg, None)
+        if remove:
+            self.hub.remove_leg(leg)
+        else:
+            self.hub.detect_dtmf(leg, on=False)
+
+    def _take_keys(self) -> None:
+        if not self.key_listeners:
+            return
+        for leg, keys in self.hub.take_digits():
+            session = self.key_listeners.get(leg)
+            if session is not None:
+                for key in keys:
+                    session.leg_dtmf(session.caller_leg, key)
 
     def retire(self, obj) -> None:
         """Keeps a pjsua2 object alive until the current callback has returned."""

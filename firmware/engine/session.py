@@ -66,11 +66,16 @@ class Bridge:
     """Two legs talking through the media hub (our mixer inside pjmedia's clock), recorded in
     stereo: the customer on the left, the agent on the right. Shared by inbound and callback calls."""
 
-    def __init__(self, engine: "Engine", cdr_id: int, customer: pj.AudioMedia, agent: pj.AudioMedia):
+    def __init__(self, engine: "Engine", cdr_id: int, customer: pj.AudioMedia, agent: pj.AudioMedia,
+                 customer_leg: int | None = None):
+        """`customer_leg`: the caller's hub leg if it has one already (in-band key detection); the
+        bridge takes it over."""
         self.engine = engine
         hub = engine.hub
-        self.legs = (hub.add_leg(f"call-{cdr_id}-customer"), hub.add_leg(f"call-{cdr_id}-agent"))
-        hub.attach(self.legs[0], customer)
+        if customer_leg is None:
+            customer_leg = hub.add_leg(f"call-{cdr_id}-customer")
+            hub.attach(customer_leg, customer)
+        self.legs = (customer_leg, hub.add_leg(f"call-{cdr_id}-agent"))
         hub.attach(self.legs[1], agent)
         self.conference = hub.conference()
         hub.join(self.legs[0], self.conference, role="customer")
@@ -153,8 +158,11 @@ class Prompts:
 
 
 class InboundSession:
-    def __init__(self, engine: "Engine", leg: Leg, call_id: int, queue_id: int, caller: str, did: str):
+    def __init__(self, engine: "Engine", leg: Leg, call_id: int, queue_id: int, caller: str, did: str,
+                 inband_dtmf: bool = False):
         self.engine = engine
+        self.inband_dtmf = inband_dtmf        # the trunk sends keys as tones: the hub listens for them
+        self.key_leg: int | None = None       # the caller's hub leg for that, taken over by the bridge
         self.caller_leg = leg
         leg.owner = self
         self.call_id = call_id             # the CDR's id, also the ACD's call id
@@ -187,6 +195,8 @@ class InboundSession:
         if self.monitor is not None and leg is self.monitor.leg:
             self._join_monitor()
         elif leg is self.caller_leg and self.phase == Phase.WELCOME and self.prompts.player is None:
+            if self.inband_dtmf and self.key_leg is None:
+                self.key_leg = self.engine.listen_for_keys(self, leg.media)
             self.next_step_at = self.prompts.play(["welcome"], now)
         elif leg in (self.agent_leg, self.external_leg):
             self._connect()
@@ -403,7 +413,10 @@ class InboundSession:
         if self.announcing_until:
             return
         self.prompts.stop()
-        self.bridge = Bridge(self.engine, self.call_id, caller, far)
+        self.bridge = Bridge(self.engine, self.call_id, caller, far, customer_leg=self.key_leg)
+        if self.key_leg is not None:
+            self.engine.stop_listening_for_keys(self.key_leg, remove=False)     # the bridge owns it now
+            self.key_leg = None
 
     def _leave(self, message: list[str], outcome: str, cause: str) -> None:
         self.phase = Phase.LEAVING
@@ -432,6 +445,9 @@ class InboundSession:
         if self.agent_id is not None:
             self.engine.acd.call_ended(self.call_id, self.agent_id, now)
         self.stop_monitor()
+        if self.key_leg is not None:
+            self.engine.stop_listening_for_keys(self.key_leg, remove=True)
+            self.key_leg = None
         for leg in (self.agent_leg, self.external_leg, self.caller_leg):
             if leg is not None:
                 leg.hangup_quietly()

@@ -243,14 +243,14 @@ def all_agent_logins(conn) -> list[Row]:
 
 # --- trunks and inbound routes ----------------------------------------------------------------
 
-_TRUNK_COLUMNS = "id, name, type, address, username, created_at"
+_TRUNK_COLUMNS = "id, name, type, address, username, dtmf, created_at"
 
 
 def create_trunk(conn, name: str, type: str, address: str, username: str | None = None,
-                 password: str | None = None) -> Row:
+                 password: str | None = None, dtmf: str = "rfc4733") -> Row:
     cur = conn.execute(
-        "INSERT INTO trunks (name, type, address, username, password, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-        (name, type, address, username, password, time.time()),
+        "INSERT INTO trunks (name, type, address, username, password, dtmf, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (name, type, address, username, password, dtmf, time.time()),
     )
     return get_trunk(conn, cur.lastrowid)
 

@@ -18,7 +18,7 @@ from tests.support.audio import best_correlation, best_match, decode_alaw, read_
 from tests.support.pcap import write_pcma_pcap
 from tests.support.ports import free_port
 from tests.support.rtp import capture, read_rtp
-from tests.support.sipp import background_sipp, run_sipp
+from tests.support.sipp import background_sipp, run_sipp, scenario_path
 
 pytestmark = [pytest.mark.sip, pytest.mark.slow]
 
@@ -230,5 +230,28 @@ def test_digits_keyed_while_queued_are_shown_with_the_call(center, tmp_path):
     with caller:
         waiting = box.wait_for(lambda: [w for q in box.engine_status()["queues"] for w in q["waiting"]
                                         if w["caller_input"] == "12"], timeout=12, what="the digits 1 and 2")
+        assert waiting[0]["position"] == 1
+        assert caller.wait(15).returncode == 0
+
+
+def test_keys_sent_as_tones_by_an_inband_trunk_are_heard(center, tmp_path):
+    """A trunk without RFC 4733: the caller's tones are found by the media hub in the media clock."""
+    from cython_ext.tones import dtmf
+
+    box = center["box"]
+    port = free_port()
+    box.api("POST", "/trunks", {"name": "analog gateway", "type": "peer", "address": f"127.0.0.1:{port}",
+                                "dtmf": "inband"}, expect=201)
+    silence = b"\x00\x00" * 8000
+    keys = write_pcma_pcap(silence * 4 + dtmf("12", on_ms=100, off_ms=100) + silence * 3, tmp_path / "keys.pcap")
+    scenario = tmp_path / "inband.xml"
+    scenario.write_text(scenario_path("trunk_call.xml").read_text()
+                        .replace("/usr/share/sip-tester/g711a.pcap", str(keys))
+                        .replace("RTP/AVP 8 101", "RTP/AVP 8")
+                        .replace("a=rtpmap:101 telephone-event/8000\n", "").replace("a=fmtp:101 0-15\n", ""))
+    with background_sipp(scenario, remote=f"127.0.0.1:{box.sip_port}", local_port=port, service=DID,
+                         media_port=free_port(span=3), timeout=30, workdir=tmp_path, extra=("-d", "8000")) as caller:
+        waiting = box.wait_for(lambda: [w for q in box.engine_status()["queues"] for w in q["waiting"]
+                                        if w["caller_input"] == "12"], timeout=12, what="the keys 1 and 2")
         assert waiting[0]["position"] == 1
         assert caller.wait(15).returncode == 0

@@ -143,13 +143,16 @@ SCHEMAS: dict[str, Schema] = {
     "MemberCreate": {"type": "object", "required": ["agent_id"], "properties": {"agent_id": {"type": "integer"}}},
     "Trunk": {"type": "object", "properties": {
         "id": {"type": "integer"}, "name": {"type": "string"}, "type": {"type": "string", "enum": ["peer", "register"]},
-        "address": {"type": "string"}, "username": {"type": "string", "nullable": True}, "created_at": _TIME}},
+        "address": {"type": "string"}, "username": {"type": "string", "nullable": True},
+        "dtmf": {"type": "string", "enum": ["rfc4733", "inband"]}, "created_at": _TIME}},
     "TrunkCreate": {"type": "object", "required": ["name", "type", "address"],
                     "description": "a register trunk also requires username and password", "properties": {
         "name": {"type": "string", "maxLength": 100},
         "type": {"type": "string", "enum": ["peer", "register"]},
         "address": {"type": "string", "description": "host or host:port"},
-        "username": {"type": "string"}, "password": {"type": "string", "writeOnly": True}}},
+        "username": {"type": "string"}, "password": {"type": "string", "writeOnly": True},
+        "dtmf": {"type": "string", "enum": ["rfc4733", "inband"], "default": "rfc4733",
+                 "description": "how the trunk sends keys: RFC 4733 events or in-band tones"}}},
     "InboundRoute": {"type": "object", "properties": {
         "id": {"type": "integer"}, "did": {"type": "string"}, "queue_id": {"type": "integer"}, "created_at": _TIME}},
     "InboundRouteCreate": {"type": "object", "required": ["did", "queue_id"], "properties": {
