@@ -86,13 +86,14 @@ def player(path: Path) -> pj.AudioMediaPlayer:
     return p
 
 
-def aligned(recorded: np.ndarray, source: np.ndarray, max_frames: int = 10) -> int | None:
-    """The frame offset at which `recorded` holds `source` sample for sample (None if none does)."""
-    for k in range(max_frames + 1):
-        n = min(len(recorded) - k * FRAME, len(source))
-        if n >= 20 * FRAME and np.array_equal(recorded[k * FRAME:k * FRAME + n], source[:n]):
-            return k
-    return None
+def frames_from(recorded: np.ndarray, source: np.ndarray) -> float:
+    """The share of the recorded 20 ms frames with sound that are, sample for sample, a frame of
+    `source` (a player hands the bridge its file in consecutive frames). Unlike one alignment over
+    the whole recording, this holds when a loaded box makes the clock skip or repeat a tick."""
+    chunks = {source[i * FRAME:(i + 1) * FRAME].tobytes() for i in range(len(source) // FRAME)}
+    loud = [recorded[i * FRAME:(i + 1) * FRAME] for i in range(len(recorded) // FRAME)]
+    loud = [f for f in loud if np.abs(f.astype(np.int32)).max() > 100]
+    return sum(f.tobytes() in chunks for f in loud) / len(loud) if loud else 0.0
 
 
 def correlation(x: np.ndarray, y: np.ndarray) -> float:
@@ -125,13 +126,10 @@ def test_stereo_tap_customer_left_agent_right(hub, tmp_path):
     stereo = read_wav(tmp_path / "call.wav")
     assert stereo.shape[1] == 2 and len(stereo) >= 45 * FRAME, stereo.shape
     left, right = stereo[:, 0], stereo[:, 1]
-    # Each channel is its leg's prompt, sample for sample (the players may start a tick apart).
-    ka, kb = aligned(left, a_wav), aligned(right, b_wav)
-    assert ka is not None and kb is not None, (ka, kb, correlation(left, a_wav), correlation(right, b_wav))
-    assert correlation(left[ka * FRAME:], a_wav) > 0.999
-    assert correlation(right[kb * FRAME:], b_wav) > 0.999
-    assert abs(correlation(left[ka * FRAME:], b_wav)) < 0.3
-    assert abs(correlation(right[kb * FRAME:], a_wav)) < 0.3
+    # Each channel is its leg's prompt, sample for sample, and nothing of the other leg's.
+    shares = (frames_from(left, a_wav), frames_from(right, b_wav), frames_from(left, b_wav), frames_from(right, a_wav))
+    assert shares[0] >= 0.9 and shares[1] >= 0.9, shares
+    assert shares[2] == 0.0 and shares[3] == 0.0, shares
 
 
 def test_tick_stats_measure_the_bridge_clock(hub):
