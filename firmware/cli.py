@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
 import shutil
 import sys
@@ -126,7 +127,6 @@ def cmd_token_create(args) -> int:
 
 
 def cmd_simulate(args) -> int:
-    import json
 
     from firmware.acd import Strategy
     from firmware.acd.simulate import Scenario, simulate
@@ -135,16 +135,11 @@ def cmd_simulate(args) -> int:
                                sl_target=args.sl_target, seed=args.seed, patience=args.patience,
                                strategy=Strategy(args.strategy), handle=args.handle, wrapup=args.wrapup))
     figures = result.as_dict()
-    if args.json:
-        print(json.dumps(figures, indent=2))
-    else:
-        for name, value in figures.items():
-            print(f"{name:20} {value:.4f}" if isinstance(value, float) else f"{name:20} {value}")
+    _print_figures(figures, args.json)
     return 0
 
 
 def cmd_staffing(args) -> int:
-    import json
     import math
 
     from firmware.stats.erlang import agents_needed, erlang_a, erlang_c_figures, offered_load
@@ -161,12 +156,16 @@ def cmd_staffing(args) -> int:
     figures = {"agents": agents, "scheduled_agents": math.ceil(agents / (1.0 - args.shrinkage)),
                "offered_load_erlang": load, "service_level": f.service_level, "asa_seconds": f.asa,
                "p_wait": f.p_wait, "occupancy": f.occupancy, **extra}
-    if args.json:
+    _print_figures(figures, args.json)
+    return 0
+
+
+def _print_figures(figures: dict, as_json: bool) -> None:
+    if as_json:
         print(json.dumps(figures, indent=2))
     else:
         for name, value in figures.items():
             print(f"{name:20} {value:.4f}" if isinstance(value, float) else f"{name:20} {value}")
-    return 0
 
 
 def cmd_engine(args) -> int:

@@ -362,10 +362,8 @@ _CALL_SELECT = """
     FROM calls c LEFT JOIN queues q ON q.id = c.queue_id LEFT JOIN agents a ON a.id = c.agent_id"""
 
 
-def list_calls(conn, *, outcome: str | None = None, queue_id: int | None = None, agent_id: int | None = None,
-               since: float | None = None, until: float | None = None, caller: str | None = None,
-               limit: int = 100, offset: int = 0) -> list[Row]:
-    """Calls newest first, filtered by whatever is given."""
+def _call_filters(outcome, queue_id, agent_id, since, until, caller) -> tuple[str, list]:
+    """The WHERE clause (over `calls c`) and its arguments for the call list's filters."""
     where, args = [], []
     for clause, value in (("c.outcome = ?", outcome), ("c.queue_id = ?", queue_id), ("c.agent_id = ?", agent_id),
                           ("c.started_at >= ?", since), ("c.started_at < ?", until)):
@@ -375,8 +373,15 @@ def list_calls(conn, *, outcome: str | None = None, queue_id: int | None = None,
     if caller:
         where.append("c.caller LIKE ?")
         args.append(f"%{caller}%")
-    sql = _CALL_SELECT + (" WHERE " + " AND ".join(where) if where else "")
-    sql += " ORDER BY c.started_at DESC, c.id DESC LIMIT ? OFFSET ?"
+    return (" WHERE " + " AND ".join(where) if where else ""), args
+
+
+def list_calls(conn, *, outcome: str | None = None, queue_id: int | None = None, agent_id: int | None = None,
+               since: float | None = None, until: float | None = None, caller: str | None = None,
+               limit: int = 100, offset: int = 0) -> list[Row]:
+    """Calls newest first, filtered by whatever is given."""
+    where, args = _call_filters(outcome, queue_id, agent_id, since, until, caller)
+    sql = _CALL_SELECT + where + " ORDER BY c.started_at DESC, c.id DESC LIMIT ? OFFSET ?"
     return _rows(conn.execute(sql, (*args, limit, offset)))
 
 
@@ -477,14 +482,6 @@ def token_identity(conn, token: str) -> Row | None:
 def count_calls(conn, *, outcome: str | None = None, queue_id: int | None = None, agent_id: int | None = None,
                 since: float | None = None, until: float | None = None, caller: str | None = None) -> int:
     """How many calls list_calls would find without limit and offset (for paging)."""
-    where, args = [], []
-    for clause, value in (("outcome = ?", outcome), ("queue_id = ?", queue_id), ("agent_id = ?", agent_id),
-                          ("started_at >= ?", since), ("started_at < ?", until)):
-        if value is not None:
-            where.append(clause)
-            args.append(value)
-    if caller:
-        where.append("caller LIKE ?")
-        args.append(f"%{caller}%")
-    sql = "SELECT COUNT(*) FROM calls" + (" WHERE " + " AND ".join(where) if where else "")
+    where, args = _call_filters(outcome, queue_id, agent_id, since, until, caller)
+    sql = "SELECT COUNT(*) FROM calls c" + where
     return conn.execute(sql, args).fetchone()[0]

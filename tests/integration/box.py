@@ -94,6 +94,15 @@ class Box:
         out = self.supervisorctl("pid", "engine").strip()
         return int(out) if out.isdigit() and out != "0" else None
 
+    def kill_engine(self) -> float:
+        """kill -9 of the engine; returns the seconds until supervisor had a new one answering."""
+        old_pid = self.engine_pid()
+        os.kill(old_pid, signal.SIGKILL)
+        killed_at = time.monotonic()
+        self.wait_for(lambda: (pid := self.engine_pid()) and pid != old_pid and self.engine_status() is not None,
+                      timeout=10, what="the engine to come back")
+        return time.monotonic() - killed_at
+
     def logs(self, name: str = "engine", tail: int = 60) -> str:
         parts = []
         for f in ("box.log", f"log/{name}.log", "log/kamailio.log"):

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-
 import pytest
 
 from firmware.store import connect
@@ -57,10 +54,7 @@ def test_a_caller_asks_for_a_callback_and_is_called_back_by_the_agent(center, ph
     original = call_record(box, "4930300")
     assert (original["outcome"], original["cause"]) == ("overflowed", "callback")
     assert [c["number"] for c in box.engine_status()["callbacks"]] == [original["caller"]]
-    old_pid = box.engine_pid()
-    os.kill(old_pid, signal.SIGKILL)
-    box.wait_for(lambda: (pid := box.engine_pid()) and pid != old_pid and box.engine_status() is not None,
-                 timeout=10, what="the engine to come back")
+    box.kill_engine()
     restored = box.engine_status()["callbacks"]
     assert [(c["number"], c["log"]) for c in restored] == [(original["caller"], "restored after a restart")]
 
