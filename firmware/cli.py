@@ -165,7 +165,11 @@ def _print_figures(figures: dict, as_json: bool) -> None:
         print(json.dumps(figures, indent=2))
     else:
         for name, value in figures.items():
-            print(f"{name:20} {value:.4f}" if isinstance(value, float) else f"{name:20} {value}")
+            if isinstance(value, dict):         # the steady-state estimates, each with its standard error
+                for kpi, estimate in value.items():
+                    print(f"{name}.{kpi:14} {estimate['value']:.4f} ± {estimate['standard_error']:.4f}")
+            else:
+                print(f"{name:20} {value:.4f}" if isinstance(value, float) else f"{name:20} {value}")
 
 
 def cmd_engine(args) -> int:

@@ -17,6 +17,9 @@ from firmware.acd.actions import Bridge, CallFinished, PlaceCallback, RingAgent
 from firmware.acd.config import AgentConfig, QueueConfig, Strategy
 from firmware.acd.core import Acd
 from firmware.acd.states import CallKind
+from firmware.stats.controls import Estimate, controlled_mean, mg1_mean_wait
+
+KPIS = ("service_level", "asa_seconds", "p_wait")
 
 
 @dataclass
@@ -71,6 +74,9 @@ class Result:
     estimate_errors: list[tuple[float, float]] = field(default_factory=list)   # (ours, asterisk) - actual
     waits: dict[int, float] = field(default_factory=dict)   # counted call -> wait (answered calls only)
     call_numbers: list[int] = field(default_factory=list)   # counted calls in arrival order
+    companion_waits: dict[int, float] = field(default_factory=dict)   # counted call -> the control's wait
+    # KPI -> (the companion's figure that controls it, that figure's exact expectation); empty: no steady state
+    companion_controls: dict[str, tuple[str, float]] = field(default_factory=dict)
 
     @property
     def service_level(self) -> float:
@@ -92,25 +98,53 @@ class Result:
     def occupancy(self) -> float:
         return self.busy_time / self.staffed_time if self.staffed_time else 0.0
 
+    def _figures(self, waits: list[float], calls: int) -> dict[str, float]:
+        """The KPIs of `calls` calls of which those answered waited `waits`."""
+        return {"service_level": sum(1 for w in waits if w <= self.sl_target) / calls,
+                "asa_seconds": sum(waits) / len(waits) if waits else 0.0,
+                "p_wait": 1.0 - sum(1 for w in waits if w <= 0.0) / calls}
+
+    def _batches(self, batches: int) -> tuple[list[dict[str, float]], list[dict[str, float]]] | None:
+        """The KPIs over consecutive batches of calls, of the real queue and of the companion server."""
+        size = len(self.call_numbers) // batches
+        if size == 0:
+            return None
+        real, companion = [], []
+        for b in range(batches):
+            chunk = self.call_numbers[b * size:(b + 1) * size]
+            real.append(self._figures([self.waits[c] for c in chunk if c in self.waits], size))
+            if self.companion_waits:
+                companion.append(self._figures([self.companion_waits[c] for c in chunk], size))
+        return real, companion
+
     def standard_errors(self, batches: int = 20) -> dict[str, float]:
         """Standard errors of service level, ASA and p_wait by batch means over consecutive calls
         (waits of neighbouring calls are correlated, so a plain sample variance would be too small)."""
-        size = len(self.call_numbers) // batches
-        if size == 0:
-            return {"service_level": math.inf, "asa_seconds": math.inf, "p_wait": math.inf}
-        per_batch: dict[str, list[float]] = {"service_level": [], "asa_seconds": [], "p_wait": []}
-        for b in range(batches):
-            chunk = self.call_numbers[b * size:(b + 1) * size]
-            waits = [self.waits[c] for c in chunk if c in self.waits]
-            per_batch["service_level"].append(sum(1 for w in waits if w <= self.sl_target) / size)
-            per_batch["asa_seconds"].append(sum(waits) / len(waits) if waits else 0.0)
-            per_batch["p_wait"].append(1.0 - sum(1 for w in waits if w <= 0.0) / size)
+        split = self._batches(batches)
+        if split is None:
+            return {name: math.inf for name in KPIS}
         errors = {}
-        for name, values in per_batch.items():
+        for name in KPIS:
+            values = [figures[name] for figures in split[0]]
             mean = sum(values) / batches
             variance = sum((v - mean) ** 2 for v in values) / (batches - 1)
             errors[name] = math.sqrt(variance / batches)
         return errors
+
+    def steady_state(self, batches: int = 20) -> dict[str, Estimate] | None:
+        """Long-run service level, ASA and p_wait, each corrected by the companion server's luck
+        (firmware.stats.controls); None where the scenario has no steady state to estimate."""
+        split = self._batches(batches)
+        if not self.companion_controls or split is None or batches < 3:
+            return None
+        real, companion = split
+        overall = self._figures([self.companion_waits[c] for c in self.call_numbers], len(self.call_numbers))
+        estimates = {}
+        for name in KPIS:
+            control, expected = self.companion_controls[name]
+            estimates[name] = controlled_mean(getattr(self, name), [f[name] for f in real], overall[control],
+                                              [f[control] for f in companion], expected)
+        return estimates
 
     def mean_absolute_errors(self) -> tuple[float, float]:
         """Mean absolute error of the position-aware estimate and of Asterisk's, over answered calls."""
@@ -129,7 +163,31 @@ class Result:
         if self.estimate_errors:
             ours, asterisk = self.mean_absolute_errors()
             figures.update(estimate_mae_seconds=ours, asterisk_mae_seconds=asterisk)
+        steady = self.steady_state()
+        if steady is not None:
+            figures["steady_state"] = {name: {"value": e.value, "standard_error": e.standard_error}
+                                       for name, e in steady.items()}
         return figures
+
+
+class CompanionServer:
+    """The control of `Result.steady_state`: one server as fast as all agents together, serving every
+    call (nobody gives up) in arrival order with the same handle and wrap-up times. Lindley:
+    wait(n) = max(0, wait(n-1) + work(n-1) - gap(n))."""
+
+    def __init__(self, servers: int, wrapup: float):
+        self.servers = servers
+        self.wrapup = wrapup
+        self.wait = 0.0
+        self.work = 0.0
+        self.last_arrival: float | None = None
+
+    def arrive(self, t: float, handle: float) -> float:
+        if self.last_arrival is not None:
+            self.wait = max(0.0, self.wait + self.work - (t - self.last_arrival))
+        self.last_arrival = t
+        self.work = (handle + self.wrapup) / self.servers
+        return self.wait
 
 
 class Simulation:
@@ -149,6 +207,8 @@ class Simulation:
         self.logged_in = 0
         self.last_staff_change = 0.0
         self.estimates: dict[int, tuple[float, float]] = {}
+        self.handles: dict[int, float] = {}       # drawn at arrival, so the companion server gets the same work
+        self.companion: CompanionServer | None = None
         self._setup()
 
     # --- set-up ---------------------------------------------------------------------------------
@@ -170,6 +230,27 @@ class Simulation:
         for when, agent_id, queue_ids in s.agent_changes:
             self._push(when, "agent", (agent_id, tuple(queue_ids)))
         self.acd.take_actions()
+        self._setup_companion()
+
+    def _setup_companion(self) -> None:
+        """Only a steady state has a long-run figure to estimate: one arrival rate, a fixed staff."""
+        s = self.s
+        if isinstance(s.arrival_rate, list) or s.agent_changes or not self.logged_in:
+            return
+        n, rate = self.logged_in, s.arrival_rate / 3600.0
+        mean_work = (s.aht + s.wrapup) / n
+        load = rate * mean_work
+        if load >= 1.0:
+            return
+        handle_second_moment = s.aht ** 2 * (2.0 if s.handle == "exponential" else 1.0 + s.handle_cv ** 2)
+        work_second_moment = (handle_second_moment + 2.0 * s.aht * s.wrapup + s.wrapup ** 2) / n ** 2
+        controls = {"asa_seconds": ("asa_seconds", mg1_mean_wait(rate, mean_work, work_second_moment)),
+                    "p_wait": ("p_wait", load),           # M/G/1: an arrival waits with probability = load
+                    "service_level": ("p_wait", load)}
+        if s.handle == "exponential" and s.wrapup == 0:   # M/M/1: the whole wait distribution is known
+            controls["service_level"] = ("service_level", 1.0 - load * math.exp(-(1.0 / mean_work - rate) * s.sl_target))
+        self.companion = CompanionServer(n, s.wrapup)
+        self.result.companion_controls = controls
 
     def _push(self, when: float, kind: str, data) -> None:
         self.seq += 1
@@ -245,10 +326,14 @@ class Simulation:
     def _arrival(self, number: int, t: float) -> None:
         queue_id = self._pick_queue()
         self.arrived_at[number] = t
+        handle = self.handles[number] = self._handle_time()
+        companion_wait = self.companion.arrive(t, handle) if self.companion else None
         if number > self.s.warmup_calls:
             self.counted.add(number)
             self.result.calls += 1
             self.result.call_numbers.append(number)
+            if companion_wait is not None:
+                self.result.companion_waits[number] = companion_wait
         skills = self.queue_skills.get(queue_id)
         self.acd.call_arrived(number, queue_id, t, skills=skills)
         if self.s.record_estimates and number in self.acd.waiting:
@@ -275,7 +360,7 @@ class Simulation:
             actions = acd.take_actions()
 
     def _answered(self, call_id: int, agent_id: int, t: float, callback: bool = False) -> None:
-        handle = self._handle_time()
+        handle = self.handles.pop(call_id)      # a callback serves the work of the caller's own call
         self._push(t + handle, "end", (call_id, agent_id))
         if call_id not in self.counted:
             return
@@ -297,6 +382,8 @@ class Simulation:
 
     def _finished(self, call_id: int, outcome: str) -> None:
         self.estimates.pop(call_id, None)
+        if outcome == "abandoned" or outcome.startswith("overflow"):
+            self.handles.pop(call_id, None)
         if call_id not in self.counted or outcome == "answered" or outcome.startswith("callback"):
             return
         if outcome == "abandoned":
