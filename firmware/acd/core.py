@@ -739,7 +739,10 @@ class Acd:
         queue = self.queue(call.queue_id)
         if call.kind is CallKind.CALLBACK:
             queue.active_callbacks -= 1
-            self.callbacks[call.id].status = "waiting"
+            request = self.callbacks[call.id]
+            request.status = "waiting"
+            if request.interval[1] is not None and request.interval[1] <= now:
+                self._timer(now, "callback-window", call.id)     # settled outside of this ring's loop
         if queue.config.retry_delay > 0:
             call.not_before = now + queue.config.retry_delay
             self._timer(call.not_before, "route", queue.id)
@@ -820,6 +823,18 @@ class Acd:
         agent = self.agents[agent_id]
         if agent.state is WRAP_UP and agent.wrapup_until <= now:
             self._settle(agent, now)
+
+    def _on_callback_window(self, call_id: int, now: float) -> None:
+        """The interval the caller wanted is over: a callback not yet placed is not placed any more
+        (one being placed right now is settled when its agent's ring ends)."""
+        call, request = self.waiting.get(call_id), self.callbacks.get(call_id)
+        if call is None or request is None or call.kind is not CallKind.CALLBACK or call.ringing:
+            return
+        if request.interval[1] is None or request.interval[1] > now:
+            return
+        self._remove(call)
+        request.log.append("the wanted interval ended before the callback could be made")
+        self._finish_callback(call_id, "expired", "callback-expired")
 
     def _on_max_wait(self, call_id: int, now: float) -> None:
         call = self.waiting.get(call_id)
@@ -920,6 +935,8 @@ class Acd:
         self._insert(call, queue)
         self._route_all = True
         self._timer(not_before, "route", queue.id)
+        if request.interval[1] is not None:
+            self._timer(max(request.interval[1], now), "callback-window", request.call_id)
 
     def _callback_unreached(self, request: CallbackRequest, now: float) -> None:
         queue = self.queue(request.queue_id)

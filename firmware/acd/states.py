@@ -81,7 +81,7 @@ class CallbackRequest:
     interval: tuple[float, float | None]   # wanted from, until (None: any time after)
     caller_input: str = ""
     forced: bool = False
-    status: str = "waiting"                # waiting, calling, no-answer, answered, failed, cancelled
+    status: str = "waiting"                # waiting, calling, no-answer, answered, failed, cancelled, expired
     attempts: int = 0
     last_handler: int | None = None
     log: list[str] = field(default_factory=list)

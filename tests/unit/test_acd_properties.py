@@ -137,8 +137,8 @@ class Driver:
             acd.wrapup_ended(agent, now)
         elif name == "callback":
             call = self.pick([c for c, w in acd.waiting.items() if w.kind is CallKind.LIVE], a)
-            if call is not None:
-                acd.callback_requested(call, now)
+            if call is not None:        # half of them for an interval the caller chose
+                acd.callback_requested(call, now, interval=(now + WAITS[a % 4], now + 30.0) if b >= 2 else None)
         elif name == "callback-result":
             call = self.pick([c for c in self.talking if acd.callbacks.get(c) and
                               acd.callbacks[c].status == "connecting"], a)

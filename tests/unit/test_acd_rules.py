@@ -549,6 +549,50 @@ def test_callback_at_a_chosen_interval_waits_for_it():
     assert of(PlaceCallback, acd.tick(1000.0)) == [PlaceCallback(1, 1, "222", 15.0)]
 
 
+def test_a_callback_is_not_made_after_the_interval_the_caller_chose():
+    acd = center(agents=(1,))
+    acd.configure_queue(10, QueueConfig(callback=CallbackPolicy(retry_delay=300.0, max_attempts=3)), 0.0)
+    acd.login(2, [10], 0.0)
+    for call in (1, 2, 3):
+        acd.call_arrived(call, 10, 1.0 + call)
+    acd.tick(5.0)                                    # agents 1 and 2 take calls 1 and 2
+    acd.agent_answered(1, 1, 5.0)
+    acd.agent_answered(2, 2, 5.0)
+    acd.call_arrived(4, 10, 6.0, caller="444")
+    acd.callback_requested(4, 7.0, interval=(100.0, 200.0))
+    acd.take_actions()
+    assert not of(CallFinished, acd.tick(199.0))
+    actions = acd.tick(200.0)                        # both agents still busy when the interval ends
+    assert of(CallFinished, actions) == [CallFinished(4, "callback-expired")]
+    assert acd.callbacks[4].status == "expired" and 4 not in acd.waiting
+    acd.call_ended(1, 1, 210.0)
+    assert [c for c, _ in rings(acd.tick(210.0))] == [3] and not of(PlaceCallback, acd.take_actions())
+    assert acd.callback_list()[0]["log"] == "the wanted interval ended before the callback could be made"
+
+
+def test_no_retry_of_a_callback_beyond_its_interval():
+    acd = center(agents=(1,))
+    acd.configure_queue(10, QueueConfig(callback=CallbackPolicy(retry_delay=300.0, max_attempts=3)), 0.0)
+    acd.call_arrived(1, 10, 1.0)
+    acd.callback_requested(1, 2.0, interval=(100.0, 350.0))
+    assert of(PlaceCallback, acd.tick(100.0))
+    acd.agent_answered(1, 1, 101.0)
+    acd.callback_result(1, False, 120.0)              # no answer: the retry at 420 s would be too late
+    assert acd.callbacks[1].status == "no-answer"
+    assert of(CallFinished, acd.tick(350.0)) == [CallFinished(1, "callback-expired")]
+    assert not of(PlaceCallback, acd.tick(420.0))
+
+
+def test_an_agent_not_answering_a_callback_at_the_end_of_its_interval_ends_it():
+    acd = center(agents=(1,))
+    acd.configure_queue(10, QueueConfig(callback=CallbackPolicy(), ring_timeout=15.0), 0.0)
+    acd.call_arrived(1, 10, 1.0)
+    acd.callback_requested(1, 2.0, interval=(100.0, 110.0))
+    assert of(PlaceCallback, acd.tick(100.0))
+    actions = acd.tick(116.0)                        # the agent let it ring out after the interval
+    assert of(CallFinished, actions + acd.tick(116.0)) == [CallFinished(1, "callback-expired")]
+
+
 def test_callback_retry_then_failure_and_manual_requeue():
     acd = center(agents=(1,))
     acd.configure_queue(10, QueueConfig(callback=CallbackPolicy(retry_delay=100.0, max_attempts=2)), 0.0)
