@@ -342,15 +342,15 @@ class Acd:
 
     def callback_restored(self, call_id: int, queue_id: int, number: str, now: float, *, arrived_at: float,
                           caller_input: str = "", attempts: int = 0, forced: bool = False,
-                          log: tuple[str, ...] = ()) -> None:
+                          log: tuple[str, ...] = (), interval: tuple[float, float | None] | None = None) -> None:
         """A callback the driver kept across a restart goes back on the list, in its original place
-        (arrived_at on this ACD's clock, possibly before `now`)."""
+        (arrived_at on this ACD's clock, possibly before `now`), or at the interval the caller chose."""
         if call_id in self.callbacks or call_id in self.waiting:
             raise ValueError(f"call {call_id} is already in the ACD")
-        request = CallbackRequest(call_id, queue_id, number, arrived_at, (now, None), caller_input, forced,
-                                  attempts=attempts, log=[*log, "restored after a restart"])
+        request = CallbackRequest(call_id, queue_id, number, arrived_at, interval or (now, None), caller_input,
+                                  forced, attempts=attempts, log=[*log, "restored after a restart"])
         self.callbacks[call_id] = request
-        self._queue_callback(request, now, now)
+        self._queue_callback(request, now, max(now, request.interval[0]), keep_place=interval is None)
 
     def callback_result(self, call_id: int, reached: bool, now: float, note: str = "") -> None:
         """The customer was dialled after the agent answered: reached or not (then retried or failed)."""

@@ -570,6 +570,19 @@ def test_a_callback_is_not_made_after_the_interval_the_caller_chose():
     assert acd.callback_list()[0]["log"] == "the wanted interval ended before the callback could be made"
 
 
+def test_a_restored_callback_keeps_its_interval():
+    acd = center(agents=(1,))
+    acd.configure_queue(10, QueueConfig(callback=CallbackPolicy()), 0.0)
+    acd.callback_restored(7, 10, "777", 50.0, arrived_at=10.0, interval=(100.0, 200.0))
+    acd.callback_restored(8, 10, "888", 50.0, arrived_at=20.0)
+    assert [a.call_id for a in of(PlaceCallback, acd.tick(50.0))] == [8]
+    acd.agent_answered(8, 1, 51.0)
+    acd.callback_result(8, True, 52.0)
+    acd.call_ended(8, 1, 60.0)
+    assert not of(PlaceCallback, acd.tick(60.0))
+    assert [a.call_id for a in of(PlaceCallback, acd.tick(100.0))] == [7]
+
+
 def test_no_retry_of_a_callback_beyond_its_interval():
     acd = center(agents=(1,))
     acd.configure_queue(10, QueueConfig(callback=CallbackPolicy(retry_delay=300.0, max_attempts=3)), 0.0)
