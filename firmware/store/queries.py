@@ -425,11 +425,11 @@ OPEN_CALLBACK_STATUSES = ("waiting", "calling", "connecting", "no-answer")
 
 
 def save_callback(conn, call_id: int, queue_id: int, number: str, arrived_at: float, *, caller_input: str = "",
-                  forced: bool = False) -> None:
+                  forced: bool = False, wanted_from: float | None = None, wanted_until: float | None = None) -> None:
     conn.execute(
-        "INSERT OR REPLACE INTO callbacks (call_id, queue_id, number, caller_input, requested_at, arrived_at, forced) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (call_id, queue_id, number, caller_input, time.time(), arrived_at, int(forced)),
+        "INSERT OR REPLACE INTO callbacks (call_id, queue_id, number, caller_input, requested_at, arrived_at, forced, "
+        "wanted_from, wanted_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (call_id, queue_id, number, caller_input, time.time(), arrived_at, int(forced), wanted_from, wanted_until),
     )
 
 
@@ -448,6 +448,55 @@ def open_callbacks(conn) -> list[Row]:
     for row in rows:
         row["log"] = json.loads(row["log"])
     return rows
+
+
+# The callback list's columns (ACD14) and what each sorts by. A request without a wanted interval is
+# wanted from when it was made; "no handler yet" sorts after every handler (as firmware/acd/callbacks.py).
+CALLBACK_SORTS = {
+    "arrived": "c.arrived_at",
+    "interval": "COALESCE(c.wanted_from, c.requested_at)",
+    "queue": "q.name",
+    "caller_input": "c.caller_input",
+    "last_handler": "c.last_handler IS NULL {order}, a.extension",
+    "status": "c.status",
+    "log": "COALESCE(json_extract(c.log, '$[#-1]'), '')",
+}
+
+_CALLBACK_SELECT = """
+    SELECT c.*, q.name AS queue, a.extension AS last_handler_extension, a.name AS last_handler_name
+    FROM callbacks c JOIN queues q ON q.id = c.queue_id LEFT JOIN agents a ON a.id = c.last_handler
+"""
+
+
+def _callback_row(row: Row) -> Row:
+    row["log"] = json.loads(row["log"])
+    row["last_log"] = row["log"][-1] if row["log"] else ""
+    row["forced"] = bool(row["forced"])
+    return row
+
+
+def list_callbacks(conn, *, sort: str = "arrived", descending: bool = False, queue_id: int | None = None,
+                   open_only: bool = False, limit: int = 200, offset: int = 0) -> list[Row]:
+    """The callback list as kept in the store, sorted by one of its columns (ties: by arrival)."""
+    if sort not in CALLBACK_SORTS:
+        raise ValueError(f"unknown callback list column {sort!r}")
+    order = "DESC" if descending else "ASC"
+    where, args = [], []
+    if queue_id is not None:
+        where.append("c.queue_id = ?")
+        args.append(queue_id)
+    if open_only:
+        where.append(f"c.status IN ({', '.join('?' * len(OPEN_CALLBACK_STATUSES))})")
+        args.extend(OPEN_CALLBACK_STATUSES)
+    sql = _CALLBACK_SELECT + (" WHERE " + " AND ".join(where) if where else "")
+    key = CALLBACK_SORTS[sort].format(order=order)
+    sql += f" ORDER BY {key} {order}, c.arrived_at {order}, c.call_id {order} LIMIT ? OFFSET ?"
+    return [_callback_row(r) for r in _rows(conn.execute(sql, [*args, limit, offset]))]
+
+
+def get_callback(conn, call_id: int) -> Row | None:
+    row = _row(conn.execute(_CALLBACK_SELECT + " WHERE c.call_id = ?", (call_id,)))
+    return _callback_row(row) if row is not None else None
 
 
 # --- transactions -----------------------------------------------------------------------------

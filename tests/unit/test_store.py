@@ -93,3 +93,57 @@ def test_a_call_that_left_its_queue_waited_until_it_left(conn):
     queries.update_call(conn, call_id, queue_id=queue["id"], queued_at=103.0, left_queue_at=108.0)
     queries.close_call(conn, call_id, "overflowed", "overflow:max-wait", ended_at=115.0)
     assert queries.get_call(conn, call_id)["wait_seconds"] == 5.0
+
+
+# --- the callback list (ACD14) ------------------------------------------------------------------
+
+def _callback(conn, queue_id: int, arrived_at: float, *, status: str = "waiting", caller_input: str = "",
+              handler: int | None = None, log: list[str] = (), wanted: tuple[float | None, float | None] = (None, None)):
+    call_id = queries.open_call(conn, f"+4670{arrived_at:.0f}", "4930100", started_at=arrived_at)
+    queries.save_callback(conn, call_id, queue_id, f"+4670{arrived_at:.0f}", arrived_at, caller_input=caller_input,
+                          wanted_from=wanted[0], wanted_until=wanted[1])
+    queries.update_callback(conn, call_id, status=status, attempts=0, last_handler=handler, log=list(log))
+    return call_id
+
+
+@pytest.fixture
+def callback_list(conn):
+    """Three callbacks in two queues, each column ordering them differently."""
+    support, sales = queries.create_queue(conn, "support")["id"], queries.create_queue(conn, "sales")["id"]
+    ann = queries.create_agent(conn, "Ann", "1001", "pw-123456")["id"]
+    bo = queries.create_agent(conn, "Bo", "1002", "pw-123456")["id"]
+    first = _callback(conn, support, 100.0, status="no-answer", caller_input="42", handler=bo,
+                      log=["requested by the caller", "no answer (attempt 1)"])
+    second = _callback(conn, sales, 200.0, status="answered", caller_input="7", handler=ann,
+                       log=["requested by the caller"], wanted=(50.0, 900.0))
+    third = _callback(conn, support, 300.0, caller_input="", log=["forced by overflow"])
+    return {"ids": (first, second, third), "support": support, "sales": sales}
+
+
+@pytest.mark.parametrize("column, expected", [
+    ("arrived", (0, 1, 2)), ("queue", (1, 0, 2)), ("caller_input", (2, 0, 1)), ("status", (1, 0, 2)),
+    ("last_handler", (1, 0, 2)), ("log", (2, 0, 1)), ("interval", (1, 0, 2)),
+])
+def test_the_callback_list_sorts_by_each_column(conn, callback_list, column, expected):
+    ids = callback_list["ids"]
+    rows = queries.list_callbacks(conn, sort=column)
+    assert [r["call_id"] for r in rows] == [ids[i] for i in expected]
+    descending = queries.list_callbacks(conn, sort=column, descending=True)
+    assert [r["call_id"] for r in descending] == [ids[i] for i in reversed(expected)]
+
+
+def test_the_callback_list_filters_by_queue_and_open_status(conn, callback_list):
+    first, second, third = callback_list["ids"]
+    assert [r["call_id"] for r in queries.list_callbacks(conn, queue_id=callback_list["support"])] == [first, third]
+    assert [r["call_id"] for r in queries.list_callbacks(conn, open_only=True)] == [first, third]
+    assert queries.list_callbacks(conn, queue_id=callback_list["sales"], open_only=True) == []
+    with pytest.raises(ValueError, match="column"):
+        queries.list_callbacks(conn, sort="number; DROP TABLE calls")
+
+
+def test_a_callback_row_names_its_queue_handler_and_last_log(conn, callback_list):
+    row = queries.get_callback(conn, callback_list["ids"][1])
+    assert (row["queue"], row["last_handler_extension"], row["last_handler_name"]) == ("sales", "1001", "Ann")
+    assert (row["wanted_from"], row["wanted_until"], row["last_log"]) == (50.0, 900.0, "requested by the caller")
+    assert row["log"] == ["requested by the caller"] and row["forced"] is False
+    assert queries.get_callback(conn, 9999) is None
