@@ -5,7 +5,8 @@ Reply    {"id": 1, "ok": true, "result": {...}}  or  {"id": 1, "ok": false, "err
 `subscribe` turns the connection into a stream of {"event": "status", "status": {...}} lines,
 one at once and one after every change the engine makes.
 
-Commands: status; agent_login {agent_id, queue_ids}; agent_logout {agent_id}; reload (config changed).
+Commands: status; agent_login {agent_id, queue_ids}; agent_logout {agent_id}; reload (config changed);
+callback_note / callback_requeue / callback_cancel {call_id, text, author, agent_id or null}.
 """
 
 from __future__ import annotations

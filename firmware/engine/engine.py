@@ -144,6 +144,9 @@ class Engine:
             "conference_add": self._cmd_conference_add,
             "conference_remove": self._cmd_conference_remove,
             "conference_close": self._cmd_conference_close,
+            "callback_note": self._cmd_callback_note,
+            "callback_requeue": self._cmd_callback_requeue,
+            "callback_cancel": self._cmd_callback_cancel,
             "media_stats": lambda args: self.hub.tick_stats(reset=bool(args.get("reset"))),
         }, snapshot=self.snapshot)
         self.running = True
@@ -302,8 +305,10 @@ class Engine:
         request = self.acd.callbacks.get(action.call_id)
         call = queries.get_call(self.store, action.call_id)
         if request is not None and call is not None:
+            wanted_from, wanted_until = self._wanted_interval(request.interval)
             queries.save_callback(self.store, action.call_id, request.queue_id, action.number, call["started_at"],
-                                  caller_input=request.caller_input, forced=action.forced)
+                                  caller_input=request.caller_input, forced=action.forced,
+                                  wanted_from=wanted_from, wanted_until=wanted_until)
         session = self.sessions.get(action.call_id)
         if session is not None:
             session.callback_registered(action.forced)
@@ -341,6 +346,28 @@ class Engine:
             queries.update_callback(self.store, call_id, status=request.status, attempts=request.attempts,
                                     last_handler=request.last_handler, log=request.log)
 
+    @staticmethod
+    def _wanted_interval(interval: tuple[float, float | None]) -> tuple[float | None, float | None]:
+        """The ACD's interval (its monotonic clock) as wall-clock times for the store.
+
+        Without a choice the ACD's interval is (time of the request, None): one with no end that has
+        already begun is stored as "as soon as possible" (NULL), so a restart keeps the caller's place.
+        """
+        now, wall = time.monotonic(), time.time()
+        start, end = interval
+        if end is None and start <= now:
+            return None, None
+        return wall - (now - start), (wall - (now - end) if end is not None else None)
+
+    @staticmethod
+    def _acd_interval(row: dict, now: float, wall: float) -> tuple[float, float | None] | None:
+        """The stored wall-clock interval back on the ACD's monotonic clock (None: as soon as possible)."""
+        if row["wanted_from"] is None and row["wanted_until"] is None:
+            return None
+        start = now - (wall - row["wanted_from"]) if row["wanted_from"] is not None else now
+        end = now - (wall - row["wanted_until"]) if row["wanted_until"] is not None else None
+        return start, end
+
     def restore_callbacks(self) -> int:
         """Open callbacks of the store go back to the ACD in their places (after a restart or crash)."""
         now, wall = time.monotonic(), time.time()
@@ -350,7 +377,8 @@ class Engine:
                 continue
             self.acd.callback_restored(row["call_id"], row["queue_id"], row["number"], now,
                                        arrived_at=now - (wall - row["arrived_at"]), caller_input=row["caller_input"],
-                                       attempts=row["attempts"], forced=bool(row["forced"]), log=tuple(row["log"]))
+                                       attempts=row["attempts"], forced=bool(row["forced"]), log=tuple(row["log"]),
+                                       interval=self._acd_interval(row, now, wall))
             self.save_callback_state(row["call_id"])
             restored += 1
         return restored
@@ -584,6 +612,72 @@ class Engine:
         del self.rooms[room.id]
         self.changed()
         return {"closed": room.id}
+
+    # A handler's actions on the callback list (ACD14). Each one goes through the ACD, whose request
+    # the table then follows, and each carries the handler's note (ACD14: "must write a short note").
+
+    CALLBACK_NOTE_MAX = 500
+
+    def _callback_args(self, args: dict) -> tuple[int, int | None, str]:
+        """{call_id, text, author, agent_id (or null)}: the callback, its handler, and the note."""
+        call_id = args.get("call_id")
+        if not isinstance(call_id, int) or call_id not in self.acd.callbacks:
+            raise CommandError(f"no callback {call_id!r} in the engine (closed before the last restart?)")
+        agent_id = args.get("agent_id")
+        if agent_id is not None and (not isinstance(agent_id, int) or agent_id not in self.agents):
+            raise CommandError(f"unknown agent {agent_id!r}")
+        text = args.get("text")
+        if not isinstance(text, str) or not text.strip() or len(text.strip()) > self.CALLBACK_NOTE_MAX:
+            raise CommandError(f"a note of 1 to {self.CALLBACK_NOTE_MAX} characters is required")
+        author = args.get("author")
+        note = f"{author}: {text.strip()}" if isinstance(author, str) and author else text.strip()
+        return call_id, agent_id, note
+
+    def _note_callback(self, call_id: int, agent_id: int | None, note: str) -> None:
+        """A handler without an agent (a supervisor, a token) leaves the last handler as it was."""
+        request = self.acd.callbacks[call_id]
+        handler = agent_id if agent_id is not None else request.last_handler
+        self.acd.callback_note(call_id, handler, note, time.monotonic())
+
+    def _callback_done(self, call_id: int) -> dict:
+        self.act()
+        self.save_callback_state(call_id)
+        # The loop commits once per turn, after the answer has gone out: the handler's note must be on
+        # disk before the web reads the row back.
+        self.store.execute("COMMIT")
+        self.store.execute("BEGIN")
+        self.changed()
+        request = self.acd.callbacks[call_id]
+        return {"call_id": call_id, "status": request.status, "attempts": request.attempts,
+                "last_handler": request.last_handler, "log": request.last_log}
+
+    def _cmd_callback_note(self, args: dict) -> dict:
+        call_id, agent_id, note = self._callback_args(args)
+        self._note_callback(call_id, agent_id, note)
+        return self._callback_done(call_id)
+
+    def _cmd_callback_requeue(self, args: dict) -> dict:
+        """Back on the list: only after no answer or once it has failed."""
+        call_id, agent_id, note = self._callback_args(args)
+        status = self.acd.callbacks[call_id].status
+        if status not in ("no-answer", "failed"):
+            raise CommandError(f"callback {call_id} is {status}: only one with no answer or failed is requeued")
+        if call_id in self.acd.waiting:
+            # The ACD re-queues an unanswered callback for its next attempt by itself.
+            raise CommandError(f"callback {call_id} had no answer and is already queued for its next attempt")
+        self._note_callback(call_id, agent_id, f"requeued by {note}")
+        self.acd.callback_requeue(call_id, time.monotonic())
+        return self._callback_done(call_id)
+
+    def _cmd_callback_cancel(self, args: dict) -> dict:
+        """Off the list for good; one whose customer is being dialled right now is left alone."""
+        call_id, agent_id, note = self._callback_args(args)
+        status = self.acd.callbacks[call_id].status
+        if status not in queries.OPEN_CALLBACK_STATUSES or status == "connecting":
+            raise CommandError(f"callback {call_id} is {status}: only a waiting, ringing or unanswered one is cancelled")
+        self._note_callback(call_id, agent_id, f"cancelled by {note}")
+        self.acd.callback_cancel(call_id, time.monotonic())
+        return self._callback_done(call_id)
 
     def _cmd_reload(self, args: dict) -> dict:
         self.load_config()
