@@ -116,6 +116,7 @@ def check_every_view(app: Flask) -> None:
 NAV = (
     ("live.board", "Live", "agent"),
     ("calls.calls", "Calls", "agent"),
+    ("callbacks.callbacks", "Callbacks", "agent"),
     ("admin.agents", "Agents", "admin"),
     ("admin.queues", "Queues", "admin"),
     ("admin.trunks", "Trunks", "admin"),

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import current_app
-from werkzeug.exceptions import Conflict, NotFound
+from werkzeug.exceptions import Conflict, Forbidden, NotFound
 from werkzeug.security import generate_password_hash
 
 from firmware.acd import Strategy
@@ -250,6 +250,45 @@ def logout_agent(conn, actor: str, agent_id: int) -> list[int]:
         queries.audit(conn, actor, "agent.logout", f"agent={agent['extension']}")
     engine.tell("agent_logout", agent_id=agent_id)
     return logged_in
+
+
+# --- the callback list (ACD14) ------------------------------------------------------------------
+
+CALLBACK_NOTE = dict(max_length=500)
+REQUEUE_STATUSES = ("no-answer", "failed")
+CANCEL_STATUSES = ("waiting", "calling", "no-answer")    # open, and not being dialled right now
+
+
+def require_callback(conn, call_id: int) -> Row:
+    callback = queries.get_callback(conn, call_id)
+    if callback is None:
+        raise NotFound(f"no callback {call_id}")
+    return callback
+
+
+def callback_handler(identity) -> int | None:
+    """The agent a handler works as: the one linked to their user. A supervisor or admin without such
+    a link (or a token) may act too, leaving the last handler as it was; an agent needs the link."""
+    if identity.agent_id is None and not identity.at_least("supervisor"):
+        raise Forbidden("a handler with the agent role must be linked to an agent (Users page)")
+    return identity.agent_id
+
+
+def act_on_callback(conn, identity, call_id: int, action: str, data: Data) -> Row:
+    """note, requeue or cancel, each with the handler's short note (ACD14: "must write a short note").
+
+    The request lives in the engine's ACD, so the engine makes the change and writes the row; the
+    statuses are checked here first so the answer is the same whether the engine runs or not.
+    """
+    callback = require_callback(conn, call_id)
+    text = fields.text(data, "text", **CALLBACK_NOTE)
+    allowed = {"requeue": REQUEUE_STATUSES, "cancel": CANCEL_STATUSES}.get(action)
+    if allowed is not None and callback["status"] not in allowed:
+        raise Conflict(f"callback {call_id} is {callback['status']}: {action} needs one of {', '.join(allowed)}")
+    handler = callback_handler(identity)
+    engine.command(f"callback_{action}", call_id=call_id, text=text, author=identity.name, agent_id=handler)
+    queries.audit(conn, identity.name, f"callback.{action}", f"call={call_id} agent={handler} text={text}")
+    return require_callback(conn, call_id)
 
 
 # --- users --------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from flask import current_app
+from werkzeug.exceptions import Conflict, ServiceUnavailable
 
 from firmware.engine.client import EngineClient, EngineError, EngineUnavailable
 
@@ -37,3 +38,13 @@ def status() -> tuple[dict | None, str | None]:
         return None, "engine not running"
     except EngineError as exc:
         return None, f"engine error: {exc}"
+
+
+def command(cmd: str, **args: Any) -> Any:
+    """A command whose effect lives in the engine: 503 when it is down, 409 when it refuses."""
+    try:
+        return client().request(cmd, **args)
+    except EngineUnavailable:
+        raise ServiceUnavailable("engine not running") from None
+    except EngineError as exc:
+        raise Conflict(str(exc)) from None

@@ -28,7 +28,7 @@ _ERRORS = {
     401: "No bearer token, or an unknown one",
     403: "The token's role is too low",
     404: "No such object",
-    409: "Conflicts with an existing object (duplicate name, extension, DID, membership)",
+    409: "Conflicts with an existing object (duplicate name, extension, DID, membership) or its state",
     503: "The engine is not running",
 }
 
@@ -91,6 +91,21 @@ _CALL_FILTERS = [
     _query("to", {"type": "string", "format": "date"}, "started on or before this day (box local time)"),
     _query("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}, "page size"),
     _query("offset", {"type": "integer", "minimum": 0, "default": 0}, "calls to skip"),
+]
+
+_CALLBACK_STATUSES = ["waiting", "calling", "connecting", "no-answer", "answered", "failed", "cancelled", "expired"]
+
+_CALLBACK_FILTERS = [
+    _query("sort", {"type": "string", "enum": ["arrived", "interval", "queue", "caller_input", "last_handler", "status",
+                                                "log"], "default": "arrived"},
+           "the column to sort by (ties by arrival): interval is the start of the wanted interval, log the last "
+           "log text"),
+    _query("order", {"type": "string", "enum": ["asc", "desc"], "default": "asc"}, "sort order"),
+    _query("queue", {"type": "integer", "minimum": 1}, "only callbacks of this queue"),
+    _query("open", {"type": "string", "enum": ["0", "1"], "default": "0"},
+           "1: only open ones (waiting, calling, connecting, no-answer)"),
+    _query("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}, "page size"),
+    _query("offset", {"type": "integer", "minimum": 0, "default": 0}, "callbacks to skip"),
 ]
 
 _LOGIN_RESULT = {"type": "object", "required": ["agent_id", "queue_ids"], "properties": {
@@ -189,6 +204,23 @@ SCHEMAS: dict[str, Schema] = {
     "Monitor": {"type": "object", "required": ["mode"], "properties": {
         "mode": {"type": "string", "enum": ["listen", "whisper", "barge", "stop"]},
         "extension": {"type": "string", "description": "the supervisor's phone, to start"}}},
+    "Callback": {"type": "object", "description": "one row of the callback list (ACD14)", "properties": {
+        "call_id": {"type": "integer", "description": "the call the caller left, asking to be called back"},
+        "queue_id": {"type": "integer"}, "queue": {"type": "string", "description": "queue name"},
+        "number": {"type": "string", "description": "the number to call back"},
+        "caller_input": {"type": "string", "description": "digits the caller keyed while queued"},
+        "arrived_at": _TIME, "requested_at": _TIME,
+        "wanted_from": {**_NULLABLE_TIME, "description": "null: as soon as possible"},
+        "wanted_until": {**_NULLABLE_TIME, "description": "null: no end"},
+        "forced": {"type": "boolean", "description": "made by an overflow rule, not asked for"},
+        "status": {"type": "string", "enum": _CALLBACK_STATUSES}, "attempts": {"type": "integer"},
+        "last_handler": {"type": "integer", "nullable": True, "description": "agent id"},
+        "last_handler_extension": {"type": "string", "nullable": True},
+        "last_handler_name": {"type": "string", "nullable": True},
+        "log": {"type": "array", "items": {"type": "string"}}, "last_log": {"type": "string"}}},
+    "CallbackNote": {"type": "object", "required": ["text"], "properties": {
+        "text": {"type": "string", "minLength": 1, "maxLength": 500,
+                 "description": "the handler's short note, kept in the callback's log with their name"}}},
     "Settings": {"type": "object", "properties": {
         "prompt_language": {"type": "string", "enum": ["en", "sv", "de", "zh"],
                             "description": "language of the prompts callers hear"}}},
@@ -259,6 +291,23 @@ PATHS: dict[str, Schema] = {
         "parameters": [_path_id("conference_id", "conference"), _path_id("member_id", "member")],
         "delete": _op("Remove a member (a moved call goes back to its own line)", "supervisor", 204, None,
                       errors=(409, 503), ok_description="Removed")},
+    "/callbacks": {"get": _op("The callback list (ACD14) as kept in the store, also while the engine is down",
+                              "agent", 200, _list_of("Callback"), errors=(400,), params=_CALLBACK_FILTERS)},
+    "/callbacks/{call_id}": {"parameters": [_path_id("call_id", "original call")],
+                             "get": _op("One callback", "agent", 200, _ref("Callback"), errors=(404,))},
+    "/callbacks/{call_id}/note": {
+        "parameters": [_path_id("call_id", "original call")],
+        "post": _op("Add the handler's note; a user linked to an agent becomes the last handler (a user with the "
+                    "agent role must have that link)", "agent", 200, _ref("Callback"), body="CallbackNote",
+                    errors=(400, 404, 409, 503))},
+    "/callbacks/{call_id}/requeue": {
+        "parameters": [_path_id("call_id", "original call")],
+        "post": _op("Put a callback with no answer or failed back on the list, with the handler's note", "agent",
+                    200, _ref("Callback"), body="CallbackNote", errors=(400, 404, 409, 503))},
+    "/callbacks/{call_id}/cancel": {
+        "parameters": [_path_id("call_id", "original call")],
+        "post": _op("Cancel an open callback (not while its customer is being dialled), with a note", "supervisor",
+                    200, _ref("Callback"), body="CallbackNote", errors=(400, 404, 409, 503))},
     "/recordings/{recording_id}": {"parameters": [_path_id("recording_id", "recording")],
                                    "get": _op("A recording's metadata", "agent", 200, _ref("Recording"),
                                               errors=(404,))},

@@ -1,5 +1,5 @@
 """The API's resources: agents, queues and members, trunks, inbound routes, agent logins, calls,
-recordings, the live status and the OpenAPI description. Rules live in webui.actions."""
+recordings, the callback list, the live status and the OpenAPI description. Rules live in webui.actions."""
 
 from __future__ import annotations
 
@@ -12,12 +12,13 @@ from firmware.engine.client import EngineError, EngineUnavailable
 
 from firmware.store import queries
 from webui import actions, engine, fields
-from webui.access import actor, requires
+from webui.access import actor, current_identity, requires
 from webui.api import bp
 from webui.api.openapi import SPEC
+from webui.callbacks import ACTION_ROLES, LIST_PARAMETERS, callback_filters
 from webui.calls import call_filters, recording_audio
 from webui.db import get_db
-from webui.format import with_iso_times
+from webui.format import iso, with_iso_times
 
 
 def _body() -> dict[str, Any]:
@@ -319,6 +320,55 @@ def live():
     if status is None:
         raise ServiceUnavailable(problem)
     return jsonify(status)
+
+
+# --- the callback list (ACD14) ------------------------------------------------------------------
+
+CALLBACK_TIMES = ("wanted_from", "wanted_until")
+
+
+def _callback(row: dict) -> dict:
+    row = with_iso_times(row)
+    return {**row, **{k: iso(row[k]) for k in CALLBACK_TIMES}}
+
+
+@bp.get("/callbacks")
+@requires("agent")
+def list_callbacks():
+    filters = callback_filters(request.args, allowed=(*LIST_PARAMETERS, "limit", "offset"))
+    limit = fields.integer(request.args, "limit", required=False, minimum=1, maximum=500) or 100
+    offset = fields.integer(request.args, "offset", required=False, minimum=0) or 0
+    rows = queries.list_callbacks(get_db(), **filters, limit=limit, offset=offset)
+    return jsonify(items=[_callback(r) for r in rows])
+
+
+@bp.get("/callbacks/<int:call_id>")
+@requires("agent")
+def get_callback(call_id: int):
+    return jsonify(_callback(actions.require_callback(get_db(), call_id)))
+
+
+def _callback_action(call_id: int, action: str):
+    row = actions.act_on_callback(get_db(), current_identity(), call_id, action, _body())
+    return jsonify(_callback(row))
+
+
+@bp.post("/callbacks/<int:call_id>/note")
+@requires(ACTION_ROLES["note"])
+def note_callback(call_id: int):
+    return _callback_action(call_id, "note")
+
+
+@bp.post("/callbacks/<int:call_id>/requeue")
+@requires(ACTION_ROLES["requeue"])
+def requeue_callback(call_id: int):
+    return _callback_action(call_id, "requeue")
+
+
+@bp.post("/callbacks/<int:call_id>/cancel")
+@requires(ACTION_ROLES["cancel"])
+def cancel_callback(call_id: int):
+    return _callback_action(call_id, "cancel")
 
 
 # --- settings ---------------------------------------------------------------------------------
