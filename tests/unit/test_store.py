@@ -133,7 +133,7 @@ def test_the_callback_list_sorts_by_each_column(conn, callback_list, column, exp
 
 
 def test_the_callback_list_filters_by_queue_and_open_status(conn, callback_list):
-    first, second, third = callback_list["ids"]
+    first, _answered, third = callback_list["ids"]
     assert [r["call_id"] for r in queries.list_callbacks(conn, queue_id=callback_list["support"])] == [first, third]
     assert [r["call_id"] for r in queries.list_callbacks(conn, open_only=True)] == [first, third]
     assert queries.list_callbacks(conn, queue_id=callback_list["sales"], open_only=True) == []

@@ -1,0 +1,79 @@
+"""The callback list (ACD14) on a running box: a caller's callback is noted and cancelled through the
+web API; the store's row and the engine's ACD agree after each step, also across a kill -9."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from firmware.store import connect
+from tests.integration.test_acd_calls import call_record, queue_with_rules
+from tests.support.ports import free_port
+from tests.support.sipp import run_sipp
+
+pytestmark = [pytest.mark.sip, pytest.mark.slow]
+
+DID = "4930500"
+
+
+def stored(box, call_id: int) -> dict:
+    with connect(box.data / "callbox.db") as conn:
+        row = conn.execute("SELECT * FROM callbacks WHERE call_id = ?", (call_id,)).fetchone()
+    return {**dict(row), "log": json.loads(row["log"])}
+
+
+def in_acd(box, call_id: int) -> dict | None:
+    """The engine's open callback (its live status lists only open ones)."""
+    return next((c for c in box.engine_status()["callbacks"] if c["call_id"] == call_id), None)
+
+
+def post(box, path: str, body) -> requests.Response:
+    return requests.post(box.url("/api/v1" + path), json=body, timeout=10,
+                         headers={"Authorization": f"Bearer {box.token}"})
+
+
+def test_a_callback_is_noted_and_cancelled_through_the_api(center, tmp_path):
+    box = center["box"]
+    queue_with_rules(center, "note and cancel", DID, {"callback": {"offer_when_wait_over": 0, "key": "1"}})
+    # Nobody is logged in: the caller keys 1 for a callback, which then waits on the list.
+    result = run_sipp("trunk_call_callback.xml", f"127.0.0.1:{box.sip_port}", local_port=center["trunk_port"],
+                      service=DID, media_port=free_port(span=3), timeout=30, workdir=tmp_path)
+    assert result.returncode == 0, result.explain() + box.logs()
+    call_id = call_record(box, DID)["id"]
+    listed = box.api("GET", "/callbacks?open=1&sort=arrived&order=desc", expect=200)["items"]
+    assert [c["call_id"] for c in listed][:1] == [call_id]
+    assert (listed[0]["status"], listed[0]["wanted_from"], listed[0]["wanted_until"]) == ("waiting", None, None)
+
+    # The note reaches the ACD's log and the row; the token has no agent, so the handler stays unset.
+    response = post(box, f"/callbacks/{call_id}/note", {"text": "customer prefers mornings"})
+    assert response.status_code == 200, response.text
+    author = response.json()["last_log"].split(":")[0]
+    assert author.startswith("token#") and response.json()["last_log"].endswith(": customer prefers mornings")
+    assert stored(box, call_id)["log"][-1] == response.json()["last_log"]
+    assert in_acd(box, call_id)["log"] == response.json()["last_log"]
+    assert (in_acd(box, call_id)["last_handler"], stored(box, call_id)["last_handler"]) == (None, None)
+
+    # Refused without a note, and a waiting callback is not requeued: nothing changes.
+    assert post(box, f"/callbacks/{call_id}/cancel", {}).status_code == 400
+    assert post(box, f"/callbacks/{call_id}/requeue", {"text": "again"}).status_code == 409
+    assert (stored(box, call_id)["status"], in_acd(box, call_id)["status"]) == ("waiting", "waiting")
+
+    # The note was on disk: a crashed engine restores the callback with it.
+    box.kill_engine()
+    assert stored(box, call_id)["log"][-2:] == [f"{author}: customer prefers mornings", "restored after a restart"]
+    assert in_acd(box, call_id)["status"] == "waiting"
+
+    response = post(box, f"/callbacks/{call_id}/cancel", {"text": "reached by e-mail"})
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "cancelled"
+    row = stored(box, call_id)
+    assert (row["status"], row["log"][-1]) == ("cancelled", f"cancelled by {author}: reached by e-mail")
+    assert in_acd(box, call_id) is None                         # off the ACD's open list
+    assert call_id not in [c["call_id"] for c in box.api("GET", "/callbacks?open=1", expect=200)["items"]]
+    assert post(box, f"/callbacks/{call_id}/cancel", {"text": "twice"}).status_code == 409
+    with connect(box.data / "callbox.db") as conn:
+        audit = conn.execute("SELECT action FROM audit_log WHERE action LIKE 'callback.%' AND detail LIKE ? "
+                             "ORDER BY id", (f"call={call_id} %",)).fetchall()
+    assert [a[0] for a in audit] == ["callback.note", "callback.cancel"]
