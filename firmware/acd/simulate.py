@@ -17,9 +17,12 @@ from firmware.acd.actions import Bridge, CallFinished, PlaceCallback, RingAgent
 from firmware.acd.config import AgentConfig, QueueConfig, Strategy
 from firmware.acd.core import Acd
 from firmware.acd.states import CallKind
-from firmware.stats.controls import Estimate, controlled_mean, mg1_mean_wait
+from firmware.stats.controls import Control, Estimate, controlled_mean, mg1_mean_wait, poisson_excess, poisson_tail
 
 KPIS = ("service_level", "asa_seconds", "p_wait")
+# each KPI and the companions' figures that control it (fast_in_target only where its mean is known)
+KPI_CONTROLS = {"asa_seconds": ("fast_wait", "excess"), "p_wait": ("fast_waited", "all_busy"),
+                "service_level": ("fast_in_target", "all_busy")}
 
 
 @dataclass
@@ -74,9 +77,10 @@ class Result:
     estimate_errors: list[tuple[float, float]] = field(default_factory=list)   # (ours, asterisk) - actual
     waits: dict[int, float] = field(default_factory=dict)   # counted call -> wait (answered calls only)
     call_numbers: list[int] = field(default_factory=list)   # counted calls in arrival order
-    companion_waits: dict[int, float] = field(default_factory=dict)   # counted call -> the control's wait
-    # KPI -> (the companion's figure that controls it, that figure's exact expectation); empty: no steady state
-    companion_controls: dict[str, tuple[str, float]] = field(default_factory=dict)
+    # counted call -> what the companion systems saw at its arrival (Companions.arrive)
+    companion_seen: dict[int, tuple[float, int]] = field(default_factory=dict)
+    control_means: dict[str, float] = field(default_factory=dict)   # exact; empty: no steady state
+    servers: int = 0                                                # agents, for the companions' figures
 
     @property
     def service_level(self) -> float:
@@ -104,18 +108,27 @@ class Result:
                 "asa_seconds": sum(waits) / len(waits) if waits else 0.0,
                 "p_wait": 1.0 - sum(1 for w in waits if w <= 0.0) / calls}
 
+    def _control_figures(self, seen: list[tuple[float, int]]) -> dict[str, float]:
+        """The companions' figures over calls that saw `seen` (see CONTROL_MEANS for their exact means)."""
+        n, servers, target = len(seen), self.servers, self.sl_target
+        return {"fast_wait": sum(w for w, _ in seen) / n,
+                "fast_waited": sum(1 for w, _ in seen if w > 0.0) / n,
+                "fast_in_target": sum(1 for w, _ in seen if w <= target) / n,
+                "excess": sum(max(0, k - servers + 1) for _, k in seen) / n,
+                "all_busy": sum(1 for _, k in seen if k >= servers) / n}
+
     def _batches(self, batches: int) -> tuple[list[dict[str, float]], list[dict[str, float]]] | None:
-        """The KPIs over consecutive batches of calls, of the real queue and of the companion server."""
+        """The KPIs over consecutive batches of calls, and the companions' figures over the same calls."""
         size = len(self.call_numbers) // batches
         if size == 0:
             return None
-        real, companion = [], []
+        real, companions = [], []
         for b in range(batches):
             chunk = self.call_numbers[b * size:(b + 1) * size]
             real.append(self._figures([self.waits[c] for c in chunk if c in self.waits], size))
-            if self.companion_waits:
-                companion.append(self._figures([self.companion_waits[c] for c in chunk], size))
-        return real, companion
+            if self.control_means:
+                companions.append(self._control_figures([self.companion_seen[c] for c in chunk]))
+        return real, companions
 
     def standard_errors(self, batches: int = 20) -> dict[str, float]:
         """Standard errors of service level, ASA and p_wait by batch means over consecutive calls
@@ -132,18 +145,18 @@ class Result:
         return errors
 
     def steady_state(self, batches: int = 20) -> dict[str, Estimate] | None:
-        """Long-run service level, ASA and p_wait, each corrected by the companion server's luck
-        (firmware.stats.controls); None where the scenario has no steady state to estimate."""
+        """Long-run service level, ASA and p_wait, each corrected by the companions' luck on the same
+        draws (firmware.stats.controls); None where the scenario has no steady state to estimate."""
         split = self._batches(batches)
-        if not self.companion_controls or split is None or batches < 3:
+        if not self.control_means or split is None:
             return None
-        real, companion = split
-        overall = self._figures([self.companion_waits[c] for c in self.call_numbers], len(self.call_numbers))
+        real, companions = split
+        overall = self._control_figures([self.companion_seen[c] for c in self.call_numbers])
         estimates = {}
-        for name in KPIS:
-            control, expected = self.companion_controls[name]
-            estimates[name] = controlled_mean(getattr(self, name), [f[name] for f in real], overall[control],
-                                              [f[control] for f in companion], expected)
+        for kpi, names in KPI_CONTROLS.items():
+            controls = [Control(overall[name], [f[name] for f in companions], self.control_means[name])
+                        for name in names if name in self.control_means]
+            estimates[kpi] = controlled_mean(getattr(self, kpi), [f[kpi] for f in real], controls)
         return estimates
 
     def mean_absolute_errors(self) -> tuple[float, float]:
@@ -170,10 +183,16 @@ class Result:
         return figures
 
 
-class CompanionServer:
-    """The control of `Result.steady_state`: one server as fast as all agents together, serving every
-    call (nobody gives up) in arrival order with the same handle and wrap-up times. Lindley:
-    wait(n) = max(0, wait(n-1) + work(n-1) - gap(n))."""
+class Companions:
+    """Two systems fed the very same arrivals and work (handle plus wrap-up) as the real queue, whose
+    means are known exactly; they are the controls of `Result.steady_state`:
+
+    - one server as fast as all N agents together, serving every call (nobody gives up) in arrival
+      order: Lindley, wait(n) = max(0, wait(n-1) + work(n-1) - gap(n)); M/G/1 by Pollaczek-Khinchine.
+      It runs heavy exactly when the real queue does near saturation.
+    - as many servers as callers: how many are busy when a call arrives, Poisson by M/G/infinity.
+      It tells, at lower loads, how often N agents were all busy by the luck of the draws.
+    """
 
     def __init__(self, servers: int, wrapup: float):
         self.servers = servers
@@ -181,13 +200,21 @@ class CompanionServer:
         self.wait = 0.0
         self.work = 0.0
         self.last_arrival: float | None = None
+        self.ends: list[float] = []           # when each busy server of the second system is free
 
-    def arrive(self, t: float, handle: float) -> float:
+    def arrive(self, t: float, handle: float) -> tuple[float, int]:
+        """The fast server's wait for this call, and how many of the unlimited servers are busy."""
         if self.last_arrival is not None:
             self.wait = max(0.0, self.wait + self.work - (t - self.last_arrival))
         self.last_arrival = t
-        self.work = (handle + self.wrapup) / self.servers
-        return self.wait
+        work = handle + self.wrapup
+        self.work = work / self.servers
+        ends = self.ends
+        while ends and ends[0] <= t:
+            heapq.heappop(ends)
+        busy = len(ends)
+        heapq.heappush(ends, t + work)
+        return self.wait, busy
 
 
 class Simulation:
@@ -208,7 +235,7 @@ class Simulation:
         self.last_staff_change = 0.0
         self.estimates: dict[int, tuple[float, float]] = {}
         self.handles: dict[int, float] = {}       # drawn at arrival, so the companion server gets the same work
-        self.companion: CompanionServer | None = None
+        self.companions: Companions | None = None
         self._setup()
 
     # --- set-up ---------------------------------------------------------------------------------
@@ -244,13 +271,14 @@ class Simulation:
             return
         handle_second_moment = s.aht ** 2 * (2.0 if s.handle == "exponential" else 1.0 + s.handle_cv ** 2)
         work_second_moment = (handle_second_moment + 2.0 * s.aht * s.wrapup + s.wrapup ** 2) / n ** 2
-        controls = {"asa_seconds": ("asa_seconds", mg1_mean_wait(rate, mean_work, work_second_moment)),
-                    "p_wait": ("p_wait", load),           # M/G/1: an arrival waits with probability = load
-                    "service_level": ("p_wait", load)}
+        means = {"fast_wait": mg1_mean_wait(rate, mean_work, work_second_moment),
+                 "fast_waited": load,             # M/G/1: an arrival waits with probability = load
+                 "excess": poisson_excess(load * n, n - 1), "all_busy": poisson_tail(load * n, n)}
         if s.handle == "exponential" and s.wrapup == 0:   # M/M/1: the whole wait distribution is known
-            controls["service_level"] = ("service_level", 1.0 - load * math.exp(-(1.0 / mean_work - rate) * s.sl_target))
-        self.companion = CompanionServer(n, s.wrapup)
-        self.result.companion_controls = controls
+            means["fast_in_target"] = 1.0 - load * math.exp(-(1.0 / mean_work - rate) * s.sl_target)
+        self.companions = Companions(n, s.wrapup)
+        self.result.control_means = means
+        self.result.servers = n
 
     def _push(self, when: float, kind: str, data) -> None:
         self.seq += 1
@@ -327,13 +355,13 @@ class Simulation:
         queue_id = self._pick_queue()
         self.arrived_at[number] = t
         handle = self.handles[number] = self._handle_time()
-        companion_wait = self.companion.arrive(t, handle) if self.companion else None
+        seen = self.companions.arrive(t, handle) if self.companions else None
         if number > self.s.warmup_calls:
             self.counted.add(number)
             self.result.calls += 1
             self.result.call_numbers.append(number)
-            if companion_wait is not None:
-                self.result.companion_waits[number] = companion_wait
+            if seen is not None:
+                self.result.companion_seen[number] = seen
         skills = self.queue_skills.get(queue_id)
         self.acd.call_arrived(number, queue_id, t, skills=skills)
         if self.s.record_estimates and number in self.acd.waiting:

@@ -6,9 +6,9 @@ expectation is known exactly; where the simulation happened to run heavy, the co
 and subtracting `beta * (control - its expectation)` takes most of that luck out again. `beta` is
 estimated from batch means of both figures, so a control that does not correlate costs nothing.
 
-The control used here is a single server N times faster than one agent, fed the very same arrival
-times and the very same work (handle plus wrap-up): its mean wait is given exactly by the
-Pollaczek-Khinchine formula, whatever the routing rules of the real queue.
+The formulas below give the exact means of the simulator's controls (firmware/acd/simulate.py):
+a single server as fast as all agents together (M/G/1, Pollaczek-Khinchine) and as many servers as
+there are callers (M/G/infinity: the number busy is Poisson, whatever the handle times).
 """
 
 from __future__ import annotations
@@ -25,28 +25,81 @@ def mg1_mean_wait(arrival_rate: float, mean_service: float, service_second_momen
     return arrival_rate * service_second_moment / (2.0 * (1.0 - load))
 
 
+def poisson_tail(mean: float, n: int) -> float:
+    """P(K >= n) for K ~ Poisson(mean)."""
+    return max(0.0, 1.0 - sum(_poisson_terms(mean, n)))
+
+
+def poisson_excess(mean: float, m: int) -> float:
+    """E[max(0, K - m)] for K ~ Poisson(mean): E[K] - m + sum over k < m of (m - k) P(k)."""
+    return mean - m + sum((m - k) * p for k, p in enumerate(_poisson_terms(mean, m)))
+
+
+def _poisson_terms(mean: float, count: int) -> list[float]:
+    terms, p = [], math.exp(-mean)
+    for k in range(count):
+        terms.append(p)
+        p *= mean / (k + 1)
+    return terms
+
+
 @dataclass(frozen=True)
 class Estimate:
     value: float
     standard_error: float
 
 
-def controlled_mean(overall: float, batches: list[float], control_overall: float, control_batches: list[float],
-                    control_expected: float) -> Estimate:
-    """`overall` corrected by a control whose expectation is known.
+@dataclass(frozen=True)
+class Control:
+    """A figure measured on the same draws: over the whole run, over each batch, and its exact mean."""
+    overall: float
+    batches: list[float]
+    expected: float
 
-    `batches` and `control_batches` are the two figures over the same consecutive batches (at least
-    three); `overall` and `control_overall` are the figures over the whole run.
+
+def controlled_mean(overall: float, batches: list[float], controls: list[Control]) -> Estimate:
+    """`overall` corrected by controls whose expectations are known (multiple regression on batch means).
+
+    `batches` holds the figure over consecutive batches (more batches than controls + 2); `overall`
+    is the figure over the whole run. A control that does not vary over the batches is left out.
     """
     n = len(batches)
-    if n != len(control_batches) or n < 3:
-        raise ValueError("need the same number of batches, at least three, for both figures")
+    if any(len(c.batches) != n for c in controls) or n < len(controls) + 3:
+        raise ValueError("need the same number of batches for the figure and its controls, more than controls + 2")
+    controls = [c for c in controls if _spread(c.batches) > 0]
     mean_y = sum(batches) / n
-    mean_x = sum(control_batches) / n
-    sxx = sum((x - mean_x) ** 2 for x in control_batches)
-    sxy = sum((x - mean_x) * (y - mean_y) for x, y in zip(control_batches, batches))
-    beta = sxy / sxx if sxx > 0 else 0.0
-    residual = sum((y - mean_y - beta * (x - mean_x)) ** 2 for x, y in zip(control_batches, batches)) / (n - 2)
-    offset = control_overall - control_expected
-    variance = residual * (1.0 / n + (offset ** 2 / sxx if sxx > 0 else 0.0))
-    return Estimate(overall - beta * offset, math.sqrt(variance))
+    centred_y = [y - mean_y for y in batches]
+    centred_x = [[x - sum(c.batches) / n for x in c.batches] for c in controls]
+    cross = [[_dot(xi, xj) for xj in centred_x] for xi in centred_x]
+    beta = _solve(cross, [_dot(xi, centred_y) for xi in centred_x])
+    residuals = [y - sum(b * x[i] for b, x in zip(beta, centred_x)) for i, y in enumerate(centred_y)]
+    residual_variance = _dot(residuals, residuals) / (n - len(controls) - 1)
+    offsets = [c.overall - c.expected for c in controls]
+    # Var = s^2 (1/n + d' S^-1 d): the batch noise plus the uncertainty of the estimated betas
+    spread_of_betas = _dot(offsets, _solve(cross, offsets)) if controls else 0.0
+    value = overall - _dot(beta, offsets)
+    return Estimate(value, math.sqrt(residual_variance * (1.0 / n + spread_of_betas)))
+
+
+def _dot(a: list[float], b: list[float]) -> float:
+    return sum(x * y for x, y in zip(a, b))
+
+
+def _spread(values: list[float]) -> float:
+    return max(values) - min(values) if values else 0.0
+
+
+def _solve(matrix: list[list[float]], rhs: list[float]) -> list[float]:
+    """Gauss-Jordan with partial pivoting for the few (at most a handful) controls."""
+    size = len(rhs)
+    rows = [list(row) + [value] for row, value in zip(matrix, rhs)]
+    for col in range(size):
+        pivot = max(range(col, size), key=lambda r: abs(rows[r][col]))
+        if rows[pivot][col] == 0.0:
+            raise ValueError("controls are linearly dependent")
+        rows[col], rows[pivot] = rows[pivot], rows[col]
+        for r in range(size):
+            if r != col:
+                factor = rows[r][col] / rows[col][col]
+                rows[r] = [a - factor * b for a, b in zip(rows[r], rows[col])]
+    return [rows[i][size] / rows[i][i] for i in range(size)]

@@ -41,21 +41,22 @@ def test_mmn_service_level_asa_and_p_wait_meet_erlang_c(load, agents):
     assert result.occupancy == pytest.approx(load / agents, abs=0.01)
 
 
-def test_companion_server_is_a_lindley_recursion_on_the_same_arrivals_and_work():
-    """The control behind the steady-state figures: one server as fast as all agents together, fed
-    the same arrivals and the same handle + wrap-up times, every call served in arrival order."""
+def test_companions_see_the_same_arrivals_and_work():
+    """The controls behind the steady-state figures, recomputed here from the draws: a server as fast
+    as all agents together (Lindley recursion, every call served in arrival order) and unlimited
+    servers (how many calls of the same work are still running when a call arrives)."""
     sim = Simulation(Scenario(arrival_rate=150, aht=AHT, agents=10, calls=5_000, seed=4, handle="lognormal",
                               handle_cv=0.7, wrapup=15.0, patience=200.0))
     handles, draw = [], sim._handle_time
     sim._handle_time = lambda: handles.append(draw()) or handles[-1]
     result = sim.run()
-    wait, previous = 0.0, None
-    for call, handle in zip(result.call_numbers, handles):
-        arrival = sim.arrived_at[call]
-        if previous is not None:
-            wait = max(0.0, wait + previous[1] - (arrival - previous[0]))
-        assert result.companion_waits[call] == pytest.approx(wait, abs=1e-6)
-        previous = (arrival, (handle + 15.0) / 10)
+    arrivals = [sim.arrived_at[c] for c in result.call_numbers]
+    wait = 0.0
+    for i, (call, arrival) in enumerate(zip(result.call_numbers, arrivals)):
+        if i:
+            wait = max(0.0, wait + (handles[i - 1] + 15.0) / 10 - (arrival - arrivals[i - 1]))
+        running = sum(1 for j in range(max(0, i - 200), i) if arrivals[j] + handles[j] + 15.0 > arrival)
+        assert result.companion_seen[call] == (pytest.approx(wait, abs=1e-6), running)
     assert result.abandoned > 0 and result.steady_state() is not None
 
 
