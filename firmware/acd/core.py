@@ -348,9 +348,10 @@ class Acd:
         if call_id in self.callbacks or call_id in self.waiting:
             raise ValueError(f"call {call_id} is already in the ACD")
         request = CallbackRequest(call_id, queue_id, number, arrived_at, interval or (now, None), caller_input,
-                                  forced, attempts=attempts, log=[*log, "restored after a restart"])
+                                  forced, attempts=attempts, log=[*log, "restored after a restart"],
+                                  keeps_place=interval is None)
         self.callbacks[call_id] = request
-        self._queue_callback(request, now, max(now, request.interval[0]), keep_place=interval is None)
+        self._queue_callback(request, now, max(now, request.interval[0]))
 
     def callback_result(self, call_id: int, reached: bool, now: float, note: str = "") -> None:
         """The customer was dialled after the agent answered: reached or not (then retried or failed)."""
@@ -377,14 +378,42 @@ class Acd:
         request.last_handler = agent_id
 
     def callback_requeue(self, call_id: int, now: float, not_before: float | None = None) -> None:
-        """A handler puts a callback back on the list (after no answer, or one that had failed)."""
+        """A handler puts a callback back on the list: one that failed, or one waiting for its next
+        attempt after no answer, which is then tried from `not_before` (now) instead."""
         request = self.callbacks.get(call_id)
-        if request is None or request.status not in ("no-answer", "failed") or call_id in self.waiting:
+        if request is None or request.status not in ("no-answer", "failed"):
+            return
+        when = not_before if not_before is not None else now
+        call = self.waiting.get(call_id)
+        if call is not None:            # no answer: already back in line for its retry
+            call.not_before = when
+            self._route_all = True
+            self._timer(when, "route", call.queue_id)
             return
         if request.status == "failed":
             request.attempts = 0
         request.status = "waiting"
-        self._queue_callback(request, now, not_before if not_before is not None else now)
+        self._queue_callback(request, now, when)
+
+    def callback_place_now(self, call_id: int, agent_id: int, now: float) -> None:
+        """A handler clicks to call: the callback goes to this agent at once, ahead of its turn, the
+        cap and its interval. Raises ValueError saying why when it cannot."""
+        request = self.callbacks.get(call_id)
+        if request is None or request.status not in ("waiting", "no-answer", "failed"):
+            raise ValueError(f"callback {call_id} is not open to be called")
+        agent = self.agents.get(agent_id)
+        queue = self.queue(request.queue_id)
+        if agent is None or agent.id not in queue.members:
+            raise ValueError(f"agent {agent_id} is not logged in to queue {queue.id}")
+        if agent.state is not IDLE:
+            raise ValueError(f"agent {agent_id} is not free ({agent.state.value})")
+        if call_id not in self.waiting:
+            self.callback_requeue(call_id, now)
+        call = self.waiting[call_id]
+        if call.ringing:
+            raise ValueError(f"callback {call_id} is being placed already")
+        request.log.append(f"called now by agent {agent_id}")
+        self._offer(call, queue, [agent], now)
 
     def callback_cancel(self, call_id: int, now: float) -> None:
         request = self.callbacks.get(call_id)
@@ -915,19 +944,19 @@ class Acd:
                        interval: tuple[float, float | None] | None, forced: bool) -> None:
         number = number or call.caller
         request = CallbackRequest(call.id, queue.id, number, call.arrived_at, interval or (now, None),
-                                  call.caller_input, forced)
+                                  call.caller_input, forced, keeps_place=interval is None)
         request.log.append("forced by overflow" if forced else "requested by the caller")
         self.callbacks[call.id] = request
         self.outbox.append(CallbackRegistered(call.id, number, request.interval[0], forced))
-        self._queue_callback(request, now, request.interval[0], keep_place=interval is None,
+        self._queue_callback(request, now, request.interval[0],
                              priority=call.priority, skills=call.skills)
 
-    def _queue_callback(self, request: CallbackRequest, now: float, not_before: float, keep_place: bool = True,
-                        priority: int = 0, skills: dict[str, int] | None = None) -> None:
+    def _queue_callback(self, request: CallbackRequest, now: float, not_before: float, priority: int = 0,
+                        skills: dict[str, int] | None = None) -> None:
         """A callback takes its place among live callers: by original arrival (its place kept), or by
         the start of the interval the caller chose."""
         queue = self.queue(request.queue_id)
-        arrived = request.arrived_at if keep_place else max(request.arrived_at, not_before)
+        arrived = request.arrived_at if request.keeps_place else max(request.arrived_at, not_before)
         call = WaitingCall(request.call_id, queue.id, arrived, request.number, request.caller_input, priority,
                            dict(skills or {}), entered_at=now, seq=next(self._seq), kind=CallKind.CALLBACK,
                            not_before=not_before)

@@ -85,6 +85,7 @@ class CallbackRequest:
     attempts: int = 0
     last_handler: int | None = None
     log: list[str] = field(default_factory=list)
+    keeps_place: bool = True               # False: the caller chose the interval, served from its start
 
     @property
     def last_log(self) -> str:

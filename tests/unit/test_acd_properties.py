@@ -19,7 +19,7 @@ AGENTS = (1, 2, 3, 4)
 
 # names repeated to weigh them: most steps move calls along, fewer change the agents
 NAMES = (["arrive"] * 6 + ["answer"] * 6 + ["end"] * 4 + ["wait"] * 3 + ["no-answer"] * 2 + ["hang-up"] * 2
-         + ["login", "logout", "pause", "phone", "wrap-up-end", "callback", "callback-result"])
+         + ["login", "logout", "pause", "phone", "wrap-up-end", "callback-result"] + ["callback", "call-now"] * 3)
 op = st.tuples(st.sampled_from(NAMES), st.integers(0, 7), st.integers(0, 3))
 LOGINS = [(10,), (20,), (10, 20), ()]
 REASONS = ["timeout", "rejected", "busy", "unreachable"]
@@ -146,6 +146,16 @@ class Driver:
                 acd.callback_result(call, b % 2 == 1, now)
                 if b % 2 == 0:
                     self.talking.pop(call)
+        elif name == "call-now":       # a handler clicks to call; refused with a reason when it cannot be
+            call = self.pick([c for c, r in sorted(acd.callbacks.items()) if r.status in ("waiting", "no-answer")], b)
+            if call is not None:        # mostly a free handler of that list, sometimes anybody
+                queue = acd.queues[acd.callbacks[call].queue_id]
+                free = [m for m in queue.members if acd.agents[m].state is AgentState.IDLE]
+                handler = self.pick(free, a) if free and a % 4 else agent
+                try:
+                    acd.callback_place_now(call, handler, now)
+                except ValueError:
+                    pass
         elif name == "wait":
             self.now += WAITS[b]
         self.apply(acd.tick(self.now))

@@ -626,6 +626,43 @@ def test_callback_retry_then_failure_and_manual_requeue():
     assert acd.callback_list("status")[0]["log"] == "wrong number? try the office line"
 
 
+def test_requeue_after_no_answer_tries_again_now_instead_of_after_the_retry_delay():
+    acd = center(agents=(1,))
+    acd.configure_queue(10, QueueConfig(callback=CallbackPolicy(retry_delay=600.0, max_attempts=3)), 0.0)
+    acd.call_arrived(1, 10, 1.0)
+    acd.callback_requested(1, 2.0)
+    acd.tick(2.0)
+    acd.agent_answered(1, 1, 3.0)
+    acd.callback_result(1, False, 30.0)
+    assert not of(PlaceCallback, acd.tick(40.0))          # next attempt only at 630 s
+    acd.callback_note(1, 1, "customer asked us to try again now", 41.0)
+    acd.callback_requeue(1, 41.0)
+    assert [a.call_id for a in of(PlaceCallback, acd.tick(41.0))] == [1]
+
+
+def test_click_to_call_places_a_callback_with_the_chosen_agent_ahead_of_its_turn():
+    acd = center(agents=(1, 2))
+    acd.configure_queue(10, QueueConfig(callback=CallbackPolicy(max_concurrent=1)), 0.0)
+    acd.pause(1, "lunch", 0.0)
+    acd.pause(2, "lunch", 0.0)
+    for call in (1, 2):
+        acd.call_arrived(call, 10, float(call))
+        acd.callback_requested(call, 5.0, interval=(1000.0, None) if call == 2 else None)
+    acd.take_actions()
+    with pytest.raises(ValueError, match="agent 2 is not free"):
+        acd.callback_place_now(2, 2, 10.0)
+    with pytest.raises(ValueError, match="not logged in to queue 10"):
+        acd.callback_place_now(2, 99, 10.0)
+    acd.unpause(2, 11.0)
+    assert [a.call_id for a in of(PlaceCallback, acd.tick(11.0))] == [1]     # its turn, for agent 2
+    acd.unpause(1, 12.0)
+    acd.callback_place_now(2, 1, 12.0)                   # before its interval and over the cap
+    assert of(PlaceCallback, acd.take_actions()) == [PlaceCallback(2, 1, acd.callbacks[2].number, 15.0)]
+    assert acd.callbacks[2].last_handler == 1 and acd.callbacks[2].log[-1] == "called now by agent 1"
+    with pytest.raises(ValueError, match="not open"):
+        acd.callback_place_now(2, 1, 13.0)
+
+
 def test_cap_on_concurrent_callback_calls_and_fair_interleaving_with_live_callers():
     acd = Acd()
     acd.configure_queue(10, QueueConfig(callback=CallbackPolicy(max_concurrent=1)), 0.0)
