@@ -6,9 +6,14 @@ typo never silently disables a rule.
 
     {"ring_timeout": 15, "wrapup": 10, "max_no_answer": 3,
      "overflow": [{"condition": "max-wait", "threshold": 300, "destination": {"kind": "queue", "target": 2}}],
-     "callback": {"offer_when_wait_over": 120, "key": "1"},
+     "callback": {"offer_when_wait_over": 120, "key": "1", "window": {...a schedule...}},
+     "schedule": {"timezone": "Europe/Stockholm", "weekly": {"mon": "08:00-12:00,13:00-17:00", ...},
+                  "holidays": ["2026-12-25", "01-01"], "exceptions": {"2026-12-24": "08:00-12:00"}},
      "messages": {"first": "queue-first", "repeated": ["queue-repeat"], "frequency": 30},
      "announce_agent": true}
+
+A queue with a `schedule` and no "closed" overflow rule gets one first: outside its hours a caller
+hears the "closed" message and is hung up on.
 
 `announce_agent` (TEL8: the caller hears the agent's number when the agent answers) is the engine's,
 not the ACD's: it is checked here and read by the engine from the same object.
@@ -16,10 +21,13 @@ not the ACD's: it is checked here and read by the engine from the same object.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from firmware.acd.actions import Destination
 from firmware.acd.config import CallbackPolicy, Condition, MessageSet, OverflowRule, QueueConfig, Strategy
+from firmware.acd.schedule import Interval, Schedule, hours
 
 
 class SettingsError(ValueError):
@@ -71,15 +79,68 @@ def _overflow_rule(rule: Any, field: str) -> OverflowRule:
     return OverflowRule(condition, Destination(kind, target), float(threshold))
 
 
+CLOSED_BY_DEFAULT = OverflowRule(Condition.CLOSED, Destination("hangup", "closed"))
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _hours(value: Any, field: str) -> tuple[Interval, ...]:
+    """ "08:00-12:00,13:00-17:30"; empty: closed that day. """
+    message = 'must be opening hours like "08:00-12:00,13:00-17:30" (empty: closed)'
+    if not isinstance(value, str):
+        raise SettingsError(field, message)
+    try:
+        intervals = hours(value)
+    except ValueError:
+        raise SettingsError(field, message) from None
+    for start, end in intervals:
+        if not (start < end or end == dt.time(0, 0)):
+            raise SettingsError(field, f"{start:%H:%M}-{end:%H:%M} ends before it starts")
+    return intervals
+
+
+def _date(value: Any, field: str, yearly: bool) -> dt.date | tuple[int, int]:
+    try:
+        if yearly and isinstance(value, str) and len(value) == 5:
+            day = dt.date.fromisoformat(f"2000-{value}")     # a leap year: 02-29 is a valid yearly date
+            return day.month, day.day
+        return dt.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        raise SettingsError(field, "must be a date YYYY-MM-DD" + (" or MM-DD (every year)" if yearly else "")) from None
+
+
+def _schedule(value: Any, field: str) -> Schedule:
+    value = _object(value, field, {"timezone", "weekly", "holidays", "exceptions"})
+    zone = value.get("timezone", "UTC")
+    try:
+        ZoneInfo(zone)
+    except (TypeError, ValueError, ZoneInfoNotFoundError):
+        raise SettingsError(f"{field}.timezone", "must be a time zone such as Europe/Berlin") from None
+    weekly = _object(value.get("weekly", {}), f"{field}.weekly", set(_WEEKDAYS))
+    holidays = value.get("holidays", [])
+    if not isinstance(holidays, list):
+        raise SettingsError(f"{field}.holidays", "must be a list of dates")
+    exceptions = value.get("exceptions", {})
+    if not isinstance(exceptions, dict):
+        raise SettingsError(f"{field}.exceptions", "must be an object of date: opening hours")
+    return Schedule(
+        zone,
+        {day: _hours(weekly[name], f"{field}.weekly.{name}") for day, name in enumerate(_WEEKDAYS) if name in weekly},
+        {_date(d, f"{field}.holidays[{i}]", yearly=True) for i, d in enumerate(holidays)},
+        {_date(d, f"{field}.exceptions.{d}", yearly=False): _hours(h, f"{field}.exceptions.{d}")
+         for d, h in exceptions.items()})
+
+
 def _callback(value: Any) -> CallbackPolicy:
-    value = _object(value, "callback", set(_CALLBACK_NUMBERS) | {"key"})
+    value = _object(value, "callback", set(_CALLBACK_NUMBERS) | {"key", "window"})
     options = {name: _number(value[name], f"callback.{name}", *_CALLBACK_NUMBERS[name])
                for name in _CALLBACK_NUMBERS if name in value}
     key = value.get("key", "1")
     if not (isinstance(key, str) and len(key) == 1 and key in "0123456789*#"):
         raise SettingsError("callback.key", "must be one DTMF key")
-    return CallbackPolicy(key=key, **{k: (int(v) if k in ("max_concurrent", "max_attempts") else float(v))
-                                      for k, v in options.items()})
+    window = _schedule(value["window"], "callback.window") if "window" in value else None
+    return CallbackPolicy(key=key, window=window,
+                          **{k: (int(v) if k in ("max_concurrent", "max_attempts") else float(v))
+                             for k, v in options.items()})
 
 
 def _messages(value: Any) -> MessageSet:
@@ -103,7 +164,7 @@ def parse_queue_settings(settings: Any, strategy: str = Strategy.LONGEST_IDLE.va
                          message_set: str | None = None) -> tuple[QueueConfig, MessageSet]:
     """The queue's configuration and its message set; `message_set` names the set in the ACD."""
     settings = _object(settings if settings is not None else {}, "",
-                       set(_NUMBERS) | {"overflow", "callback", "messages", "announce_agent"})
+                       set(_NUMBERS) | {"overflow", "callback", "messages", "announce_agent", "schedule"})
     if not isinstance(settings.get("announce_agent", False), bool):
         raise SettingsError("announce_agent", "must be true or false")
     try:
@@ -116,9 +177,12 @@ def parse_queue_settings(settings: Any, strategy: str = Strategy.LONGEST_IDLE.va
         raise SettingsError("overflow", "must be a list of rules")
     rules = tuple(_overflow_rule(rule, f"overflow[{i}]") for i, rule in enumerate(overflow))
     callback = _callback(settings["callback"]) if "callback" in settings else None
+    schedule = _schedule(settings["schedule"], "schedule") if "schedule" in settings else None
+    if schedule is not None and not any(rule.condition is Condition.CLOSED for rule in rules):
+        rules = (CLOSED_BY_DEFAULT, *rules)     # opening hours mean: outside them, say so and hang up
     messages = _messages(settings.get("messages", {}))
     config = QueueConfig(
-        strategy=strategy_value, overflow=rules, callback=callback, messages=message_set,
+        strategy=strategy_value, overflow=rules, callback=callback, messages=message_set, schedule=schedule,
         ring_timeout=float(numbers["ring_timeout"]) if "ring_timeout" in numbers else None,
         retry_delay=float(numbers.get("retry_delay", 0.0)), wrapup=float(numbers.get("wrapup", 0.0)),
         max_no_answer=int(numbers.get("max_no_answer", 0)), sticky_window=float(numbers.get("sticky_window", 0.0)),

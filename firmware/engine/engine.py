@@ -162,6 +162,8 @@ class Engine:
                 self._take_keys()
                 self.control.poll(0)
                 now = time.monotonic()
+                # the ACD runs on the monotonic clock; schedules need the wall clock (which NTP may set)
+                self.acd.wall_offset = time.time() - now
                 for session in list(self.sessions.values()):
                     session.tick(now)
                 self.act(self.acd.tick(now))

@@ -43,6 +43,23 @@ def test_a_caller_waiting_too_long_overflows(center, tmp_path):
     assert events == ["enter", "overflow"]
 
 
+def test_outside_opening_hours_the_caller_hears_closed_and_is_hung_up_on(center, tmp_path):
+    """Open every day around the clock except today (in UTC): the box must judge by today's date
+    on the wall clock, not by its own monotonic clock."""
+    import datetime as dt
+    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    box = center["box"]
+    queue_with_rules(center, "closed today", "4930250", {"schedule": {
+        "timezone": "UTC", "weekly": dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), "00:00-00:00"),
+        "exceptions": {today: ""}}})
+    result = run_sipp("trunk_call_box_hangs_up.xml", f"127.0.0.1:{box.sip_port}", local_port=center["trunk_port"],
+                      service="4930250", media_port=free_port(span=3), timeout=30, workdir=tmp_path)
+    assert result.returncode == 0, result.explain() + box.logs()
+    call = call_record(box, "4930250")
+    assert (call["outcome"], call["cause"]) == ("overflowed", "overflow:closed")
+    assert [e["event"] for e in box.queue_events(call["id"])] == ["enter", "overflow"]
+
+
 def test_a_caller_asks_for_a_callback_and_is_called_back_by_the_agent(center, phone, tmp_path):
     """The callback is kept across a crash of the engine (kill -9) before it is placed."""
     box = center["box"]

@@ -46,6 +46,13 @@ def test_a_full_set_of_rules():
     ({"messages": {"repeated": "queue-repeat"}}, "messages.repeated"),
     ({"messages": {"frequency": 1}}, "messages.frequency"),
     ({"announce_agent": "yes"}, "announce_agent"),
+    ({"schedule": {"timezone": "Mars/Olympus"}}, "schedule.timezone"),
+    ({"schedule": {"weekly": {"monday": "08:00-17:00"}}}, "schedule.weekly.monday"),
+    ({"schedule": {"weekly": {"mon": "8 to 5"}}}, "schedule.weekly.mon"),
+    ({"schedule": {"weekly": {"mon": "17:00-08:00"}}}, "schedule.weekly.mon"),
+    ({"schedule": {"holidays": ["25.12.2026"]}}, "schedule.holidays[0]"),
+    ({"schedule": {"exceptions": {"12-24": "08:00-12:00"}}}, "schedule.exceptions.12-24"),
+    ({"callback": {"window": {"weekly": {"sun": 9}}}}, "callback.window.weekly.sun"),
 ])
 def test_bad_settings_name_their_field(settings, field):
     with pytest.raises(SettingsError) as error:
@@ -56,3 +63,35 @@ def test_bad_settings_name_their_field(settings, field):
 def test_an_unknown_strategy_is_refused():
     with pytest.raises(SettingsError, match="strategy"):
         parse_queue_settings({}, "loudest-first")
+
+
+def test_opening_hours_holidays_and_exceptions_in_the_queues_time_zone():
+    import datetime as dt
+    config, _ = parse_queue_settings({"schedule": {
+        "timezone": "Europe/Stockholm", "weekly": {day: "08:00-12:00,13:00-17:00" for day in ("mon", "tue", "thu")},
+        "holidays": ["01-06", "2026-11-24"], "exceptions": {"2026-11-26": "10:00-00:00"}},
+        "callback": {"window": {"weekly": {"mon": "09:00-10:00"}}}})
+
+    def at(day: int, hour: int, minute: int = 0) -> float:       # local time in Stockholm, November 2026
+        return dt.datetime(2026, 11, day, hour, minute, tzinfo=dt.timezone(dt.timedelta(hours=1))).timestamp()
+
+    schedule = config.schedule
+    assert schedule.is_open(at(23, 8)) and not schedule.is_open(at(23, 7, 59))      # Monday
+    assert not schedule.is_open(at(23, 12, 30)) and schedule.is_open(at(23, 16, 59))
+    assert not schedule.is_open(at(24, 10))             # a dated holiday
+    assert not schedule.is_open(at(25, 10))             # Wednesday: not in the plan
+    assert schedule.is_open(at(26, 23, 59)) and not schedule.is_open(at(26, 9))     # the exception
+    assert not schedule.is_open(dt.datetime(2027, 1, 6, 10, tzinfo=dt.timezone.utc).timestamp())   # every year
+    window = config.callback.window
+    assert window.timezone == "UTC" and window.is_open(dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.timezone.utc).timestamp())
+
+
+def test_opening_hours_bring_a_closed_rule_unless_one_is_given():
+    from firmware.acd.settings import CLOSED_BY_DEFAULT
+    config, _ = parse_queue_settings({"schedule": {"weekly": {"mon": "08:00-17:00"}}, "overflow": [
+        {"condition": "max-wait", "threshold": 60, "destination": {"kind": "hangup"}}]})
+    assert config.overflow[0] == CLOSED_BY_DEFAULT and config.overflow[1].condition is Condition.MAX_WAIT
+    own = {"condition": "closed", "destination": {"kind": "queue", "target": 7}}
+    config, _ = parse_queue_settings({"schedule": {}, "overflow": [own]})
+    assert config.overflow == (parse_queue_settings({"overflow": [own]})[0].overflow[0],)
+    assert parse_queue_settings({})[0].overflow == ()
