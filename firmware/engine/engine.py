@@ -18,9 +18,9 @@ import pjsua2 as pj
 
 from cython_ext.pjport import MediaHub
 from firmware import paths
-from firmware.acd import (Acd, AgentPaused, AgentState, Bridge, CallbackRegistered, CallFinished, ClearAlarm,
-                          OfferCallback, Overflow, PlaceCallback, PlayMessage, RaiseAlarm, RingAgent, StandbyLogin,
-                          StandbyLogout, StateRepaired, StopRinging)
+from firmware.acd import (Acd, AgentPaused, AgentState, Bridge, CallbackRegistered, CallbackRequest, CallFinished,
+                          ClearAlarm, OfferCallback, Overflow, PlaceCallback, PlayMessage, RaiseAlarm, RingAgent,
+                          StandbyLogin, StandbyLogout, StateRepaired, StopRinging)
 from firmware.acd.settings import SettingsError, parse_queue_settings
 from firmware.config import BoxConfig
 from firmware.edge.kamailio import reload_trunk_addresses
@@ -147,6 +147,7 @@ class Engine:
             "callback_note": self._cmd_callback_note,
             "callback_requeue": self._cmd_callback_requeue,
             "callback_cancel": self._cmd_callback_cancel,
+            "callback_call_now": self._cmd_callback_call_now,
             "media_stats": lambda args: self.hub.tick_stats(reset=bool(args.get("reset"))),
         }, snapshot=self.snapshot)
         self.running = True
@@ -307,7 +308,7 @@ class Engine:
         request = self.acd.callbacks.get(action.call_id)
         call = queries.get_call(self.store, action.call_id)
         if request is not None and call is not None:
-            wanted_from, wanted_until = self._wanted_interval(request.interval)
+            wanted_from, wanted_until = self._wanted_interval(request, time.monotonic(), time.time())
             queries.save_callback(self.store, action.call_id, request.queue_id, action.number, call["started_at"],
                                   caller_input=request.caller_input, forced=action.forced,
                                   wanted_from=wanted_from, wanted_until=wanted_until)
@@ -349,16 +350,13 @@ class Engine:
                                     last_handler=request.last_handler, log=request.log)
 
     @staticmethod
-    def _wanted_interval(interval: tuple[float, float | None]) -> tuple[float | None, float | None]:
-        """The ACD's interval (its monotonic clock) as wall-clock times for the store.
-
-        Without a choice the ACD's interval is (time of the request, None): one with no end that has
-        already begun is stored as "as soon as possible" (NULL), so a restart keeps the caller's place.
-        """
-        now, wall = time.monotonic(), time.time()
-        start, end = interval
-        if end is None and start <= now:
+    def _wanted_interval(request: CallbackRequest, now: float, wall: float) -> tuple[float | None, float | None]:
+        """The interval the caller chose, from the ACD's monotonic clock to wall-clock times for the
+        store; NULL/NULL ("as soon as possible") when they chose none, so a restart keeps their place.
+        The ACD says which it is: an interval chosen "from now, no end" looks like no choice at all."""
+        if request.keeps_place:
             return None, None
+        start, end = request.interval
         return wall - (now - start), (wall - (now - end) if end is not None else None)
 
     @staticmethod
@@ -620,11 +618,15 @@ class Engine:
 
     CALLBACK_NOTE_MAX = 500
 
-    def _callback_args(self, args: dict) -> tuple[int, int | None, str]:
-        """{call_id, text, author, agent_id (or null)}: the callback, its handler, and the note."""
+    def _callback_arg(self, args: dict) -> int:
         call_id = args.get("call_id")
         if not isinstance(call_id, int) or call_id not in self.acd.callbacks:
             raise CommandError(f"no callback {call_id!r} in the engine (closed before the last restart?)")
+        return call_id
+
+    def _callback_args(self, args: dict) -> tuple[int, int | None, str]:
+        """{call_id, text, author, agent_id (or null)}: the callback, its handler, and the note."""
+        call_id = self._callback_arg(args)
         agent_id = args.get("agent_id")
         if agent_id is not None and (not isinstance(agent_id, int) or agent_id not in self.agents):
             raise CommandError(f"unknown agent {agent_id!r}")
@@ -659,14 +661,12 @@ class Engine:
         return self._callback_done(call_id)
 
     def _cmd_callback_requeue(self, args: dict) -> dict:
-        """Back on the list: only after no answer or once it has failed."""
+        """Back on the list: one that failed, or one with no answer, whose next attempt (already
+        queued by the ACD after its retry delay) is then made now."""
         call_id, agent_id, note = self._callback_args(args)
         status = self.acd.callbacks[call_id].status
         if status not in ("no-answer", "failed"):
             raise CommandError(f"callback {call_id} is {status}: only one with no answer or failed is requeued")
-        if call_id in self.acd.waiting:
-            # The ACD re-queues an unanswered callback for its next attempt by itself.
-            raise CommandError(f"callback {call_id} had no answer and is already queued for its next attempt")
         self._note_callback(call_id, agent_id, f"requeued by {note}")
         self.acd.callback_requeue(call_id, time.monotonic())
         return self._callback_done(call_id)
@@ -679,6 +679,17 @@ class Engine:
             raise CommandError(f"callback {call_id} is {status}: only a waiting, ringing or unanswered one is cancelled")
         self._note_callback(call_id, agent_id, f"cancelled by {note}")
         self.acd.callback_cancel(call_id, time.monotonic())
+        return self._callback_done(call_id)
+
+    def _cmd_callback_call_now(self, args: dict) -> dict:
+        """{call_id, agent_id}: click to call. The agent's phone rings at once, ahead of the callback's
+        turn, the queue's cap and the caller's interval; the ACD says why when it cannot (agent not
+        free, not in the queue, callback not open), and that reason is the answer."""
+        call_id, agent_id = self._callback_arg(args), self._agent_arg(args)
+        try:
+            self.acd.callback_place_now(call_id, agent_id, time.monotonic())
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
         return self._callback_done(call_id)
 
     def _cmd_reload(self, args: dict) -> dict:
