@@ -291,6 +291,39 @@ def act_on_callback(conn, identity, call_id: int, action: str, data: Data) -> Ro
     return require_callback(conn, call_id)
 
 
+CALL_STATUSES = ("waiting", "no-answer", "failed")      # open, and no phone ringing for it yet
+
+
+def calling_agent(conn, identity, data: Data) -> int:
+    """The agent whose phone rings for click to call: the one linked to the user. A supervisor or
+    admin may name another in `agent_id` (to set a call up for an agent, or because their own user
+    has no phone); an agent may name only themselves."""
+    named = fields.integer(data, "agent_id", required=False, minimum=1)
+    if named is None:
+        if identity.agent_id is None:
+            hint = " or name one in agent_id" if identity.at_least("supervisor") else ""
+            raise Conflict(f"a call needs an agent's phone: link this user to an agent (Users page){hint}")
+        return identity.agent_id
+    if named != identity.agent_id and not identity.at_least("supervisor"):
+        raise Forbidden("only a supervisor may call through another agent's phone")
+    if queries.get_agent(conn, named) is None:
+        raise FieldError("agent_id", f"no agent {named}")
+    return named
+
+
+def call_callback_now(conn, identity, call_id: int, data: Data) -> Row:
+    """Click to call (ACD14): the callback is placed at once through the agent's phone, ahead of its
+    turn, the queue's cap and the caller's interval. The engine's ACD refuses, saying why, when the
+    agent is not logged in to the queue or not free; that reason is the 409's message."""
+    callback = require_callback(conn, call_id)
+    if callback["status"] not in CALL_STATUSES:
+        raise Conflict(f"callback {call_id} is {callback['status']}: call now needs one of {', '.join(CALL_STATUSES)}")
+    agent_id = calling_agent(conn, identity, data)
+    engine.command("callback_call_now", call_id=call_id, agent_id=agent_id, author=identity.name)
+    queries.audit(conn, identity.name, "callback.call", f"call={call_id} agent={agent_id}")
+    return require_callback(conn, call_id)
+
+
 # --- users --------------------------------------------------------------------------------------
 
 def hash_password(password: str) -> str:

@@ -1,6 +1,7 @@
-"""The callback list (ACD14): sorted and filtered from the store, with the handler's note, requeue and
-cancel. Who may do what: every handler (agent and up) sees the list, writes notes and requeues a
-callback nobody answered; cancelling one, so the customer is never called back, needs a supervisor."""
+"""The callback list (ACD14): sorted and filtered from the store, with the handler's note, requeue,
+call now and cancel. Who may do what: every handler (agent and up) sees the list, writes notes,
+requeues a callback nobody answered and calls one now through their own phone; cancelling one, so the
+customer is never called back, needs a supervisor."""
 
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ COLUMNS = (("arrived", "Arrived"), ("interval", "Wanted"), ("queue", "Queue"), (
            ("last_handler", "Last handler"), ("status", "Status"), ("log", "Last log"))
 SORTS = tuple(name for name, _ in COLUMNS)
 LIST_PARAMETERS = ("sort", "order", "queue", "open")
-ACTION_ROLES = {"note": "agent", "requeue": "agent", "cancel": "supervisor"}
+ACTION_ROLES = {"note": "agent", "requeue": "agent", "call": "agent", "cancel": "supervisor"}
+DONE = {"note": "Note added", "requeue": "Requeued", "call": "Calling", "cancel": "Cancelled"}
 
 
 def callback_filters(args: Mapping[str, Any], *, allowed: tuple[str, ...] = LIST_PARAMETERS,
@@ -65,7 +67,9 @@ def _page(*, error: str | None = None, status: int = 200, failed: dict | None = 
         "callbacks/list.html", callbacks=rows, columns=COLUMNS, filters=filters, args=args, sort_url=sort_url,
         queues=queries.list_queues(conn), error=error, failed=failed or {},
         may_cancel=identity.at_least(ACTION_ROLES["cancel"]), requeue_statuses=actions.REQUEUE_STATUSES,
-        cancel_statuses=actions.CANCEL_STATUSES,
+        cancel_statuses=actions.CANCEL_STATUSES, call_statuses=actions.CALL_STATUSES,
+        # the page calls through the user's own phone; naming another agent is for the API
+        may_call=identity.agent_id is not None,
     ), status
 
 
@@ -79,11 +83,14 @@ def _act(call_id: int, action: str):
     """Runs a handler's action from a row's form: back to the same list on success; on a mistake the
     list again with the message and the note as typed, in that row."""
     try:
-        actions.act_on_callback(get_db(), current_identity(), call_id, action, request.form)
+        if action == "call":
+            actions.call_callback_now(get_db(), current_identity(), call_id, request.form)
+        else:
+            actions.act_on_callback(get_db(), current_identity(), call_id, action, request.form)
     except (BadRequest, Conflict, Forbidden, NotFound, ServiceUnavailable) as exc:
         failed = {"call_id": call_id, "text": request.form.get("text", "")}
         return _page(error=f"Callback {call_id}: {exc.description}", status=exc.code, failed=failed)
-    flash({"note": "Note added", "requeue": "Requeued", "cancel": "Cancelled"}[action] + f": callback {call_id}.")
+    flash(f"{DONE[action]}: callback {call_id}.")
     return redirect(url_for("callbacks.callbacks", **_list_args(request.form).to_dict()))
 
 
@@ -97,6 +104,12 @@ def note(call_id: int):
 @requires(ACTION_ROLES["requeue"])
 def requeue(call_id: int):
     return _act(call_id, "requeue")
+
+
+@bp.post("/callbacks/<int:call_id>/call")
+@requires(ACTION_ROLES["call"])
+def call(call_id: int):
+    return _act(call_id, "call")
 
 
 @bp.post("/callbacks/<int:call_id>/cancel")

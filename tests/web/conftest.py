@@ -107,6 +107,7 @@ class FakeEngine:
         self.status = {"queues": [], "agents": [], "calls": [], "active_calls": 0}
         self.events: list[dict] | None = None  # None: one status event
         self.hold = 0.0  # seconds to stay silent after the events, before hanging up
+        self.refusals: dict[str, str] = {}  # command -> the error the engine answers it with
         self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.server.bind(str(path))
         self.server.listen(8)
@@ -136,6 +137,10 @@ class FakeEngine:
                 for event in events:
                     conn.sendall(json.dumps(event).encode() + b"\n")
                 time.sleep(self.hold)
+                return
+            if request["cmd"] in self.refusals:
+                answer = {"id": request["id"], "ok": False, "error": self.refusals[request["cmd"]]}
+                conn.sendall(json.dumps(answer).encode() + b"\n")
                 return
             result = self.status if request["cmd"] == "status" else {}
             conn.sendall(json.dumps({"id": request["id"], "ok": True, "result": result}).encode() + b"\n")

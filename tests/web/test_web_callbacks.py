@@ -226,3 +226,97 @@ def test_the_page_forms_need_their_csrf_token(make_app, users, callbacks, passwo
     done = client.post(f"/callbacks/{callbacks['waiting']}/cancel", data={"text": "no longer needed", "csrf_token": token})
     assert done.status_code == 302
     assert engine.names() == ["callback_cancel"]
+
+
+# --- click to call -----------------------------------------------------------------------------------
+
+def _call(client, call_id: int, headers, body=None):
+    return client.post(f"/api/v1/callbacks/{call_id}/call", headers=headers,
+                       **({"json": body} if body is not None else {}))
+
+
+def test_call_now_rings_the_users_own_agent_and_is_audited(client, auth, users, callbacks, engine, db):
+    auth.login("ann")
+    response = client.post(f"/callbacks/{callbacks['waiting']}/call", data={"sort": "status", "open": "1"})
+    assert response.status_code == 302 and response.headers["Location"] == "/callbacks?sort=status&open=1"
+    assert engine.commands == [("callback_call_now", {"call_id": callbacks["waiting"],
+                                                      "agent_id": users["agent_row"]["id"], "author": "ann"})]
+    entry = queries.list_audit(db)[0]
+    assert (entry["actor"], entry["action"], entry["detail"]) == \
+        ("ann", "callback.call", f"call={callbacks['waiting']} agent={users['agent_row']['id']}")
+    assert f"Calling: callback {callbacks['waiting']}." in client.get("/callbacks").get_data(as_text=True)
+
+
+def test_a_supervisor_or_token_names_the_agent_whose_phone_rings(client, token, users, callbacks, engine, db):
+    cy = queries.create_agent(db, "Cy", "1003", "sip-secret")["id"]
+    response = _call(client, callbacks["no_answer"], token("supervisor"), {"agent_id": cy})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["call_id"] == callbacks["no_answer"]
+    assert engine.commands[0][0] == "callback_call_now"
+    assert (engine.commands[0][1]["call_id"], engine.commands[0][1]["agent_id"]) == (callbacks["no_answer"], cy)
+
+
+def test_without_an_agents_phone_there_is_no_call(client, token, auth, users, callbacks, engine, db):
+    _error(_call(client, callbacks["waiting"], token("supervisor")), 409,
+           "a call needs an agent's phone", "agent_id")
+    _error(_call(client, callbacks["waiting"], token("agent")), 409, "a call needs an agent's phone")
+    assert engine.commands == []
+    auth.login("super")                                  # a supervisor's user without an agent: no button
+    page = client.get("/callbacks").get_data(as_text=True)
+    assert "/call\"" not in page and "Call now needs a user linked to an agent" in page
+    response = client.post(f"/callbacks/{callbacks['waiting']}/call", data={})
+    assert response.status_code == 409 and "a call needs an agent&#39;s phone" in response.get_data(as_text=True)
+
+
+def test_an_agent_calls_only_through_their_own_phone(client, auth, users, callbacks, engine, db):
+    cy = queries.create_agent(db, "Cy", "1003", "sip-secret")["id"]
+    auth.login("ann")
+    response = client.post(f"/callbacks/{callbacks['waiting']}/call", data={"agent_id": str(cy)})
+    assert response.status_code == 403 and "only a supervisor" in response.get_data(as_text=True)
+    response = client.post(f"/callbacks/{callbacks['waiting']}/call", data={"agent_id": str(users["agent_row"]["id"])})
+    assert response.status_code == 302
+    assert engine.names() == ["callback_call_now"]
+
+
+@pytest.mark.parametrize("body, status, words", [
+    ({"agent_id": "x"}, 400, ("agent_id", "integer")), ({"agent_id": 0}, 400, ("agent_id", "at least 1")),
+    ({"agent_id": 99}, 400, ("agent_id", "no agent 99")), ([1], 400, ("JSON object",)),
+])
+def test_call_now_refuses_a_bad_body(client, token, callbacks, engine, body, status, words):
+    _error(_call(client, callbacks["waiting"], token("admin"), body), status, *words)
+    assert engine.commands == []
+
+
+def test_only_an_open_callback_nobody_is_ringing_for_is_called(client, token, users, callbacks, engine, db):
+    agent = {"agent_id": users["agent_row"]["id"]}
+    _error(_call(client, callbacks["answered"], token("admin"), agent), 409,
+           "is answered: call now needs one of waiting, no-answer, failed")
+    queries.update_callback(db, callbacks["waiting"], status="calling", attempts=0, last_handler=None, log=[])
+    _error(_call(client, callbacks["waiting"], token("admin"), agent), 409, "is calling")
+    _error(_call(client, 999, token("admin"), agent), 404, "no callback 999")
+    assert engine.commands == []
+
+
+def test_the_engines_reason_is_the_answer(client, token, auth, users, callbacks, engine, db):
+    engine.refusals["callback_call_now"] = "agent 1 is not free (busy)"
+    _error(_call(client, callbacks["waiting"], token("admin"), {"agent_id": users["agent_row"]["id"]}), 409,
+           "agent 1 is not free (busy)")
+    auth.login("ann")
+    response = client.post(f"/callbacks/{callbacks['waiting']}/call", data={})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 409 and f"Callback {callbacks['waiting']}: agent 1 is not free (busy)" in page
+    assert not [a for a in queries.list_audit(db) if a["action"].startswith("callback.")]   # nothing done
+
+
+def test_call_now_needs_the_engine(client, token, users, callbacks):
+    _error(_call(client, callbacks["waiting"], token("admin"), {"agent_id": users["agent_row"]["id"]}), 503,
+           "engine not running")
+
+
+def test_the_page_offers_call_now_in_each_open_row(client, auth, callbacks):
+    auth.login("ann")
+    page = client.get("/callbacks?open=0").get_data(as_text=True)
+    for name in ("waiting", "no_answer"):
+        assert f'action="/callbacks/{callbacks[name]}/call"' in page
+    assert f'action="/callbacks/{callbacks["answered"]}/call"' not in page
+    assert page.count(">Call now</button>") == 2

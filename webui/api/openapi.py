@@ -35,7 +35,7 @@ _ERRORS = {
 
 def _op(summary: str, role: str, ok: int, ok_schema: Schema | None, *, errors: tuple[int, ...] = (),
         body: str | None = None, params: list[Schema] | None = None, ok_description: str = "OK",
-        ok_content: Schema | None = None) -> Schema:
+        ok_content: Schema | None = None, body_required: bool = True) -> Schema:
     responses: dict[str, Any] = {}
     if ok_content is not None:
         responses[str(ok)] = {"description": ok_description, "content": ok_content}
@@ -47,7 +47,7 @@ def _op(summary: str, role: str, ok: int, ok_schema: Schema | None, *, errors: t
         responses[str(code)] = {"description": _ERRORS[code], **_json(_ref("Error"))}
     op: Schema = {"summary": summary, "x-required-role": role, "responses": responses}
     if body is not None:
-        op["requestBody"] = {"required": True, **_json(_ref(body))}
+        op["requestBody"] = {"required": body_required, **_json(_ref(body))}
     if params:
         op["parameters"] = params
     return op
@@ -221,6 +221,9 @@ SCHEMAS: dict[str, Schema] = {
     "CallbackNote": {"type": "object", "required": ["text"], "properties": {
         "text": {"type": "string", "minLength": 1, "maxLength": 500,
                  "description": "the handler's short note, kept in the callback's log with their name"}}},
+    "CallbackCall": {"type": "object", "properties": {
+        "agent_id": {"type": "integer", "description": "whose phone rings; by default the agent linked to the "
+                                                       "user. Only a supervisor or admin may name another agent"}}},
     "Settings": {"type": "object", "properties": {
         "prompt_language": {"type": "string", "enum": ["en", "sv", "de", "zh"],
                             "description": "language of the prompts callers hear"}}},
@@ -304,6 +307,13 @@ PATHS: dict[str, Schema] = {
         "parameters": [_path_id("call_id", "original call")],
         "post": _op("Put a callback with no answer or failed back on the list, with the handler's note", "agent",
                     200, _ref("Callback"), body="CallbackNote", errors=(400, 404, 409, 503))},
+    "/callbacks/{call_id}/call": {
+        "parameters": [_path_id("call_id", "original call")],
+        "post": _op("Click to call: ring the agent's phone now, then the customer, ahead of the callback's turn, the "
+                    "queue's cap and the caller's interval (status waiting, no-answer or failed). 409 says why it "
+                    "cannot: no agent's phone for the user, agent not logged in to the queue or not free",
+                    "agent", 200, _ref("Callback"), body="CallbackCall", body_required=False,
+                    errors=(400, 404, 409, 503))},
     "/callbacks/{call_id}/cancel": {
         "parameters": [_path_id("call_id", "original call")],
         "post": _op("Cancel an open callback (not while its customer is being dialled), with a note", "supervisor",

@@ -365,6 +365,17 @@ def requeue_callback(call_id: int):
     return _callback_action(call_id, "requeue")
 
 
+@bp.post("/callbacks/<int:call_id>/call")
+@requires(ACTION_ROLES["call"])
+def call_callback(call_id: int):
+    """Click to call; the body ({"agent_id": ...}) may be left out to call through the user's own phone."""
+    body = request.get_json(force=True, silent=True) if request.get_data() else {}
+    if not isinstance(body, dict):
+        raise BadRequest("the body must be a JSON object")
+    row = actions.call_callback_now(get_db(), current_identity(), call_id, body)
+    return jsonify(_callback(row))
+
+
 @bp.post("/callbacks/<int:call_id>/cancel")
 @requires(ACTION_ROLES["cancel"])
 def cancel_callback(call_id: int):
