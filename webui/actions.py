@@ -314,13 +314,13 @@ def calling_agent(conn, identity, data: Data) -> int:
 def call_callback_now(conn, identity, call_id: int, data: Data) -> Row:
     """Click to call (ACD14): the callback is placed at once through the agent's phone, ahead of its
     turn, the queue's cap and the caller's interval. The engine's ACD refuses, saying why, when the
-    agent is not logged in to the queue or not free; that reason is the 409's message."""
+    agent is not logged in to the queue or not free; that reason is the 409's message. The engine
+    writes the audit entry together with the change (see Engine._cmd_callback_call_now)."""
     callback = require_callback(conn, call_id)
     if callback["status"] not in CALL_STATUSES:
         raise Conflict(f"callback {call_id} is {callback['status']}: call now needs one of {', '.join(CALL_STATUSES)}")
     agent_id = calling_agent(conn, identity, data)
     engine.command("callback_call_now", call_id=call_id, agent_id=agent_id, author=identity.name)
-    queries.audit(conn, identity.name, "callback.call", f"call={call_id} agent={agent_id}")
     return require_callback(conn, call_id)
 
 

@@ -682,14 +682,20 @@ class Engine:
         return self._callback_done(call_id)
 
     def _cmd_callback_call_now(self, args: dict) -> dict:
-        """{call_id, agent_id}: click to call. The agent's phone rings at once, ahead of the callback's
-        turn, the queue's cap and the caller's interval; the ACD says why when it cannot (agent not
-        free, not in the queue, callback not open), and that reason is the answer."""
+        """{call_id, agent_id, author}: click to call. The agent's phone rings at once, ahead of the
+        callback's turn, the queue's cap and the caller's interval; the ACD says why when it cannot
+        (agent not free, not in the queue, callback not open), and that reason is the answer.
+
+        The audit entry is written here, with the change: the phone may answer within milliseconds,
+        and a write of the web's landing between this loop turn's read and write of the store would
+        make SQLite refuse the engine's write (a stale WAL snapshot)."""
         call_id, agent_id = self._callback_arg(args), self._agent_arg(args)
         try:
             self.acd.callback_place_now(call_id, agent_id, time.monotonic())
         except ValueError as exc:
             raise CommandError(str(exc)) from None
+        author = args.get("author") if isinstance(args.get("author"), str) else "engine"
+        queries.audit(self.store, author, "callback.call", f"call={call_id} agent={agent_id}")
         return self._callback_done(call_id)
 
     def _cmd_reload(self, args: dict) -> dict:

@@ -172,6 +172,9 @@ def test_call_now_rings_the_agent_ahead_of_the_callers_interval(store, center):
     store.execute("COMMIT")
     row = stored(store, call_id)
     assert (row["status"], row["last_handler"]) == ("calling", center["agent"])
+    entry = queries.list_audit(store)[0]
+    assert (entry["actor"], entry["action"], entry["detail"]) == \
+        ("ann", "callback.call", f"call={call_id} agent={center['agent']}")
 
 
 def test_call_now_answers_why_it_cannot(store, center):
@@ -185,4 +188,4 @@ def test_call_now_answers_why_it_cannot(store, center):
     with pytest.raises(CommandError, match="no callback 12345 in the engine"):
         call_now(engine, 12345, other)
     assert PhoneThatRings.started == []
-    assert stored(store, call_id)["status"] == "waiting"
+    assert stored(store, call_id)["status"] == "waiting" and queries.list_audit(store) == []
