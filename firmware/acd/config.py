@@ -70,6 +70,10 @@ class CallbackPolicy:
     max_concurrent: int = 2               # callback calls at the same time in this queue
     retry_delay: float = 300.0            # after the customer did not answer
     max_attempts: int = 3
+    # The caller's menu after the key (the engine's): confirm or change the number, and choose
+    # between "when it is my turn" and a later hour today.
+    ask_number: bool = True
+    offer_later: bool = True
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ typo never silently disables a rule.
 
     {"ring_timeout": 15, "wrapup": 10, "max_no_answer": 3,
      "overflow": [{"condition": "max-wait", "threshold": 300, "destination": {"kind": "queue", "target": 2}}],
-     "callback": {"offer_when_wait_over": 120, "key": "1", "window": {...a schedule...}},
+     "callback": {"offer_when_wait_over": 120, "key": "1", "window": {...a schedule...},
+                  "ask_number": true, "offer_later": true},
      "schedule": {"timezone": "Europe/Stockholm", "weekly": {"mon": "08:00-12:00,13:00-17:00", ...},
                   "holidays": ["2026-12-25", "01-01"], "exceptions": {"2026-12-24": "08:00-12:00"}},
      "messages": {"first": "queue-first", "repeated": ["queue-repeat"], "frequency": 30},
@@ -131,14 +132,18 @@ def _schedule(value: Any, field: str) -> Schedule:
 
 
 def _callback(value: Any) -> CallbackPolicy:
-    value = _object(value, "callback", set(_CALLBACK_NUMBERS) | {"key", "window"})
+    value = _object(value, "callback", set(_CALLBACK_NUMBERS) | {"key", "window", "ask_number", "offer_later"})
     options = {name: _number(value[name], f"callback.{name}", *_CALLBACK_NUMBERS[name])
                for name in _CALLBACK_NUMBERS if name in value}
     key = value.get("key", "1")
     if not (isinstance(key, str) and len(key) == 1 and key in "0123456789*#"):
         raise SettingsError("callback.key", "must be one DTMF key")
     window = _schedule(value["window"], "callback.window") if "window" in value else None
-    return CallbackPolicy(key=key, window=window,
+    for flag in ("ask_number", "offer_later"):
+        if not isinstance(value.get(flag, True), bool):
+            raise SettingsError(f"callback.{flag}", "must be true or false")
+    return CallbackPolicy(key=key, window=window, ask_number=value.get("ask_number", True),
+                          offer_later=value.get("offer_later", True),
                           **{k: (int(v) if k in ("max_concurrent", "max_attempts") else float(v))
                              for k, v in options.items()})
 

@@ -9,16 +9,19 @@ events (from pjsua2) and by `tick(now)` for what happens by the clock.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 import pjsua2 as pj
 
 from firmware.acd import Destination
+from firmware.engine.callback_menu import Back, CallbackMenu, Chosen, Play, hour_interval, later_hours
 from firmware.engine.ua import Leg, call_setting_param
 from firmware.store import queries
 
@@ -28,6 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 UNREACHABLE = (404, 408, 480, 503)    # the phone is not registered or does not respond
+MENU_SILENCE = 10.0                    # seconds after its prompt a callback menu step waits for a key
 
 
 def no_answer_reason(status: int) -> str:
@@ -180,6 +184,9 @@ class InboundSession:
         self.queued_at_mono: float | None = None
         self.caller_input = ""
         self.announcing_until = 0.0           # the agent's number plays to the caller until then
+        self.menu: CallbackMenu | None = None  # the caller is choosing a callback (still in the queue)
+        self.menu_deadline = 0.0
+        self.callback_later = False           # the caller chose an hour: the confirmation says so
         self.outcome, self.cause = "failed", ""
         # Should media never come up, the call still moves on to the queue.
         self.next_step_at: float | None = time.monotonic() + 5.0
@@ -236,6 +243,12 @@ class InboundSession:
     def leg_dtmf(self, leg: Leg, digit: str) -> None:
         if leg is not self.caller_leg or self.phase not in (Phase.WELCOME, Phase.QUEUED):
             return
+        if self.menu is not None:
+            self._menu_step(self.menu.key(digit))
+            return
+        if self.phase == Phase.QUEUED and self._is_callback_key(digit):
+            self._open_callback_menu()
+            return
         if len(self.caller_input) < 32 and digit.isdigit():
             self.caller_input += digit
         if self.phase == Phase.QUEUED:
@@ -246,6 +259,8 @@ class InboundSession:
     # --- the clock ------------------------------------------------------------------------------
 
     def tick(self, now: float) -> None:
+        if self.menu is not None and now >= self.menu_deadline:
+            self._menu_step(self.menu.timeout())
         if self.announcing_until and now >= self.announcing_until:
             self.announcing_until = 0.0
             self._connect()
@@ -269,7 +284,7 @@ class InboundSession:
         self.engine.changed()
 
     def play(self, parts: tuple[str | int, ...]) -> None:
-        if self.phase == Phase.QUEUED and not self.offers:
+        if self.phase == Phase.QUEUED and not self.offers and self.menu is None:
             self.prompts.play(parts, time.monotonic())
 
     def ring(self, agent_id: int, extension: str) -> None:
@@ -300,6 +315,7 @@ class InboundSession:
             return
         self.agent_id, self.agent_leg = agent_id, offer.leg
         self.phase = Phase.TALKING
+        self.menu = None              # an agent is free before the caller finished choosing a callback
         self.outcome = "answered"
         self.prompts.stop()
         queries.update_call(self.store, self.call_id, agent_id=agent_id, answered_at=time.time(),
@@ -338,7 +354,58 @@ class InboundSession:
         queries.update_call(self.store, self.call_id, left_queue_at=time.time())
         queries.add_queue_event(self.store, self.call_id, "callback", self.queue_id,
                                 detail="forced" if forced else "requested")
-        self._leave(["callback-confirm"], "overflowed", "callback")
+        self._leave(["callback-confirm-later" if self.callback_later else "callback-confirm"], "overflowed", "callback")
+
+    # --- the caller's callback menu (ACD13) ------------------------------------------------------
+
+    def _callback_policy(self):
+        return self.engine.acd.queue(self.queue_id).config.callback
+
+    def _is_callback_key(self, digit: str) -> bool:
+        call = self.engine.acd.waiting.get(self.call_id)
+        policy = self._callback_policy()
+        return call is not None and call.callback_offered and policy is not None and digit == policy.key
+
+    def _open_callback_menu(self) -> None:
+        policy = self._callback_policy()
+        hours = later_hours(time.time(), self._callback_zone(), self._open_for_callbacks) if policy.offer_later \
+            else frozenset()
+        self.menu = CallbackMenu(self.caller, ask_number=policy.ask_number, later_hours=hours)
+        self._menu_step(self.menu.start())
+
+    def _menu_step(self, outcome: Play | Chosen | Back | None) -> None:
+        now = time.monotonic()
+        if outcome is None:
+            self.menu_deadline = now + MENU_SILENCE
+        elif isinstance(outcome, Play):
+            self.menu_deadline = self.prompts.play(outcome.parts, now) + MENU_SILENCE
+        elif isinstance(outcome, Back):
+            log.info("call %s: callback menu left: %s", self.call_id, outcome.reason)
+            self.menu = None
+            self.prompts.stop()
+        else:
+            self.menu = None
+            self.callback_later = outcome.hour is not None
+            interval = None
+            if outcome.hour is not None:     # the ACD's clock is monotonic
+                start, end = hour_interval(time.time(), self._callback_zone(), outcome.hour)
+                offset = time.time() - now
+                interval = (start - offset, end - offset)
+            self.engine.acd.callback_requested(self.call_id, now, number=outcome.number, interval=interval)
+            self.engine.act()
+
+    def _callback_zone(self):
+        """Hours are the queue's (its opening hours' time zone), else the box's local time."""
+        config = self.engine.acd.queue(self.queue_id).config
+        for schedule in (config.schedule, config.callback.window if config.callback else None):
+            if schedule is not None:
+                return ZoneInfo(schedule.timezone)
+        return dt.datetime.now().astimezone().tzinfo
+
+    def _open_for_callbacks(self, epoch: float) -> bool:
+        config = self.engine.acd.queue(self.queue_id).config
+        return all(schedule is None or schedule.is_open(epoch)
+                   for schedule in (config.schedule, config.callback.window if config.callback else None))
 
     # --- supervisor ------------------------------------------------------------------------------
 

@@ -1,6 +1,11 @@
-"""The ACD's rules on real calls: overflow on maximum wait, and a callback the caller asks for."""
+"""The ACD's rules on real calls: overflow on maximum wait and outside opening hours, and callbacks the
+caller asks for through the callback menu."""
 
 from __future__ import annotations
+
+import datetime as dt
+import time
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -9,7 +14,7 @@ from tests.integration.box import REPO
 from tests.support.audio import best_match, decode_alaw, read_wav
 from tests.support.ports import free_port
 from tests.support.rtp import capture
-from tests.support.sipp import background_sipp, run_sipp
+from tests.support.sipp import background_sipp, keyed_scenario, run_sipp
 
 pytestmark = [pytest.mark.sip, pytest.mark.slow]
 
@@ -64,8 +69,10 @@ def test_a_caller_asks_for_a_callback_and_is_called_back_by_the_agent(center, ph
     """The callback is kept across a crash of the engine (kill -9) before it is placed."""
     box = center["box"]
     queue = queue_with_rules(center, "call me back", "4930300", {"callback": {"offer_when_wait_over": 0, "key": "1"}})
-    # Nobody is logged in: the caller is offered a callback, keys 1, hears the confirmation and is hung up on.
-    result = run_sipp("trunk_call_callback.xml", f"127.0.0.1:{box.sip_port}", local_port=center["trunk_port"],
+    # Nobody is logged in: the caller is offered a callback and keys 1; in the menu 1 keeps the number
+    # and 1 asks for the call when it is their turn; the caller hears the confirmation and is hung up on.
+    keys = keyed_scenario("trunk_call_keys.xml", [(4000, "1"), (1500, "1"), (1500, "1")], tmp_path)
+    result = run_sipp(keys, f"127.0.0.1:{box.sip_port}", local_port=center["trunk_port"],
                       service="4930300", media_port=free_port(span=3), timeout=30, workdir=tmp_path)
     assert result.returncode == 0, result.explain() + box.logs()
     original = call_record(box, "4930300")
@@ -93,6 +100,46 @@ def test_a_caller_asks_for_a_callback_and_is_called_back_by_the_agent(center, ph
     with connect(box.data / "callbox.db") as conn:
         row = conn.execute("SELECT status, attempts FROM callbacks WHERE call_id = ?", (original["id"],)).fetchone()
     assert tuple(row) == ("answered", 1)
+
+
+def a_zone_before_nine_pm() -> tuple[ZoneInfo, int]:
+    """A time zone where it is now early enough for the caller to pick an hour two hours on."""
+    for name in ("Europe/Berlin", "America/New_York", "Asia/Tokyo", "Pacific/Honolulu", "Pacific/Kiritimati"):
+        zone = ZoneInfo(name)
+        hour = dt.datetime.now(zone).hour
+        if hour <= 20:
+            return zone, hour
+    raise AssertionError("every candidate zone is past 9 pm")       # they span 24 hours: cannot happen
+
+
+def test_a_caller_picks_another_number_and_a_later_hour_for_the_callback(center, phone, tmp_path):
+    """The menu: 2 = another number, typed and ended with #; 2 = a later hour, typed and ended with #.
+    The callback waits for that hour even though its agent is free."""
+    box = center["box"]
+    zone, hour = a_zone_before_nine_pm()
+    every_day = dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), "00:00-00:00")
+    queue = queue_with_rules(center, "call me later", "4930350", {
+        "callback": {"offer_when_wait_over": 0}, "schedule": {"timezone": zone.key, "weekly": every_day}})
+    wanted = hour + 2
+    presses = [(4000, "1"), (1500, "2"), *[(300 if i else 2500, d) for i, d in enumerate("0851234#")],
+               (1500, "2"), *[(300 if i else 2500, d) for i, d in enumerate(f"{wanted}#")]]
+    result = run_sipp(keyed_scenario("trunk_call_keys.xml", presses, tmp_path), f"127.0.0.1:{box.sip_port}",
+                      local_port=center["trunk_port"], service="4930350", media_port=free_port(span=3), timeout=40,
+                      workdir=tmp_path)
+    assert result.returncode == 0, result.explain() + box.logs()
+    original = call_record(box, "4930350")
+    assert (original["outcome"], original["cause"]) == ("overflowed", "callback")
+    start = dt.datetime.combine(dt.datetime.now(zone).date(), dt.time(wanted), zone).timestamp()
+    with connect(box.data / "callbox.db") as conn:
+        row = conn.execute("SELECT number, wanted_from, wanted_until FROM callbacks WHERE call_id = ?",
+                           (original["id"],)).fetchone()
+    assert (row[0], row[1], row[2]) == ("0851234", pytest.approx(start, abs=1), pytest.approx(start + 3600, abs=1))
+    phone.register()
+    phone.answer_calls()
+    box.api("POST", f"/agents/{center['agent']['id']}/login", {"queue_ids": [queue["id"]]}, expect=200)
+    time.sleep(2)      # a free agent: a callback without an hour would be placed now
+    waiting, = box.engine_status()["callbacks"]
+    assert (waiting["number"], waiting["status"]) == ("0851234", "waiting")
 
 
 def test_the_caller_hears_the_agents_number_before_the_agent(center, phone, tmp_path):

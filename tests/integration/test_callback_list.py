@@ -18,6 +18,8 @@ from tests.support.sipp import background_sipp, run_sipp
 pytestmark = [pytest.mark.sip, pytest.mark.slow]
 
 DID = "4930500"
+# the caller's one key makes the callback (trunk_call_callback.xml): no menu to answer
+NO_MENU = {"callback": {"offer_when_wait_over": 0, "key": "1", "ask_number": False, "offer_later": False}}
 CALL_NOW_DID = "4930510"
 HOUR = 3600.0
 
@@ -40,7 +42,7 @@ def post(box, path: str, body) -> requests.Response:
 
 def test_a_callback_is_noted_and_cancelled_through_the_api(center, tmp_path):
     box = center["box"]
-    queue_with_rules(center, "note and cancel", DID, {"callback": {"offer_when_wait_over": 0, "key": "1"}})
+    queue_with_rules(center, "note and cancel", DID, NO_MENU)
     # Nobody is logged in: the caller keys 1 for a callback, which then waits on the list.
     result = run_sipp("trunk_call_callback.xml", f"127.0.0.1:{box.sip_port}", local_port=center["trunk_port"],
                       service=DID, media_port=free_port(span=3), timeout=30, workdir=tmp_path)
@@ -85,7 +87,7 @@ def test_a_callback_is_noted_and_cancelled_through_the_api(center, tmp_path):
 
 def test_click_to_call_rings_the_agent_ahead_of_the_callers_interval(center, phone, tmp_path):
     box, agent_id = center["box"], center["agent"]["id"]
-    queue = queue_with_rules(center, "call now", CALL_NOW_DID, {"callback": {"offer_when_wait_over": 0, "key": "1"}})
+    queue = queue_with_rules(center, "call now", CALL_NOW_DID, NO_MENU)
     result = run_sipp("trunk_call_callback.xml", f"127.0.0.1:{box.sip_port}", local_port=center["trunk_port"],
                       service=CALL_NOW_DID, media_port=free_port(span=3), timeout=30, workdir=tmp_path)
     assert result.returncode == 0, result.explain() + box.logs()

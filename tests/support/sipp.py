@@ -22,6 +22,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.support.pcap import write_key_pcaps
 from tests.support.ports import free_port, wait_udp_bound
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "integration" / "sipp"
@@ -131,6 +132,21 @@ def _files(scenario, workdir: Path | None) -> _Files:
     workdir = Path(workdir) if workdir else Path(tempfile.mkdtemp(prefix="sipp-"))
     workdir.mkdir(parents=True, exist_ok=True)
     return _Files(workdir, f"{Path(str(scenario)).stem}-{next(_run_number)}")
+
+
+def keyed_scenario(template: str, presses: list[tuple[int, str]], workdir: Path) -> Path:
+    """The scenario `template` with key presses where it says <!-- KEYS -->: each (pause in ms, key)
+    waits, then sends the key as RFC 4733 (write_key_pcaps: presses of the same key stay apart)."""
+    pcaps = write_key_pcaps("".join(key for _, key in presses), workdir / "keys")
+    steps = "".join(f'  <pause milliseconds="{pause}"/>\n'
+                    f'  <nop><action><exec play_pcap_audio="{pcap}"/></action></nop>\n'
+                    for (pause, _), pcap in zip(presses, pcaps))
+    text = scenario_path(template).read_text()
+    if "<!-- KEYS -->" not in text:
+        raise ValueError(f"{template} has no <!-- KEYS --> marker")
+    path = workdir / f"{Path(template).stem}-keyed.xml"
+    path.write_text(text.replace("<!-- KEYS -->", steps.strip()))
+    return path
 
 
 def run_sipp(scenario: str | Path, remote: str, *, local_port: int | None = None,

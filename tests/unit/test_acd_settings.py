@@ -18,7 +18,7 @@ def test_a_full_set_of_rules():
         "ring_timeout": 20, "wrapup": 15, "max_no_answer": 3,
         "overflow": [{"condition": "max-wait", "threshold": 300, "destination": {"kind": "queue", "target": 2}},
                      {"condition": "closed", "destination": {"kind": "hangup", "target": "closed"}}],
-        "callback": {"offer_when_wait_over": 60, "key": "2", "max_concurrent": 3},
+        "callback": {"offer_when_wait_over": 60, "key": "2", "max_concurrent": 3, "offer_later": False},
         "messages": {"repeated": ["queue-repeat", "queue-first"], "frequency": 20, "announce_wait": True},
     }, "round-robin")
     assert config.strategy is Strategy.ROUND_ROBIN
@@ -27,6 +27,7 @@ def test_a_full_set_of_rules():
     assert config.overflow[0].destination == Destination("queue", 2)
     assert config.overflow[1].destination == Destination("hangup", "closed")
     assert (config.callback.offer_when_wait_over, config.callback.key, config.callback.max_concurrent) == (60, "2", 3)
+    assert config.callback.ask_number and not config.callback.offer_later
     assert messages.repeated == ("queue-repeat", "queue-first") and messages.announce_wait
 
 
@@ -53,6 +54,7 @@ def test_a_full_set_of_rules():
     ({"schedule": {"holidays": ["25.12.2026"]}}, "schedule.holidays[0]"),
     ({"schedule": {"exceptions": {"12-24": "08:00-12:00"}}}, "schedule.exceptions.12-24"),
     ({"callback": {"window": {"weekly": {"sun": 9}}}}, "callback.window.weekly.sun"),
+    ({"callback": {"ask_number": "no"}}, "callback.ask_number"),
 ])
 def test_bad_settings_name_their_field(settings, field):
     with pytest.raises(SettingsError) as error:
