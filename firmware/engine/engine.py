@@ -30,7 +30,7 @@ from firmware.engine.session import MONITOR_MODES, CallbackSession, ConferenceRo
 from firmware.engine.sipmsg import SOURCE_HEADER, SipMessageError, header, parse_hostport, request_uri, uri_user
 from firmware.engine.ua import (Leg, call_setting_param, create_endpoint, create_outbound_account,
                                 create_service_account, create_trunk_account)
-from firmware.store import open_store, queries
+from firmware.store import commit_pending, open_store, queries
 
 log = logging.getLogger(__name__)
 
@@ -154,10 +154,11 @@ class Engine:
         log.info("engine ready on %s:%s", self.config.bind_address, self.config.engine_port)
 
     def run(self) -> None:
+        commit_pending(self.store)         # what the start wrote
         while self.running:
             # One transaction per turn of the loop: every CDR and queue event written in it reaches
-            # the disk with a single fsync (group commit) instead of one per row.
-            self.store.execute("BEGIN")
+            # the disk with a single fsync (group commit) instead of one per row. The store opens it
+            # at the turn's first write (GroupCommitConnection).
             try:
                 self.endpoint.libHandleEvents(POLL_MS)
                 self._take_keys()
@@ -170,7 +171,7 @@ class Engine:
                 self.act(self.acd.tick(now))
                 self._finish_closed_recordings(now)
             finally:
-                self.store.execute("COMMIT")
+                commit_pending(self.store)
             self.retired.clear()
             while self.lingering and self.lingering[0][0] <= now:
                 self.lingering.popleft()
@@ -202,6 +203,7 @@ class Engine:
         # A pjsua2 Call still alive after libDestroy aborts the process: collect every cycle first.
         gc.collect()
         self.endpoint.libDestroy()
+        commit_pending(self.store)         # the CDRs the hang-ups closed
 
     def _hang_up_all(self, cause: str) -> None:
         # In a function of its own: a loop variable left in stop() would keep a Call alive.
@@ -648,8 +650,7 @@ class Engine:
         self.save_callback_state(call_id)
         # The loop commits once per turn, after the answer has gone out: the handler's note must be on
         # disk before the web reads the row back.
-        self.store.execute("COMMIT")
-        self.store.execute("BEGIN")
+        commit_pending(self.store)
         self.changed()
         request = self.acd.callbacks[call_id]
         return {"call_id": call_id, "status": request.status, "attempts": request.attempts,
@@ -751,7 +752,7 @@ def repair_recordings(store: sqlite3.Connection, data_dir: Path) -> int:
 def run_engine(config: BoxConfig) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     paths.ensure_layout()
-    store = open_store()
+    store = open_store(group_commit=True)
     lost = queries.close_lost_calls(store, "engine-restart")
     if lost:
         log.warning("closed %d calls lost by the previous engine: %s", len(lost), lost)

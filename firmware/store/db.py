@@ -12,14 +12,48 @@ from firmware import paths
 SIP_REALM = "callbox"
 
 
-def connect(path: Path | str | None = None) -> sqlite3.Connection:
-    """A connection with the pragmas every process uses.
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+class GroupCommitConnection(sqlite3.Connection):
+    """The engine's connection: all writes of one turn of its loop share one transaction, so they
+    reach the disk with one fsync, and the turn ends with `commit_pending`.
+
+    The transaction is opened by the turn's first write, with BEGIN IMMEDIATE, not by a BEGIN at the
+    start of the turn: a deferred transaction that has read keeps its snapshot, and once the web has
+    committed in between, SQLite refuses to turn it into a write ("database is locked" at once,
+    whatever the busy timeout). Reads before the first write run on their own, always current.
+    """
+
+    def execute(self, sql: str, parameters=(), /) -> sqlite3.Cursor:
+        self._begin_for(sql)
+        return super().execute(sql, parameters)
+
+    def executemany(self, sql: str, parameters, /) -> sqlite3.Cursor:
+        self._begin_for(sql)
+        return super().executemany(sql, parameters)
+
+    def _begin_for(self, sql: str) -> None:
+        if not self.in_transaction and sql.lstrip()[:7].upper().startswith(_WRITES):
+            super().execute("BEGIN IMMEDIATE")
+
+
+def commit_pending(conn: sqlite3.Connection) -> None:
+    """Commits the transaction the connection has open, if any."""
+    if conn.in_transaction:
+        conn.execute("COMMIT")
+
+
+def connect(path: Path | str | None = None, group_commit: bool = False) -> sqlite3.Connection:
+    """A connection with the pragmas every process uses (`group_commit`: the engine's, see
+    GroupCommitConnection).
 
     WAL lets the web read while the engine writes; synchronous=FULL makes a committed CDR
     survive a power cut, not just a killed process.
     """
     path = Path(path) if path is not None else paths.database_path()
-    conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+    factory = GroupCommitConnection if group_commit else sqlite3.Connection
+    conn = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False, factory=factory)
     conn.row_factory = sqlite3.Row
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
@@ -84,10 +118,10 @@ def migrate(conn: sqlite3.Connection) -> int:
     return current
 
 
-def open_store(path: Path | str | None = None) -> sqlite3.Connection:
+def open_store(path: Path | str | None = None, group_commit: bool = False) -> sqlite3.Connection:
     """Connects and brings the schema up to date: what every process does at start."""
     path = Path(path) if path is not None else paths.database_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = connect(path)
+    conn = connect(path, group_commit)
     migrate(conn)
     return conn

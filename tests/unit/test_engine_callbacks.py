@@ -14,7 +14,7 @@ from firmware.config import BoxConfig
 from firmware.engine import engine as engine_module
 from firmware.engine.control import CommandError
 from firmware.engine.engine import Engine
-from firmware.store import open_store, queries
+from firmware.store import commit_pending, open_store, queries
 
 HOUR = 3600.0
 
@@ -36,7 +36,7 @@ def store(tmp_path, monkeypatch):
     monkeypatch.setenv("CALLBOX_DATA", str(tmp_path))
     monkeypatch.setattr(engine_module, "CallbackSession", PhoneThatRings)
     PhoneThatRings.started = []
-    conn = open_store(tmp_path / "callbox.db")
+    conn = open_store(tmp_path / "callbox.db", group_commit=True)
     yield conn
     conn.close()
 
@@ -50,10 +50,10 @@ def center(store):
 
 
 def start_engine(store) -> Engine:
-    """An engine as after `start()` without SIP: the open callbacks restored, inside the loop's transaction."""
+    """An engine as after `start()` without SIP: the open callbacks restored, written as by a turn."""
     engine = Engine(BoxConfig.from_env(), store)
     engine.restore_callbacks()
-    store.execute("BEGIN")
+    commit_pending(store)
     return engine
 
 
@@ -68,7 +68,7 @@ def ask_for_callback(engine: Engine, queue_id: int, interval=None) -> int:
 
 
 def restart(engine: Engine) -> Engine:
-    engine.store.execute("COMMIT")
+    commit_pending(engine.store)
     return start_engine(engine.store)
 
 
@@ -169,7 +169,7 @@ def test_call_now_rings_the_agent_ahead_of_the_callers_interval(store, center):
     assert PhoneThatRings.started == [(call_id, "1001")]
     assert (answer["status"], answer["last_handler"], answer["log"]) == \
         ("calling", center["agent"], f"called now by agent {center['agent']}")
-    store.execute("COMMIT")
+    commit_pending(store)
     row = stored(store, call_id)
     assert (row["status"], row["last_handler"]) == ("calling", center["agent"])
     entry = queries.list_audit(store)[0]
