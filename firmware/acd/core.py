@@ -409,7 +409,9 @@ class Acd:
             raise ValueError(f"agent {agent_id} is not free ({agent.state.value})")
         if call_id not in self.waiting:
             self.callback_requeue(call_id, now)
-        call = self.waiting[call_id]
+        call = self.waiting.get(call_id)
+        if call is None:
+            raise ValueError(f"callback {call_id} cannot be put back in line")
         if call.ringing:
             raise ValueError(f"callback {call_id} is being placed already")
         request.log.append(f"called now by agent {agent_id}")
