@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from typing import Any, Callable
+from zoneinfo import available_timezones
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import BadRequest, Conflict, NotFound
 
+from firmware.acd.settings import SettingsError
 from firmware.store import queries
-from webui import actions
+from webui import actions, queue_form
 from webui.access import actor, requires
 from webui.db import get_db
+from webui.fields import FieldError
 
 bp = Blueprint("admin", __name__)
 
@@ -119,6 +122,53 @@ def remove_member(queue_id: int, agent_id: int):
     actions.remove_member(get_db(), actor(), queue_id, agent_id)
     flash("Member removed.")
     return redirect(url_for("admin.queues"))
+
+
+# --- a queue's rules ---------------------------------------------------------------------------
+
+def _rules_page(queue: dict, values: queue_form.Values, *, errors: dict[str, str] | None = None,
+                error: str | None = None, status: int = 200):
+    return render_template(
+        "admin/queue_rules.html", queue=queue, values=values, errors=errors or {}, error=error,
+        overflow=queue_form.overflow_rows(values, blank=queue_form.EMPTY_OVERFLOW_ROWS),
+        strategies=queue_form.STRATEGIES, conditions=queue_form.CONDITIONS, kinds=queue_form.DESTINATION_KINDS,
+        weekdays=queue_form.WEEKDAYS, timezones=sorted(available_timezones()),
+        queues=queries.list_queues(get_db())), status
+
+
+@bp.get("/queues/<int:queue_id>/rules")
+@requires("admin")
+def queue_rules(queue_id: int):
+    queue = actions.require_queue(get_db(), queue_id)
+    return _rules_page(queue, queue_form.settings_to_form(queue["settings"], queue["strategy"]))
+
+
+@bp.post("/queues/<int:queue_id>/rules")
+@requires("admin")
+def save_queue_rules(queue_id: int):
+    """Saved through the API's own update (same checks, audit entry and engine reload); a mistake
+    shows the form again as typed, with the message at the input it concerns, and saves nothing."""
+    conn = get_db()
+    queue = actions.require_queue(conn, queue_id)
+    values = queue_form.read_form(request.form)
+    settings: dict[str, Any] = {}
+    try:
+        settings = queue_form.form_to_settings(values)
+        actions.update_queue(conn, actor(), queue_id, {"strategy": values["strategy"], "settings": settings})
+    except (SettingsError, FieldError) as exc:
+        field, message = _settings_error(exc)
+        name, message = queue_form.error_input(field, message, settings)
+        errors = {name: message} if name else {}
+        return _rules_page(queue, values, errors=errors, error=f"Not saved: {field}: {message}", status=400)
+    flash(f"Rules of queue {queue['name']} saved.")
+    return redirect(url_for("admin.queue_rules", queue_id=queue_id))
+
+
+def _settings_error(exc: SettingsError | FieldError) -> tuple[str, str]:
+    """The parser's field name and message; the API's FieldError carries them as "settings.<field>: <message>"."""
+    text = str(exc) if isinstance(exc, SettingsError) else exc.description
+    message = text[len(exc.field) + len(": "):]
+    return exc.field.removeprefix("settings."), message
 
 
 # --- trunks -----------------------------------------------------------------------------------

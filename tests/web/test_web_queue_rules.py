@@ -1,0 +1,240 @@
+"""The page where an admin edits a queue's rules: shown from the stored settings, saved through the
+API's own checks with an audit entry and an engine reload, and a mistake shown at its input with
+everything typed kept and nothing saved."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from firmware.acd.settings import parse_queue_settings
+from firmware.store import queries
+from tests.web.test_queue_form import FULL
+
+
+class FormReader(HTMLParser):
+    """What a browser would submit for the page's rules form, untouched: text inputs and
+    textareas as shown, ticked checkboxes, each select's chosen option."""
+
+    def __init__(self):
+        super().__init__()
+        self.data: dict[str, str] = {}
+        self.in_form = False
+        self._textarea: str | None = None
+        self._select: str | None = None
+        self._first_option = True
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and "rules" in (attrs.get("class") or ""):
+            self.in_form = True
+        if not self.in_form:
+            return
+        name = attrs.get("name")
+        if tag == "input" and name:
+            if attrs.get("type") != "checkbox":
+                self.data[name] = attrs.get("value") or ""
+            elif "checked" in attrs:
+                self.data[name] = "on"
+        elif tag == "textarea":
+            self._textarea = name
+            self.data[name] = ""
+        elif tag == "select":
+            self._select, self._first_option = name, True
+        elif tag == "option" and self._select:
+            value = attrs.get("value")
+            if self._first_option or "selected" in attrs:
+                self.data[self._select] = value if value is not None else "\0option-text"
+            self._first_option = False
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.data[self._textarea] += data
+        elif self._select and self.data.get(self._select) == "\0option-text":
+            self.data[self._select] = data
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+        elif tag == "form":
+            self.in_form = False
+
+
+def untouched_form(page: str) -> dict[str, str]:
+    reader = FormReader()
+    reader.feed(page)
+    return reader.data
+
+
+def input_with_error(page: str, name: str) -> str:
+    """The error message shown right after the input named `name` (inside its label or table cell)."""
+    escaped = re.escape(name)
+    match = re.search(rf'name="{escaped}"[^>]*aria-invalid="true"[^>]*>.*?<small class="field-error" '
+                      rf'id="{escaped}-error">([^<]*)</small>', page, re.S)
+    assert match, f"no error shown at {name}"
+    return match.group(1)
+
+
+@pytest.fixture
+def admin(client, auth):
+    auth.login("admin")
+    return client
+
+
+@pytest.fixture
+def queue(db):
+    return queries.create_queue(db, "sales", "longest-idle")
+
+
+def rules_url(queue) -> str:
+    return f"/queues/{queue['id']}/rules"
+
+
+def stored(db, queue) -> dict:
+    return queries.get_queue(db, queue["id"])
+
+
+def test_the_queues_page_links_each_queue_to_its_rules(admin, queue):
+    page = admin.get("/queues").get_data(as_text=True)
+    assert f'href="{rules_url(queue)}"' in page and ">Rules</a>" in page
+
+
+def test_the_page_shows_the_stored_rules(admin, db, queue):
+    queries.update_queue(db, queue["id"], strategy="skills", settings=FULL)
+    db.commit()
+    page = admin.get(rules_url(queue)).get_data(as_text=True)
+    assert "<option selected>skills</option>" in page
+    assert 'name="schedule.weekly.mon" value="08:00-12:00,13:00-17:00"' in page
+    assert 'name="schedule.timezone" value="Europe/Stockholm"' in page
+    assert re.search(r'name="schedule.exceptions"[^>]*>2026-12-24 08:00-12:00\n2026-12-31</textarea>', page)
+    assert 'name="overflow[1].threshold" value="300"' in page
+    assert 'name="overflow[1].destination.target" value="2"' in page
+    assert 'name="callback.key" value="#"' in page
+    assert 'name="callback.window.timezone" value="Europe/Berlin"' in page
+    assert re.search(r'name="messages.repeated"[^>]*>queue-repeat\nqueue-thanks</textarea>', page)
+
+
+def test_saving_the_shown_form_unchanged_keeps_the_rules(admin, db, queue, engine):
+    # the form as the browser submits it, read from the page itself (template and functions together)
+    assert untouched_form(admin.get(rules_url(queue)).get_data(as_text=True))["strategy"] == "longest-idle"
+    assert admin.post(rules_url(queue), data=untouched_form(admin.get(rules_url(queue)).get_data(as_text=True)))\
+        .status_code == 302
+    assert stored(db, queue)["settings"] == {}
+    queries.update_queue(db, queue["id"], strategy="skills", settings=FULL)
+    db.commit()
+    assert admin.post(rules_url(queue), data=untouched_form(admin.get(rules_url(queue)).get_data(as_text=True)))\
+        .status_code == 302
+    row = stored(db, queue)
+    assert (row["strategy"], row["settings"]) == ("skills", FULL)
+
+
+def typed_rules(**changes: str) -> dict[str, str]:
+    """An admin's form: strategy, wrap-up, Monday hours in Stockholm, one overflow rule, a callback."""
+    form = {"strategy": "round-robin", "wrapup": "15", "schedule.timezone": "Europe/Stockholm",
+            "schedule.weekly.mon": "08:00-12:00,13:00-17:00", "schedule.holidays": "12-25",
+            "overflow[0].condition": "max-wait", "overflow[0].threshold": "120",
+            "overflow[0].destination.kind": "number", "overflow[0].destination.target": "+46701234567",
+            "overflow[1].condition": "", "overflow[1].threshold": "", "overflow[1].destination.kind": "",
+            "overflow[1].destination.target": "",
+            "callback": "on", "callback.key": "2", "callback.ask_number": "on", "callback.offer_later": "on",
+            "messages.announce_position": "on"}
+    return {**form, **changes}
+
+
+def test_saving_stores_what_was_typed(admin, db, queue, engine):
+    response = admin.post(rules_url(queue), data=typed_rules())
+    assert response.status_code == 302 and response.headers["Location"] == rules_url(queue)
+    row = stored(db, queue)
+    assert row["strategy"] == "round-robin"
+    assert row["settings"] == {
+        "wrapup": 15,
+        "schedule": {"timezone": "Europe/Stockholm", "weekly": {"mon": "08:00-12:00,13:00-17:00", "tue": "",
+                                                                 "wed": "", "thu": "", "fri": "", "sat": "", "sun": ""},
+                     "holidays": ["12-25"]},
+        "overflow": [{"condition": "max-wait", "threshold": 120,
+                      "destination": {"kind": "number", "target": "+46701234567"}}],
+        "callback": {"key": "2"}}
+    config, _ = parse_queue_settings(row["settings"], row["strategy"])
+    assert config.wrapup == 15 and config.schedule.timezone == "Europe/Stockholm"
+    assert [(str(a), str(b)) for a, b in config.schedule.weekly[0]] == [("08:00:00", "12:00:00"),
+                                                                        ("13:00:00", "17:00:00")]
+    assert (12, 25) in config.schedule.holidays
+    assert [(r.condition.value, r.threshold, r.destination.kind, r.destination.target) for r in config.overflow] == [
+        ("closed", 0.0, "hangup", "closed"), ("max-wait", 120.0, "number", "+46701234567")]
+    assert config.callback.key == "2"
+    page = admin.get(rules_url(queue)).get_data(as_text=True)
+    assert "Rules of queue sales saved." in page and 'name="overflow[0].threshold" value="120"' in page
+
+
+def test_saving_is_audited_and_reloads_the_engine(admin, db, queue, engine):
+    admin.post(rules_url(queue), data=typed_rules())
+    entry = queries.list_audit(db, limit=1)[0]
+    assert (entry["actor"], entry["action"]) == ("admin", "queue.update")
+    assert f"id={queue['id']}" in entry["detail"] and "+46701234567" in entry["detail"]
+    assert engine.names() == ["reload"]
+
+
+@pytest.mark.parametrize("field, typed, message", [
+    ("schedule.weekly.mon", "8 to 12", "must be opening hours like"),
+    ("overflow[0].threshold", "two minutes", "must be a number"),
+    ("schedule.timezone", "Mars/Olympus_Mons", "must be a time zone"),
+])
+def test_a_mistake_is_shown_at_its_input_and_nothing_is_saved(admin, db, queue, engine, field, typed, message):
+    queries.update_queue(db, queue["id"], settings={"wrapup": 5})
+    db.commit()
+    response = admin.post(rules_url(queue), data=typed_rules(**{field: typed}))
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert message in input_with_error(page, field)
+    assert f"Not saved: {field}: {message}" in page
+    # everything typed is still there, the mistake too
+    assert f'name="{field}" value="{typed}"' in page
+    assert 'name="wrapup" value="15"' in page and 'name="callback.key" value="2"' in page
+    assert 'name="overflow[0].destination.target" value="+46701234567"' in page
+    assert "<option selected>round-robin</option>" in page
+    row = stored(db, queue)
+    assert (row["strategy"], row["settings"]) == ("longest-idle", {"wrapup": 5})
+    assert engine.names() == []
+    assert queries.list_audit(db, limit=1)[0]["action"] != "queue.update"
+
+
+def test_a_bad_holiday_is_named_in_the_message_of_its_textarea(admin, db, queue, engine):
+    response = admin.post(rules_url(queue), data=typed_rules(**{"schedule.holidays": "12-25\n12-32"}))
+    assert response.status_code == 400
+    assert input_with_error(response.get_data(as_text=True), "schedule.holidays").startswith("12-32: must be a date")
+
+
+def test_a_removed_overflow_rule_is_gone(admin, db, queue, engine):
+    admin.post(rules_url(queue), data=typed_rules())
+    assert admin.post(rules_url(queue), data=typed_rules(**{"overflow[0].remove": "on"})).status_code == 302
+    assert "overflow" not in stored(db, queue)["settings"]
+
+
+def test_an_unknown_queue_is_404(admin, engine):
+    assert admin.get("/queues/999/rules").status_code == 404
+    assert admin.post("/queues/999/rules", data=typed_rules()).status_code == 404
+
+
+@pytest.mark.parametrize("user", ["super", "ann"])
+def test_only_an_admin_edits_rules(client, auth, db, queue, engine, user):
+    auth.login(user)
+    assert client.get(rules_url(queue)).status_code == 403
+    assert client.post(rules_url(queue), data=typed_rules()).status_code == 403
+    assert stored(db, queue)["settings"] == {} and engine.names() == []
+
+
+def test_the_form_needs_its_csrf_token(make_app, users, password, db, queue):
+    client = make_app(WTF_CSRF_ENABLED=True).test_client()
+    login_page = client.get("/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', login_page).group(1)
+    assert client.post("/login", data={"username": "admin", "password": password, "csrf_token": token}).status_code == 302
+    refused = client.post(rules_url(queue), data=typed_rules())
+    assert refused.status_code == 400 and b"CSRF" in refused.data
+    assert stored(db, queue)["settings"] == {}
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(rules_url(queue)).get_data(as_text=True)).group(1)
+    assert client.post(rules_url(queue), data={**typed_rules(), "csrf_token": token}).status_code == 302
+    assert stored(db, queue)["settings"]["wrapup"] == 15
