@@ -38,6 +38,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "position": "You are caller number",
         "closed": "We are closed at the moment. Please call again later.",
         "goodbye": "Goodbye.",
+        "voicemail-greeting": "Nobody can take your call right now. Please leave a message after the tone, then hang up or press the hash key.",
+        "voicemail-thanks": "Thank you for your message. Goodbye.",
     },
     "sv": {
         "agent-intro": "Du talar med handläggare",
@@ -63,6 +65,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "position": "Du är nummer",
         "closed": "Vi har stängt just nu. Var vänlig ring igen senare.",
         "goodbye": "Hej då.",
+        "voicemail-greeting": "Ingen kan ta ditt samtal just nu. Lämna ett meddelande efter tonen och lägg sedan på eller tryck fyrkant.",
+        "voicemail-thanks": "Tack för ditt meddelande. Hej då.",
     },
     "de": {
         "agent-intro": "Sie sprechen mit Mitarbeiter",
@@ -88,6 +92,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "position": "Sie sind Anrufer Nummer",
         "closed": "Wir haben gerade geschlossen. Bitte rufen Sie später wieder an.",
         "goodbye": "Auf Wiederhören.",
+        "voicemail-greeting": "Im Moment kann niemand Ihren Anruf annehmen. Bitte hinterlassen Sie nach dem Signalton eine Nachricht und legen Sie dann auf oder drücken Sie die Rautetaste.",
+        "voicemail-thanks": "Vielen Dank für Ihre Nachricht. Auf Wiederhören.",
     },
     "zh": {
         "agent-intro": "为您服务的是座席",
@@ -113,6 +119,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "position": "您在队列中的位置是",
         "closed": "现在是非工作时间，请稍后再拨。",
         "goodbye": "再见。",
+        "voicemail-greeting": "现在无人接听您的电话。请在提示音后留言，然后挂机或按井号键。",
+        "voicemail-thanks": "感谢您的留言。再见。",
     },
 }
 
@@ -139,6 +147,12 @@ def _fingerprint(voice: str, text: str) -> str:
     return hashlib.sha256(f"{voice}\0{text}\0{_CONVERSION}".encode()).hexdigest()[:16]
 
 
+# Sounds that are not speech: sox effects after `sox -n ... synth`, the same in every language.
+TONES: dict[str, tuple[str, ...]] = {
+    "tone-beep": ("synth", "0.4", "sine", "1000", "gain", "-9"),     # voicemail: speak after the tone
+}
+
+
 def generate(prompts_dir: Path) -> int:
     """Writes every prompt that is missing or whose text changed; returns how many were written."""
     for tool in ("espeak-ng", "sox"):
@@ -149,15 +163,28 @@ def generate(prompts_dir: Path) -> int:
         folder = prompts_dir / language
         folder.mkdir(parents=True, exist_ok=True)
         for name, text in _texts(language).items():
-            target = prompt_path(prompts_dir, language, name)
-            stamp = target.with_suffix(".id")
-            fingerprint = _fingerprint(voice, text)
-            if target.exists() and stamp.exists() and stamp.read_text() == fingerprint:
-                continue
-            _speak(voice, text, target)
-            stamp.write_text(fingerprint)
-            written += 1
+            written += _write_if_changed(prompt_path(prompts_dir, language, name), _fingerprint(voice, text),
+                                         lambda target: _speak(voice, text, target))
+        for name, effects in TONES.items():
+            written += _write_if_changed(prompt_path(prompts_dir, language, name), _fingerprint("sox", " ".join(effects)),
+                                         lambda target: _synthesize(effects, target))
     return written
+
+
+def _write_if_changed(target: Path, fingerprint: str, write) -> int:
+    stamp = target.with_suffix(".id")
+    if target.exists() and stamp.exists() and stamp.read_text() == fingerprint:
+        return 0
+    write(target)
+    stamp.write_text(fingerprint)
+    return 1
+
+
+def _synthesize(effects: tuple[str, ...], target: Path) -> None:
+    partial = target.with_suffix(".part.wav")
+    subprocess.run(["sox", "-V1", "-n", "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer", str(partial),
+                    *effects], check=True)
+    partial.replace(target)
 
 
 def _speak(voice: str, text: str, target: Path) -> None:

@@ -23,6 +23,7 @@ import pjsua2 as pj
 from firmware.acd import Destination
 from firmware.engine.callback_menu import Back, CallbackMenu, Chosen, Play, hour_interval, later_hours
 from firmware.engine.ua import Leg, call_setting_param
+from firmware.engine.voicemail import MAX_MESSAGE_SECONDS, VoicemailRecorder
 from firmware.store import queries
 
 if TYPE_CHECKING:
@@ -45,6 +46,7 @@ class Phase(str, enum.Enum):
     QUEUED = "queued"
     TALKING = "talking"
     LEAVING = "leaving"     # a last message plays, then the box hangs up
+    VOICEMAIL = "voicemail"  # the greeting plays, then the caller's message is recorded
     ENDED = "ended"
 
 
@@ -187,6 +189,7 @@ class InboundSession:
         self.menu: CallbackMenu | None = None  # the caller is choosing a callback (still in the queue)
         self.menu_deadline = 0.0
         self.callback_later = False           # the caller chose an hour: the confirmation says so
+        self.voicemail: VoicemailRecorder | None = None
         self.outcome, self.cause = "failed", ""
         # Should media never come up, the call still moves on to the queue.
         self.next_step_at: float | None = time.monotonic() + 5.0
@@ -241,6 +244,9 @@ class InboundSession:
                 self.engine.act()
 
     def leg_dtmf(self, leg: Leg, digit: str) -> None:
+        if leg is self.caller_leg and self.phase == Phase.VOICEMAIL and digit == "#":
+            self._voicemail_done()
+            return
         if leg is not self.caller_leg or self.phase not in (Phase.WELCOME, Phase.QUEUED):
             return
         if self.menu is not None:
@@ -271,6 +277,8 @@ class InboundSession:
             self._enter_queue(now)
         elif self.phase == Phase.LEAVING:
             self._end(self.outcome, self.cause)
+        elif self.phase == Phase.VOICEMAIL:
+            self._voicemail_step(now)
 
     # --- what the ACD asks ----------------------------------------------------------------------
 
@@ -339,10 +347,9 @@ class InboundSession:
             queries.update_call(self.store, self.call_id, queue_id=self.queue_id)
         elif destination.kind == "number":
             self._dial_external(str(destination.target), reason)
-        elif destination.kind != "callback":   # hangup, and voicemail until the box has one
-            if destination.kind == "voicemail":
-                log.warning("call %s: no voicemail on this box yet; the caller hears the overflow message",
-                            self.call_id)
+        elif destination.kind == "voicemail":
+            self._voicemail_greeting(reason)
+        elif destination.kind != "callback":
             message = destination.target if isinstance(destination.target, str) else "overflow"
             self._leave([message], "overflowed", f"overflow:{reason}")
         self.engine.changed()
@@ -355,6 +362,27 @@ class InboundSession:
         queries.add_queue_event(self.store, self.call_id, "callback", self.queue_id,
                                 detail="forced" if forced else "requested")
         self._leave(["callback-confirm-later" if self.callback_later else "callback-confirm"], "overflowed", "callback")
+
+    # --- voicemail ---------------------------------------------------------------------------------
+
+    def _voicemail_greeting(self, reason: str) -> None:
+        self.phase = Phase.VOICEMAIL
+        self.outcome, self.cause = "overflowed", f"overflow:{reason}"
+        self.next_step_at = self.prompts.play(["voicemail-greeting", "tone-beep"], time.monotonic())
+
+    def _voicemail_step(self, now: float) -> None:
+        """After the beep the recording starts; at its longest it ends like a '#'."""
+        if self.voicemail is None and self.caller_leg.media is not None:
+            self.voicemail = VoicemailRecorder(self.engine, self.call_id)
+            if self.voicemail.start(self.caller_leg.media):
+                self.next_step_at = now + MAX_MESSAGE_SECONDS
+                return
+        self._voicemail_done()
+
+    def _voicemail_done(self) -> None:
+        if self.voicemail is not None:
+            self.voicemail.stop()
+        self._leave(["voicemail-thanks"], self.outcome, self.cause)
 
     # --- the caller's callback menu (ACD13) ------------------------------------------------------
 
@@ -506,6 +534,8 @@ class InboundSession:
         was, self.phase = self.phase, Phase.ENDED
         now = time.monotonic()
         self.prompts.stop()
+        if self.voicemail is not None:
+            self.voicemail.stop()
         self._hang_up_offers()
         if was == Phase.QUEUED:
             self.engine.acd.call_left(self.call_id, now, outcome="failed" if outcome == "failed" else "abandoned")
@@ -530,7 +560,8 @@ class InboundSession:
 
     def hang_up(self, cause: str) -> None:
         """The engine is stopping: end the call as it stands."""
-        self._end(self.outcome if self.phase in (Phase.TALKING, Phase.LEAVING) else "failed", cause)
+        self._end(self.outcome if self.phase in (Phase.TALKING, Phase.LEAVING, Phase.VOICEMAIL) else "failed",
+                  cause)
 
     # --- live view ------------------------------------------------------------------------------
 

@@ -48,6 +48,40 @@ def test_a_caller_waiting_too_long_overflows(center, tmp_path):
     assert events == ["enter", "overflow"]
 
 
+def test_with_no_agent_logged_in_the_caller_leaves_a_voicemail(center, tmp_path):
+    """The caller waits through the welcome, the greeting and the beep in silence, then says the
+    "please wait" prompt and hangs up: the message is recorded, and it is what the caller said."""
+    import wave
+    from array import array
+
+    from tests.support.pcap import write_pcma_pcap
+    box = center["box"]
+    queue_with_rules(center, "voicemail", "4930230", {
+        "overflow": [{"condition": "no-agent-logged-in", "destination": {"kind": "voicemail"}}]})
+    lead = sum(len(read_wav(PROMPTS / "en" / f"{name}.wav")) for name in ("welcome", "voicemail-greeting", "tone-beep"))
+    voice = read_wav(PROMPTS / "en" / "queue-repeat.wav")
+    said = [0] * (lead + 8000) + voice              # speaks one second after the beep
+    pcap = write_pcma_pcap(array("h", said).tobytes(), tmp_path / "message.pcap")
+    scenario = tmp_path / "trunk_call_message.xml"
+    scenario.write_text((REPO / "tests/integration/sipp/trunk_call.xml").read_text()
+                        .replace("/usr/share/sip-tester/g711a.pcap", str(pcap)))
+    hold_ms = len(said) // 8 + 500
+    result = run_sipp(scenario, f"127.0.0.1:{box.sip_port}", local_port=center["trunk_port"], service="4930230",
+                      media_port=free_port(span=3), timeout=hold_ms / 1000 + 20, workdir=tmp_path,
+                      extra=("-d", str(hold_ms)))
+    assert result.returncode == 0, result.explain() + box.logs()
+    call = call_record(box, "4930230")
+    assert (call["outcome"], call["cause"]) == ("overflowed", "overflow:no-agent-logged-in")
+    assert [e["event"] for e in box.queue_events(call["id"])] == ["enter", "overflow"]
+    recording = box.wait_for(lambda: (r := box.recording(call["recording_id"]))["duration_seconds"] and r,
+                             what="the voicemail's length")
+    with wave.open(str(box.data / recording["path"])) as w:
+        assert (w.getnchannels(), recording["channels"]) == (1, 1)
+        message = list(array("h", w.readframes(w.getnframes())))
+    assert recording["duration_seconds"] == pytest.approx((8000 + len(voice) + 4000) / 8000, abs=1.0)
+    assert best_match(message, voice, 16000, window=8000) > 0.9     # the caller's words, two seconds in
+
+
 def test_outside_opening_hours_the_caller_hears_closed_and_is_hung_up_on(center, tmp_path):
     """Open every day around the clock except today (in UTC): the box must judge by today's date
     on the wall clock, not by its own monotonic clock."""

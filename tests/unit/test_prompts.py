@@ -9,7 +9,7 @@ from firmware.engine import prompts
 
 def test_every_language_gets_every_prompt_as_8khz_mono_speech(tmp_path):
     written = prompts.generate(tmp_path)
-    expected = sum(len(t) + len(prompts.NUMBERS) for t in prompts.TEXTS.values())
+    expected = sum(len(t) + len(prompts.NUMBERS) + len(prompts.TONES) for t in prompts.TEXTS.values())
     assert written == expected
     for language in prompts.LANGUAGES:
         for name in ("welcome", "queue-first", "position", prompts.number_prompt(7)):
@@ -27,3 +27,12 @@ def test_a_changed_text_is_spoken_again(tmp_path, monkeypatch):
     prompts.generate(tmp_path)
     monkeypatch.setitem(prompts.TEXTS["sv"], "goodbye", "Adjö.")
     assert prompts.generate(tmp_path) == 1
+
+
+def test_the_voicemail_beep_is_a_1_khz_tone(tmp_path):
+    prompts.generate(tmp_path)
+    with wave.open(str(prompts.prompt_path(tmp_path, "de", "tone-beep"))) as w:
+        samples = array("h", w.readframes(w.getnframes()))
+    assert len(samples) == 3200                                   # 0.4 s at 8 kHz
+    crossings = sum(1 for a, b in zip(samples, samples[1:]) if a < 0 <= b)
+    assert abs(crossings - 400) <= 2                              # 1000 Hz for 0.4 s
