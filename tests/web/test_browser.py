@@ -59,85 +59,82 @@ def web(tmp_path):
             proc.wait()
 
 
-def test_setup_create_an_agent_and_log_out(web):
+@pytest.fixture
+def browser():
+    """Debian's chromium through Playwright; yields (a new page, Playwright's `expect`)."""
     sync_api = pytest.importorskip("playwright.sync_api")
     expect = sync_api.expect
+    expect.set_options(timeout=10_000)
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page()
+            page = chromium.new_page()
             page.set_default_timeout(10_000)
-            expect.set_options(timeout=10_000)
-
-            page.goto(f"{web}/")
-            expect(page).to_have_url(f"{web}/setup")
-            page.fill('input[name="username"]', "root")
-            page.fill('input[name="password"]', "first-admin-pw")
-            page.fill('input[name="password2"]', "first-admin-pw")
-            page.get_by_role("button", name="Create administrator").click()
-
-            expect(page).to_have_url(f"{web}/live")
-            expect(page.locator(".whoami")).to_contain_text("root · admin")
-            expect(page.locator("#board")).to_contain_text("engine not running")
-
-            page.get_by_role("link", name="Agents").click()
-            expect(page).to_have_url(f"{web}/agents")
-            page.fill('input[name="name"]', "Ann Agent")
-            page.fill('input[name="extension"]', "1001")
-            page.fill('input[name="sip_password"]', "sip-secret-1")
-            page.get_by_role("button", name="Create agent").click()
-            expect(page.locator(".flash")).to_contain_text("Agent 1001 created.")
-            expect(page.get_by_role("row").filter(has_text="Ann Agent")).to_contain_text("1001")
-
-            page.get_by_role("button", name="Log out").click()
-            expect(page).to_have_url(f"{web}/login")
-            expect(page.get_by_role("heading", name="Log in")).to_be_visible()
-            page.goto(f"{web}/agents")
-            expect(page).to_have_url(f"{web}/login?next=/agents")
+            yield page, expect
         finally:
-            browser.close()
+            chromium.close()
 
 
-def test_an_admin_sets_opening_hours_and_an_overflow_rule(web):
-    sync_api = pytest.importorskip("playwright.sync_api")
-    expect = sync_api.expect
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.set_default_timeout(10_000)
-            expect.set_options(timeout=10_000)
+def create_first_admin(page) -> None:
+    page.fill('input[name="username"]', "root")
+    page.fill('input[name="password"]', "first-admin-pw")
+    page.fill('input[name="password2"]', "first-admin-pw")
+    page.get_by_role("button", name="Create administrator").click()
 
-            page.goto(f"{web}/setup")
-            page.fill('input[name="username"]', "root")
-            page.fill('input[name="password"]', "first-admin-pw")
-            page.fill('input[name="password2"]', "first-admin-pw")
-            page.get_by_role("button", name="Create administrator").click()
-            expect(page).to_have_url(f"{web}/live")
 
-            page.goto(f"{web}/queues")
-            page.fill('input[name="name"]', "sales")
-            page.get_by_role("button", name="Create queue").click()
-            page.get_by_role("link", name="Rules of sales").click()
-            expect(page.get_by_role("heading", name="Rules of queue sales")).to_be_visible()
+def test_setup_create_an_agent_and_log_out(web, browser):
+    page, expect = browser
+    page.goto(f"{web}/")
+    expect(page).to_have_url(f"{web}/setup")
+    create_first_admin(page)
 
-            hours = page.get_by_role("group", name="Opening hours")
-            hours.get_by_label("Monday").fill("08:00-12:00,13:00-17:00")
-            hours.get_by_label("Time zone").fill("Europe/Stockholm")
-            page.get_by_label("Condition of rule 1").select_option("max-wait")
-            page.get_by_label("Threshold of rule 1").fill("300")
-            page.get_by_label("Destination of rule 1").select_option("number")
-            page.get_by_label("Target of rule 1").fill("+46701234567")
-            page.get_by_role("button", name="Save rules").click()
-            expect(page.locator(".flash")).to_contain_text("Rules of queue sales saved.")
+    expect(page).to_have_url(f"{web}/live")
+    expect(page.locator(".whoami")).to_contain_text("root · admin")
+    expect(page.locator("#board")).to_contain_text("engine not running")
 
-            page.reload()
-            expect(hours.get_by_label("Monday")).to_have_value("08:00-12:00,13:00-17:00")
-            expect(hours.get_by_label("Time zone")).to_have_value("Europe/Stockholm")
-            expect(page.get_by_label("Condition of rule 1")).to_have_value("max-wait")
-            expect(page.get_by_label("Threshold of rule 1")).to_have_value("300")
-            expect(page.get_by_label("Destination of rule 1")).to_have_value("number")
-            expect(page.get_by_label("Target of rule 1")).to_have_value("+46701234567")
-            expect(hours.get_by_label("Tuesday")).to_have_value("")
-        finally:
-            browser.close()
+    page.get_by_role("link", name="Agents").click()
+    expect(page).to_have_url(f"{web}/agents")
+    page.fill('input[name="name"]', "Ann Agent")
+    page.fill('input[name="extension"]', "1001")
+    page.fill('input[name="sip_password"]', "sip-secret-1")
+    page.get_by_role("button", name="Create agent").click()
+    expect(page.locator(".flash")).to_contain_text("Agent 1001 created.")
+    expect(page.get_by_role("row").filter(has_text="Ann Agent")).to_contain_text("1001")
+
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(f"{web}/login")
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    page.goto(f"{web}/agents")
+    expect(page).to_have_url(f"{web}/login?next=/agents")
+
+
+def test_an_admin_sets_opening_hours_and_an_overflow_rule(web, browser):
+    page, expect = browser
+    page.goto(f"{web}/setup")
+    create_first_admin(page)
+    expect(page).to_have_url(f"{web}/live")
+
+    page.goto(f"{web}/queues")
+    page.fill('input[name="name"]', "sales")
+    page.get_by_role("button", name="Create queue").click()
+    page.get_by_role("link", name="Rules of sales").click()
+    expect(page.get_by_role("heading", name="Rules of queue sales")).to_be_visible()
+
+    hours = page.get_by_role("group", name="Opening hours")
+    hours.get_by_label("Monday").fill("08:00-12:00,13:00-17:00")
+    hours.get_by_label("Time zone").fill("Europe/Stockholm")
+    page.get_by_label("Condition of rule 1").select_option("max-wait")
+    page.get_by_label("Threshold of rule 1").fill("300")
+    page.get_by_label("Destination of rule 1").select_option("number")
+    page.get_by_label("Target of rule 1").fill("+46701234567")
+    page.get_by_role("button", name="Save rules").click()
+    expect(page.locator(".flash")).to_contain_text("Rules of queue sales saved.")
+
+    page.reload()
+    expect(hours.get_by_label("Monday")).to_have_value("08:00-12:00,13:00-17:00")
+    expect(hours.get_by_label("Time zone")).to_have_value("Europe/Stockholm")
+    expect(page.get_by_label("Condition of rule 1")).to_have_value("max-wait")
+    expect(page.get_by_label("Threshold of rule 1")).to_have_value("300")
+    expect(page.get_by_label("Destination of rule 1")).to_have_value("number")
+    expect(page.get_by_label("Target of rule 1")).to_have_value("+46701234567")
+    expect(hours.get_by_label("Tuesday")).to_have_value("")
