@@ -342,15 +342,20 @@ class Acd:
 
     def callback_restored(self, call_id: int, queue_id: int, number: str, now: float, *, arrived_at: float,
                           caller_input: str = "", attempts: int = 0, forced: bool = False,
-                          log: tuple[str, ...] = (), interval: tuple[float, float | None] | None = None) -> None:
+                          log: tuple[str, ...] = (), interval: tuple[float, float | None] | None = None,
+                          failed: bool = False) -> None:
         """A callback the driver kept across a restart goes back on the list, in its original place
-        (arrived_at on this ACD's clock, possibly before `now`), or at the interval the caller chose."""
+        (arrived_at on this ACD's clock, possibly before `now`), or at the interval the caller chose.
+        `failed`: one that had failed comes back as failed, for a handler to requeue or call, not in line."""
         if call_id in self.callbacks or call_id in self.waiting:
             raise ValueError(f"call {call_id} is already in the ACD")
         request = CallbackRequest(call_id, queue_id, number, arrived_at, interval or (now, None), caller_input,
                                   forced, attempts=attempts, log=[*log, "restored after a restart"],
                                   keeps_place=interval is None)
         self.callbacks[call_id] = request
+        if failed:
+            request.status = "failed"
+            return
         self._queue_callback(request, now, max(now, request.interval[0]))
 
     def callback_result(self, call_id: int, reached: bool, now: float, note: str = "") -> None:

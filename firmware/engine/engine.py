@@ -372,18 +372,20 @@ class Engine:
 
     def restore_callbacks(self) -> int:
         """Open callbacks of the store go back to the ACD in their places (after a restart or crash)."""
-        now, wall = time.monotonic(), time.time()
         restored = 0
         for row in queries.open_callbacks(self.store):
-            if row["queue_id"] not in self.queues:
-                continue
-            self.acd.callback_restored(row["call_id"], row["queue_id"], row["number"], now,
-                                       arrived_at=now - (wall - row["arrived_at"]), caller_input=row["caller_input"],
-                                       attempts=row["attempts"], forced=bool(row["forced"]), log=tuple(row["log"]),
-                                       interval=self._acd_interval(row, now, wall))
-            self.save_callback_state(row["call_id"])
-            restored += 1
+            if row["queue_id"] in self.queues:
+                self._restore_callback(row)
+                restored += 1
         return restored
+
+    def _restore_callback(self, row: dict, failed: bool = False) -> None:
+        now, wall = time.monotonic(), time.time()
+        self.acd.callback_restored(row["call_id"], row["queue_id"], row["number"], now,
+                                   arrived_at=now - (wall - row["arrived_at"]), caller_input=row["caller_input"],
+                                   attempts=row["attempts"], forced=bool(row["forced"]), log=tuple(row["log"]),
+                                   interval=self._acd_interval(row, now, wall), failed=failed)
+        self.save_callback_state(row["call_id"])
 
     _handlers = {
         RingAgent: _ring, StopRinging: _stop_ringing, Bridge: _bridge, PlayMessage: _play, Overflow: _overflow,
@@ -622,9 +624,18 @@ class Engine:
 
     def _callback_arg(self, args: dict) -> int:
         call_id = args.get("call_id")
+        if isinstance(call_id, int) and call_id not in self.acd.callbacks:
+            self._take_up_failed_callback(call_id)
         if not isinstance(call_id, int) or call_id not in self.acd.callbacks:
             raise CommandError(f"no callback {call_id!r} in the engine (closed before the last restart?)")
         return call_id
+
+    def _take_up_failed_callback(self, call_id: int) -> None:
+        """A failed callback is not restored at start (the list keeps them all); a handler who acts
+        on one brings it back into the ACD, as failed, to requeue or call it."""
+        row = queries.get_callback(self.store, call_id)
+        if row is not None and row["status"] == "failed" and row["queue_id"] in self.queues:
+            self._restore_callback(row, failed=True)
 
     def _callback_args(self, args: dict) -> tuple[int, int | None, str]:
         """{call_id, text, author, agent_id (or null)}: the callback, its handler, and the note."""

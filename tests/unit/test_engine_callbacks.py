@@ -143,6 +143,21 @@ def test_requeue_after_no_answer_makes_the_next_attempt_now(store, center):
     assert [(a.call_id, a.agent_id) for a in placed] == [(call_id, center["agent"])]
 
 
+def test_a_failed_callback_can_be_requeued_after_a_restart(store, center):
+    """Failed callbacks are not restored at start; acting on one brings it back into the ACD."""
+    engine, call_id = unanswered_callback(store, center)
+    engine.acd.callback_cancel(call_id, time.monotonic())      # out of line, then marked failed as
+    queries.update_callback(store, call_id, status="failed", attempts=3, last_handler=None,
+                            log=["no answer after 3 attempts"])  # after its last attempt
+    engine = restart(engine)
+    assert call_id not in engine.acd.callbacks
+    answer = requeue(engine, call_id)
+    assert answer["status"] == "waiting" and answer["log"] == "requeued by ann: try now"
+    assert stored(store, call_id)["status"] == "waiting"
+    placed = [a for a in engine.acd.tick(time.monotonic()) if isinstance(a, PlaceCallback)]
+    assert [a.call_id for a in placed] == [call_id]
+
+
 def test_a_waiting_callback_is_not_requeued(store, center):
     engine = start_engine(store)
     call_id = ask_for_callback(engine, center["queue"])
