@@ -237,6 +237,25 @@ def test_call_from_outside_goes_to_the_engine_with_its_real_source(edge, tmp_pat
     assert answered.log.strip() == f"X-Callbox-Source: 127.0.0.1:{caller_port}", answered.log
 
 
+def test_a_trunk_caller_whose_number_is_an_extension_is_not_taken_for_the_agent(edge, check_log):
+    """A customer calling from "1001" through a configured trunk: no challenge, and to the engine
+    as a trunk call (no X-Callbox-Agent). The same From from anywhere else is challenged."""
+    ruri = f"sip:5551234@{edge.remote}"
+    with sip.udp_socket("127.0.0.1", edge.config.engine_port) as engine, sip.udp_socket(TRUNK_HOST) as trunk:
+        trunk_port = trunk.getsockname()[1]
+        trunk.sendto(sip.request("INVITE", ruri, src=trunk.getsockname(), from_user=EXT).encode(), edge.address)
+        engine.settimeout(2)
+        forwarded = engine.recvfrom(65535)[0].decode()
+        engine.sendto(sip.reply(forwarded, 486, "Busy Here").encode(), edge.address)
+        final = sip.wait_final(trunk, timeout=2)
+    assert sip.header(forwarded, "X-Callbox-Agent") == [], forwarded
+    assert sip.header(forwarded, "X-Callbox-Source") == [f"{TRUNK_HOST}:{trunk_port}"], forwarded
+    assert final and sip.status_code(final) == 486, final
+    with sip.udp_socket() as stranger:
+        invite = sip.request("INVITE", ruri, src=stranger.getsockname(), from_user=EXT)
+        assert sip.status_code(sip.send_and_wait_final(stranger, invite, edge.address)) == 407
+
+
 def test_call_from_an_agent_is_authenticated_and_goes_to_the_engine(edge, check_log):
     """From an extension: 407 first; with the right digest the engine gets the call, told which
     agent it is, without the credentials. A wrong digest gets 403."""
