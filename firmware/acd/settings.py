@@ -11,7 +11,17 @@ typo never silently disables a rule.
      "schedule": {"timezone": "Europe/Stockholm", "weekly": {"mon": "08:00-12:00,13:00-17:00", ...},
                   "holidays": ["2026-12-25", "01-01"], "exceptions": {"2026-12-24": "08:00-12:00"}},
      "messages": {"first": "queue-first", "repeated": ["queue-repeat"], "frequency": 30},
-     "announce_agent": true}
+     "announce_agent": true,
+     "skills": {"de": 5}, "skill_rules": [{"after": 30, "min_level": 3}],
+     "member_order": [3, 1, 2], "member_weights": {"3": 2.5}, "auto_pause_reason": "no-answer",
+     "alarms": {"min_agents": 2, "sl_goal": 0.8, "sl_target": 20, "max_longest_wait": 180},
+     "standby": {"agents": [7, 8], "on_waiting": 5, "off_waiting": 1}}
+
+`skills` are what every call of the queue requires (skill: level 1-10); like `announce_agent` the
+engine reads them from the same object (`call_skills`). An agent's own rules (skills, wrap-up,
+delays after a missed offer) are parsed by `parse_agent_settings`:
+
+    {"skills": {"de": 7, "sv": 3}, "wrapup": 20, "no_answer_delay": 30, "reject_delay": 10, "busy_delay": 5}
 
 A queue with a `schedule` and no "closed" overflow rule gets one first: outside its hours a caller
 hears the "closed" message and is hung up on.
@@ -27,7 +37,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from firmware.acd.actions import Destination
-from firmware.acd.config import CallbackPolicy, Condition, MessageSet, OverflowRule, QueueConfig, Strategy
+from firmware.acd.config import (AgentConfig, AlarmPolicy, CallbackPolicy, Condition, MessageSet, OverflowRule,
+                                 QueueConfig, SkillRule, StandbyPolicy, Strategy)
 from firmware.acd.schedule import Interval, Schedule, hours
 
 
@@ -165,11 +176,109 @@ def _messages(value: Any) -> MessageSet:
     return MessageSet(first=first, repeated=tuple(repeated), frequency=float(frequency), **flags)
 
 
+_ALARM_NUMBERS = {"min_agents": (0, 1000), "agents_margin": (0, 100), "sl_target": (1, 3600), "sl_goal": (0, 1),
+                  "sl_margin": (0, 1), "max_longest_wait": (1, 86400), "wait_margin": (0, 1),
+                  "min_calls": (1, 100_000)}
+_STANDBY_NUMBERS = {"on_waiting": (1, 10_000), "on_longest_wait": (1, 86400), "on_available_at_most": (0, 1000),
+                    "off_waiting": (0, 10_000), "off_longest_wait": (0, 86400), "min_on_seconds": (0, 86400)}
+_INTEGERS = {"min_agents", "agents_margin", "min_calls", "on_waiting", "on_available_at_most", "off_waiting"}
+_AGENT_NUMBERS = {"wrapup": (0, 3600), "no_answer_delay": (0, 3600), "reject_delay": (0, 3600),
+                  "busy_delay": (0, 3600)}
+
+
+def _numbers(value: dict, field: str, limits: dict[str, tuple[float, float]]) -> dict[str, float | int]:
+    """The numbers of `value` named in `limits`, checked; integers where _INTEGERS says so."""
+    numbers = {}
+    for name, (low, high) in limits.items():
+        if name in value:
+            where = f"{field}.{name}" if field else name
+            number = _number(value[name], where, low, high)
+            if name in _INTEGERS and number != int(number):
+                raise SettingsError(where, "must be a whole number")
+            numbers[name] = int(number) if name in _INTEGERS else float(number)
+    return numbers
+
+
+def _skills(value: Any, field: str) -> dict[str, int]:
+    if not isinstance(value, dict):
+        raise SettingsError(field, "must be an object of skill: level")
+    for skill, level in value.items():
+        if not skill or not isinstance(skill, str):
+            raise SettingsError(field, "skill names must be text")
+        if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 10:
+            raise SettingsError(f"{field}.{skill}", "must be a level from 1 to 10")
+    return dict(value)
+
+
+def _agent_ids(value: Any, field: str) -> tuple[int, ...]:
+    if not isinstance(value, list) or not all(isinstance(a, int) and not isinstance(a, bool) for a in value):
+        raise SettingsError(field, "must be a list of agent ids")
+    if len(set(value)) != len(value):
+        raise SettingsError(field, "names an agent twice")
+    return tuple(value)
+
+
+def _skill_rules(value: Any) -> tuple[SkillRule, ...]:
+    if not isinstance(value, list):
+        raise SettingsError("skill_rules", "must be a list of rules")
+    rules = []
+    for i, rule in enumerate(value):
+        rule = _object(rule, f"skill_rules[{i}]", {"after", "min_level"})
+        after = _number(rule.get("after"), f"skill_rules[{i}].after", 0, 86400)
+        level = _number(rule.get("min_level"), f"skill_rules[{i}].min_level", 0, 10)
+        if level != int(level):
+            raise SettingsError(f"skill_rules[{i}].min_level", "must be a whole number")
+        rules.append(SkillRule(float(after), int(level)))
+    return tuple(sorted(rules, key=lambda r: r.after))
+
+
+def _member_weights(value: Any) -> dict[int, float]:
+    if not isinstance(value, dict):
+        raise SettingsError("member_weights", "must be an object of agent id: weight")
+    weights = {}
+    for key, weight in value.items():
+        if not str(key).isdigit():
+            raise SettingsError(f"member_weights.{key}", "is not an agent id")
+        weights[int(key)] = float(_number(weight, f"member_weights.{key}", 0.01, 1000))
+    return weights
+
+
+def _alarms(value: Any) -> AlarmPolicy:
+    value = _object(value, "alarms", set(_ALARM_NUMBERS))
+    return AlarmPolicy(**_numbers(value, "alarms", _ALARM_NUMBERS))
+
+
+def _standby(value: Any) -> StandbyPolicy:
+    value = _object(value, "standby", set(_STANDBY_NUMBERS) | {"agents"})
+    agents = _agent_ids(value.get("agents"), "standby.agents")
+    if not agents:
+        raise SettingsError("standby.agents", "must name at least one agent")
+    numbers = _numbers(value, "standby", _STANDBY_NUMBERS)
+    if not {"on_waiting", "on_longest_wait", "on_available_at_most"} & set(numbers):
+        raise SettingsError("standby", "needs a threshold: on_waiting, on_longest_wait or on_available_at_most")
+    return StandbyPolicy(agents=agents, **numbers)
+
+
+def call_skills(settings: Any) -> dict[str, int]:
+    """What every call of a queue requires, from its (already checked) settings."""
+    return dict(settings.get("skills", {})) if isinstance(settings, dict) else {}
+
+
+def parse_agent_settings(settings: Any) -> AgentConfig:
+    settings = _object(settings if settings is not None else {}, "", set(_AGENT_NUMBERS) | {"skills"})
+    numbers = _numbers(settings, "", _AGENT_NUMBERS)
+    skills = _skills(settings.get("skills", {}), "skills")
+    return AgentConfig(skills=skills, wrapup=numbers.get("wrapup"),
+                       **{k: v for k, v in numbers.items() if k != "wrapup"})
+
+
 def parse_queue_settings(settings: Any, strategy: str = Strategy.LONGEST_IDLE.value,
                          message_set: str | None = None) -> tuple[QueueConfig, MessageSet]:
     """The queue's configuration and its message set; `message_set` names the set in the ACD."""
     settings = _object(settings if settings is not None else {}, "",
-                       set(_NUMBERS) | {"overflow", "callback", "messages", "announce_agent", "schedule"})
+                       set(_NUMBERS) | {"overflow", "callback", "messages", "announce_agent", "schedule", "skills",
+                                        "skill_rules", "member_order", "member_weights", "auto_pause_reason",
+                                        "alarms", "standby"})
     if not isinstance(settings.get("announce_agent", False), bool):
         raise SettingsError("announce_agent", "must be true or false")
     try:
@@ -186,11 +295,20 @@ def parse_queue_settings(settings: Any, strategy: str = Strategy.LONGEST_IDLE.va
     if schedule is not None and not any(rule.condition is Condition.CLOSED for rule in rules):
         rules = (CLOSED_BY_DEFAULT, *rules)     # opening hours mean: outside them, say so and hang up
     messages = _messages(settings.get("messages", {}))
+    _skills(settings.get("skills", {}), "skills")
+    reason = settings.get("auto_pause_reason", "no-answer")
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > 40:
+        raise SettingsError("auto_pause_reason", "must be a short text")
     config = QueueConfig(
         strategy=strategy_value, overflow=rules, callback=callback, messages=message_set, schedule=schedule,
         ring_timeout=float(numbers["ring_timeout"]) if "ring_timeout" in numbers else None,
         retry_delay=float(numbers.get("retry_delay", 0.0)), wrapup=float(numbers.get("wrapup", 0.0)),
         max_no_answer=int(numbers.get("max_no_answer", 0)), sticky_window=float(numbers.get("sticky_window", 0.0)),
         sticky_hold=float(numbers.get("sticky_hold", 0.0)), weight=int(numbers.get("weight", 0)),
-        handle_time=float(numbers.get("handle_time", 180.0)))
+        handle_time=float(numbers.get("handle_time", 180.0)),
+        skill_rules=_skill_rules(settings.get("skill_rules", [])),
+        member_order=_agent_ids(settings.get("member_order", []), "member_order"),
+        member_weights=_member_weights(settings.get("member_weights", {})), auto_pause_reason=reason.strip(),
+        alarms=_alarms(settings["alarms"]) if "alarms" in settings else None,
+        standby=_standby(settings["standby"]) if "standby" in settings else None)
     return config, messages

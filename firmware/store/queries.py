@@ -122,27 +122,38 @@ def sip_ha1(extension: str, password: str) -> str:
     return hashlib.md5(f"{extension}:{SIP_REALM}:{password}".encode()).hexdigest()
 
 
-def create_agent(conn, name: str, extension: str, sip_password: str) -> Row:
+def create_agent(conn, name: str, extension: str, sip_password: str, settings: dict | None = None) -> Row:
     cur = conn.execute(
-        "INSERT INTO agents (name, extension, sip_ha1, created_at) VALUES (?, ?, ?, ?)",
-        (name, extension, sip_ha1(extension, sip_password), time.time()),
+        "INSERT INTO agents (name, extension, sip_ha1, settings, created_at) VALUES (?, ?, ?, ?, ?)",
+        (name, extension, sip_ha1(extension, sip_password), json.dumps(settings or {}), time.time()),
     )
     return get_agent(conn, cur.lastrowid)
 
 
-_AGENT_COLUMNS = "id, name, extension, created_at"
+def update_agent_settings(conn, agent_id: int, settings: dict) -> Row | None:
+    conn.execute("UPDATE agents SET settings = ? WHERE id = ?", (json.dumps(settings), agent_id))
+    return get_agent(conn, agent_id)
+
+
+_AGENT_COLUMNS = "id, name, extension, settings, created_at"
+
+
+def _agent_row(row: Row | None) -> Row | None:
+    if row is not None:
+        row["settings"] = json.loads(row.get("settings") or "{}")
+    return row
 
 
 def get_agent(conn, agent_id: int) -> Row | None:
-    return _row(conn.execute(f"SELECT {_AGENT_COLUMNS} FROM agents WHERE id = ?", (agent_id,)))
+    return _agent_row(_row(conn.execute(f"SELECT {_AGENT_COLUMNS} FROM agents WHERE id = ?", (agent_id,))))
 
 
 def get_agent_by_extension(conn, extension: str) -> Row | None:
-    return _row(conn.execute(f"SELECT {_AGENT_COLUMNS} FROM agents WHERE extension = ?", (extension,)))
+    return _agent_row(_row(conn.execute(f"SELECT {_AGENT_COLUMNS} FROM agents WHERE extension = ?", (extension,))))
 
 
 def list_agents(conn) -> list[Row]:
-    return _rows(conn.execute(f"SELECT {_AGENT_COLUMNS} FROM agents ORDER BY extension"))
+    return [_agent_row(r) for r in _rows(conn.execute(f"SELECT {_AGENT_COLUMNS} FROM agents ORDER BY extension"))]
 
 
 def delete_agent(conn, agent_id: int) -> bool:

@@ -55,6 +55,18 @@ def test_a_full_set_of_rules():
     ({"schedule": {"exceptions": {"12-24": "08:00-12:00"}}}, "schedule.exceptions.12-24"),
     ({"callback": {"window": {"weekly": {"sun": 9}}}}, "callback.window.weekly.sun"),
     ({"callback": {"ask_number": "no"}}, "callback.ask_number"),
+    ({"skills": {"de": 11}}, "skills.de"),
+    ({"skills": ["de"]}, "skills"),
+    ({"skill_rules": [{"after": 30}]}, "skill_rules[0].min_level"),
+    ({"skill_rules": [{"after": 30, "min_level": 2.5}]}, "skill_rules[0].min_level"),
+    ({"member_order": [1, 1]}, "member_order"),
+    ({"member_weights": {"ann": 2}}, "member_weights.ann"),
+    ({"auto_pause_reason": ""}, "auto_pause_reason"),
+    ({"alarms": {"min_agents": 1.5}}, "alarms.min_agents"),
+    ({"alarms": {"sl_goal": 80}}, "alarms.sl_goal"),
+    ({"alarms": {"email": "x@y"}}, "alarms.email"),
+    ({"standby": {"agents": [], "on_waiting": 3}}, "standby.agents"),
+    ({"standby": {"agents": [4]}}, "standby"),
 ])
 def test_bad_settings_name_their_field(settings, field):
     with pytest.raises(SettingsError) as error:
@@ -97,3 +109,31 @@ def test_opening_hours_bring_a_closed_rule_unless_one_is_given():
     config, _ = parse_queue_settings({"schedule": {}, "overflow": [own]})
     assert config.overflow == (parse_queue_settings({"overflow": [own]})[0].overflow[0],)
     assert parse_queue_settings({})[0].overflow == ()
+
+
+def test_skills_alarms_stand_by_and_member_rules():
+    from firmware.acd import AlarmPolicy, SkillRule, StandbyPolicy
+    from firmware.acd.settings import call_skills
+    settings = {"skills": {"de": 5}, "skill_rules": [{"after": 60, "min_level": 1}, {"after": 30, "min_level": 3}],
+                "member_order": [3, 1, 2], "member_weights": {"3": 2.5}, "auto_pause_reason": "missed calls",
+                "alarms": {"min_agents": 2, "sl_goal": 0.8, "max_longest_wait": 180},
+                "standby": {"agents": [7, 8], "on_waiting": 5, "off_waiting": 1}}
+    config, _ = parse_queue_settings(settings)
+    assert call_skills(settings) == {"de": 5}
+    assert config.skill_rules == (SkillRule(30.0, 3), SkillRule(60.0, 1))        # in order of the wait
+    assert (config.member_order, config.member_weights) == ((3, 1, 2), {3: 2.5})
+    assert config.auto_pause_reason == "missed calls"
+    assert config.alarms == AlarmPolicy(min_agents=2, sl_goal=0.8, max_longest_wait=180.0)
+    assert config.standby == StandbyPolicy(agents=(7, 8), on_waiting=5, off_waiting=1)
+
+
+def test_agent_settings():
+    from firmware.acd import AgentConfig
+    from firmware.acd.settings import parse_agent_settings
+    assert parse_agent_settings({}) == AgentConfig()
+    assert parse_agent_settings({"skills": {"de": 7}, "wrapup": 20, "no_answer_delay": 30}) == \
+        AgentConfig(skills={"de": 7}, wrapup=20.0, no_answer_delay=30.0)
+    for bad, field in (({"skills": {"de": 0}}, "skills.de"), ({"wrapup": -1}, "wrapup"), ({"pause": 1}, "pause")):
+        with pytest.raises(SettingsError) as error:
+            parse_agent_settings(bad)
+        assert error.value.field == field
