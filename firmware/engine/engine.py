@@ -21,7 +21,7 @@ from firmware import paths
 from firmware.acd import (Acd, AgentPaused, AgentState, Bridge, CallbackRegistered, CallbackRequest, CallFinished,
                           ClearAlarm, OfferCallback, Overflow, PlaceCallback, PlayMessage, RaiseAlarm, RingAgent,
                           StandbyLogin, StandbyLogout, StateRepaired, StopRinging)
-from firmware.acd.settings import SettingsError, parse_queue_settings
+from firmware.acd.settings import SettingsError, call_skills, parse_agent_settings, parse_queue_settings
 from firmware.config import BoxConfig
 from firmware.edge.kamailio import reload_trunk_addresses
 from firmware.engine import prompts, wavfix
@@ -68,6 +68,7 @@ class Engine:
         store = self.store
         self.agents = {a["id"]: a for a in queries.list_agents(store)}
         self.queues = {q["id"]: q for q in queries.list_queues(store)}
+        self._configure_agents(time.monotonic())
         self._configure_queues(time.monotonic())
         self.routes = {r["did"]: r for r in queries.list_inbound_routes(store)}
         self.trunks = queries.list_trunks_with_secrets(store)
@@ -79,17 +80,31 @@ class Engine:
         for row in queries.all_agent_logins(store):
             logins.setdefault(row["agent_id"], set()).add(row["queue_id"])
         for agent_id in set(self.acd.agents) | set(logins):
-            if agent_id in self.agents and logins.get(agent_id):
-                self.acd.login(agent_id, logins[agent_id], now)
+            # stand-by logins are the ACD's own (not stored): they stay until it ends them
+            standby = self.acd.agents[agent_id].standby_queues if agent_id in self.acd.agents else set()
+            wanted = (logins.get(agent_id, set()) | standby) & set(self.queues)
+            if agent_id in self.agents and wanted:
+                self.acd.login(agent_id, wanted, now)
             else:
                 self.acd.logout(agent_id, now)
         self.changed()
 
+    def _configure_agents(self, now: float) -> None:
+        for agent_id, agent in self.agents.items():
+            try:
+                config = parse_agent_settings(agent["settings"])
+            except SettingsError as exc:
+                log.error("agent %s: stored settings refused (%s); using the defaults", agent["extension"], exc)
+                config = parse_agent_settings({})
+            self.acd.configure_agent(agent_id, config, now)
+
     def _configure_queues(self, now: float) -> None:
+        self.required_skills: dict[int, dict[str, int]] = {}
         for queue_id, queue in self.queues.items():
             name = f"queue-{queue_id}"
             try:
                 config, messages = parse_queue_settings(queue["settings"], queue["strategy"], name)
+                self.required_skills[queue_id] = call_skills(queue["settings"])
             except SettingsError as exc:
                 log.error("queue %s: stored rules refused (%s); using the defaults", queue["name"], exc)
                 config, messages = parse_queue_settings({}, "longest-idle", name)

@@ -288,7 +288,8 @@ class InboundSession:
         queries.update_call(self.store, self.call_id, queue_id=self.queue_id, queued_at=time.time(),
                             caller_input=self.caller_input)
         queries.add_queue_event(self.store, self.call_id, "enter", self.queue_id)
-        self.engine.acd.call_arrived(self.call_id, self.queue_id, now, self.caller, caller_input=self.caller_input)
+        self.engine.acd.call_arrived(self.call_id, self.queue_id, now, self.caller, caller_input=self.caller_input,
+                                     skills=self.engine.required_skills.get(self.queue_id))
         self.engine.changed()
 
     def play(self, parts: tuple[str | int, ...]) -> None:

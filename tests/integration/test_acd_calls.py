@@ -176,6 +176,62 @@ def test_a_caller_picks_another_number_and_a_later_hour_for_the_callback(center,
     assert (waiting["number"], waiting["status"]) == ("0851234", "waiting")
 
 
+def test_a_call_needing_a_skill_waits_until_the_rule_accepts_the_agents_level(center, phone, tmp_path):
+    """The queue wants German at level 5; Ann has level 3, accepted after 4 s of waiting. Without the
+    skills the call would be answered at once, without the widening never."""
+    box = center["box"]
+    with connect(box.data / "callbox.db") as conn:
+        conn.execute("UPDATE agents SET settings = ? WHERE id = ?", ('{"skills": {"de": 3}}', center["agent"]["id"]))
+    queue = queue_with_rules(center, "deutsch", "4930600", {     # creating it reloads the engine's config
+        "skills": {"de": 5}, "skill_rules": [{"after": 4, "min_level": 1}]})
+    phone.register()
+    phone.answer_calls()
+    box.api("POST", f"/agents/{center['agent']['id']}/login", {"queue_ids": [queue["id"]]}, expect=200)
+    result = run_sipp("trunk_call.xml", f"127.0.0.1:{box.sip_port}", local_port=center["trunk_port"],
+                      service="4930600", media_port=free_port(span=3), timeout=40, workdir=tmp_path,
+                      extra=("-d", "9000"))
+    assert result.returncode == 0, result.explain() + box.logs()
+    call = call_record(box, "4930600")
+    assert (call["outcome"], call["agent"]) == ("answered", "1001")
+    assert 4.0 <= call["wait_seconds"] < 7.0, call
+
+
+def test_a_stand_by_agent_is_logged_in_for_a_waiting_caller_and_out_again(center, phone, tmp_path):
+    """Nobody is logged in; Ann stands by for one waiting call and is logged out once none waits."""
+    box, agent_id = center["box"], center["agent"]["id"]
+    queue = queue_with_rules(center, "stand-by", "4930800", {
+        "standby": {"agents": [agent_id], "on_waiting": 1, "off_waiting": 0, "min_on_seconds": 0}})
+    phone.register()
+    phone.answer_calls()
+
+    def queue_ids():
+        return next(a["queue_ids"] for a in box.engine_status()["agents"] if a["id"] == agent_id)
+
+    assert queue_ids() == []
+    result = run_sipp("trunk_call.xml", f"127.0.0.1:{box.sip_port}", local_port=center["trunk_port"],
+                      service="4930800", media_port=free_port(span=3), timeout=40, workdir=tmp_path,
+                      extra=("-d", "6000"))
+    assert result.returncode == 0, result.explain() + box.logs()
+    call = call_record(box, "4930800")
+    assert (call["outcome"], call["agent"]) == ("answered", "1001") and call["wait_seconds"] < 4
+    box.wait_for(lambda: queue_ids() == [], what="the stand-by agent to be logged out")
+    assert "StandbyLogin" in box.logs() and "StandbyLogout" in box.logs()
+
+
+def test_few_agents_alarm_is_raised_and_cleared_on_the_live_status(center):
+    box = center["box"]
+    queue = queue_with_rules(center, "watched", "4930700", {"alarms": {"min_agents": 1, "agents_margin": 0}})
+    subject = f"queue {queue['id']}"
+
+    def alarm():
+        return next((a for a in box.engine_status()["alarms"] if a["subject"] == subject), None)
+
+    raised = box.wait_for(alarm, what="the few-agents alarm")
+    assert (raised["name"], raised["detail"]) == ("few-agents", "0 agents logged in")
+    box.api("POST", f"/agents/{center['agent']['id']}/login", {"queue_ids": [queue["id"]]}, expect=200)
+    box.wait_for(lambda: alarm() is None, what="the alarm to clear")
+
+
 def test_the_caller_hears_the_agents_number_before_the_agent(center, phone, tmp_path):
     """TEL8: "you are speaking with agent 1 0 0 1", then the caller and the agent are connected."""
     box = center["box"]
