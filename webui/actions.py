@@ -14,7 +14,7 @@ from werkzeug.exceptions import Conflict, Forbidden, NotFound
 from werkzeug.security import generate_password_hash
 
 from firmware.acd import Strategy
-from firmware.acd.settings import SettingsError, parse_queue_settings
+from firmware.acd.settings import SettingsError, parse_agent_settings, parse_queue_settings
 from firmware.engine.prompts import LANGUAGES
 from firmware.store import queries
 from webui import engine, fields
@@ -81,13 +81,49 @@ def _password(data: Data, name: str, minimum: int) -> str:
 
 # --- agents -----------------------------------------------------------------------------------
 
+def _settings_field(exc: SettingsError) -> FieldError:
+    """The parser's error as the API's, named under `settings` ("settings.skills.de")."""
+    message = str(exc)[len(exc.field) + len(": "):]
+    return FieldError(f"settings.{exc.field}" if exc.field else "settings", message)
+
+
+def _agent_settings(data: Data) -> dict | None:
+    """The agent's own rules if given, checked by the same parser the engine uses."""
+    settings = data.get("settings")
+    if settings is None:
+        return None
+    try:
+        parse_agent_settings(settings)
+    except SettingsError as exc:
+        raise _settings_field(exc) from exc
+    return settings
+
+
 def create_agent(conn, actor: str, data: Data) -> Row:
     name = fields.text(data, "name", **NAME)
     extension = fields.text(data, "extension", **EXTENSION)
     password = _password(data, "sip_password", MIN_SIP_PASSWORD)
+    settings = _agent_settings(data)
     with _change(conn, {"extension": extension}):
-        agent = queries.create_agent(conn, name, extension, password)
-        queries.audit(conn, actor, "agent.create", f"id={agent['id']} extension={extension} name={name}")
+        agent = queries.create_agent(conn, name, extension, password, settings)
+        queries.audit(conn, actor, "agent.create",
+                      f"id={agent['id']} extension={extension} name={name} settings={agent['settings']}")
+    _reload()
+    return agent
+
+
+def update_agent(conn, actor: str, agent_id: int, data: Data) -> Row:
+    """Replaces the agent's own rules; the engine takes them up at its reload."""
+    agent = require_agent(conn, agent_id)
+    unknown = sorted(set(data) - {"settings"})
+    if unknown:
+        raise FieldError(unknown[0], "cannot be changed here")
+    settings = _agent_settings(data)
+    if settings is None:
+        raise FieldError("settings", "is required")
+    with _change(conn, {}):
+        agent = queries.update_agent_settings(conn, agent_id, settings)
+        queries.audit(conn, actor, "agent.update", f"id={agent_id} extension={agent['extension']} settings={settings}")
     _reload()
     return agent
 
@@ -110,8 +146,9 @@ def _queue_settings(data: Data, strategy: str) -> dict | None:
     try:
         parse_queue_settings(settings, strategy)
     except SettingsError as exc:
-        raise FieldError(f"settings.{exc.field}" if exc.field != "strategy" else "strategy",
-                         str(exc).split(": ", 1)[1]) from exc
+        if exc.field == "strategy":
+            raise FieldError("strategy", str(exc).split(": ", 1)[1]) from exc
+        raise _settings_field(exc) from exc
     return settings
 
 

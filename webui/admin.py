@@ -10,7 +10,7 @@ from werkzeug.exceptions import BadRequest, Conflict, NotFound
 
 from firmware.acd.settings import SettingsError
 from firmware.store import queries
-from webui import actions, queue_form
+from webui import actions, agent_form, queue_form
 from webui.access import actor, requires
 from webui.db import get_db
 from webui.fields import FieldError
@@ -85,6 +85,39 @@ def delete_agent(agent_id: int):
     actions.delete_agent(get_db(), actor(), agent_id)
     flash("Agent deleted.")
     return redirect(url_for("admin.agents"))
+
+
+# --- an agent's own rules ---------------------------------------------------------------------
+
+def _agent_page(agent: dict, values: agent_form.Values, *, errors: dict[str, str] | None = None,
+                error: str | None = None, status: int = 200):
+    return render_template("admin/agent.html", agent=agent, values=values, errors=errors or {}, error=error), status
+
+
+@bp.get("/agents/<int:agent_id>")
+@requires("admin")
+def agent(agent_id: int):
+    row = actions.require_agent(get_db(), agent_id)
+    return _agent_page(row, agent_form.settings_to_form(row["settings"]))
+
+
+@bp.post("/agents/<int:agent_id>")
+@requires("admin")
+def save_agent(agent_id: int):
+    """Saved through the API's own update (check, audit entry, engine reload); a mistake shows the
+    form again as typed, with the message at its input, and saves nothing."""
+    conn = get_db()
+    row = actions.require_agent(conn, agent_id)
+    values = agent_form.read_form(request.form)
+    try:
+        actions.update_agent(conn, actor(), agent_id, {"settings": agent_form.form_to_settings(values)})
+    except (SettingsError, FieldError) as exc:
+        field, message = _settings_error(exc)
+        name, message = agent_form.error_input(field, message)
+        errors = {name: message} if name else {}
+        return _agent_page(row, values, errors=errors, error=f"Not saved: {field}: {message}", status=400)
+    flash(f"Agent {row['extension']} saved.")
+    return redirect(url_for("admin.agent", agent_id=agent_id))
 
 
 # --- queues -----------------------------------------------------------------------------------

@@ -108,6 +108,9 @@ _CALLBACK_FILTERS = [
     _query("offset", {"type": "integer", "minimum": 0, "default": 0}, "callbacks to skip"),
 ]
 
+_SKILLS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 10},
+           "description": "skill: level from 1 to 10, e.g. {\"de\": 5}"}
+
 _LOGIN_RESULT = {"type": "object", "required": ["agent_id", "queue_ids"], "properties": {
     "agent_id": {"type": "integer"}, "queue_ids": {"type": "array", "items": {"type": "integer"},
                                                    "description": "every queue the agent is now logged in to"}}}
@@ -116,11 +119,26 @@ SCHEMAS: dict[str, Schema] = {
     "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
     "Agent": {"type": "object", "properties": {
         "id": {"type": "integer"}, "name": {"type": "string"}, "extension": {"type": "string"},
-        "created_at": _TIME}},
+        "settings": _ref("AgentSettings"), "created_at": _TIME}},
     "AgentCreate": {"type": "object", "required": ["name", "extension", "sip_password"], "properties": {
         "name": {"type": "string", "maxLength": 100},
         "extension": {"type": "string", "pattern": "^[0-9]+$", "maxLength": 20},
-        "sip_password": {"type": "string", "minLength": 8, "maxLength": 128, "writeOnly": True}}},
+        "sip_password": {"type": "string", "minLength": 8, "maxLength": 128, "writeOnly": True},
+        "settings": _ref("AgentSettings")}},
+    "AgentUpdate": {"type": "object", "required": ["settings"], "additionalProperties": False, "properties": {
+        "settings": _ref("AgentSettings")}},
+    "AgentSettings": {"type": "object", "additionalProperties": False,
+                      "description": "the agent's own rules (parse_agent_settings in firmware/acd/settings.py); "
+                                     "unknown keys are refused", "properties": {
+        "skills": _SKILLS,
+        "wrapup": {"type": "number", "minimum": 0, "maximum": 3600,
+                   "description": "seconds after each call; overrides the queue's wrap-up"},
+        "no_answer_delay": {"type": "number", "minimum": 0, "maximum": 3600,
+                            "description": "seconds the agent is not offered a call after not answering one"},
+        "reject_delay": {"type": "number", "minimum": 0, "maximum": 3600,
+                         "description": "... after rejecting one"},
+        "busy_delay": {"type": "number", "minimum": 0, "maximum": 3600,
+                       "description": "... after a busy phone"}}},
     "Queue": {"type": "object", "properties": {
         "id": {"type": "integer"}, "name": {"type": "string"}, "strategy": {"type": "string"},
         "ring_timeout_seconds": {"type": "integer"}, "settings": _ref("QueueSettings"), "created_at": _TIME}},
@@ -242,7 +260,10 @@ SCHEMAS: dict[str, Schema] = {
 PATHS: dict[str, Schema] = {
     "/openapi.json": {"get": _op("This description", "agent", 200, {"type": "object"})},
     "/agents": _collection("agent", "Agent", "AgentCreate"),
-    "/agents/{agent_id}": _item("agent", "Agent", "agent_id"),
+    "/agents/{agent_id}": {**_item("agent", "Agent", "agent_id"),
+                           "put": _op("Change the agent's own rules (skills, wrap-up, delays after a missed "
+                                      "offer); the engine reloads", "admin", 200, _ref("Agent"),
+                                      body="AgentUpdate", errors=(400, 404))},
     "/agents/{agent_id}/login": {
         "parameters": [_path_id("agent_id", "agent")],
         "post": _op("Log the agent in to queues (kept in the database; the engine is told if running)",

@@ -72,6 +72,12 @@ def get_agent(agent_id: int):
     return _one(queries.get_agent(get_db(), agent_id), "agent", agent_id)
 
 
+@bp.put("/agents/<int:agent_id>")
+@requires("admin")
+def update_agent(agent_id: int):
+    return jsonify(with_iso_times(actions.update_agent(get_db(), actor(), agent_id, _body())))
+
+
 @bp.delete("/agents/<int:agent_id>")
 @requires("admin")
 def delete_agent(agent_id: int):
