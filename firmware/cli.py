@@ -22,6 +22,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("engine", help="run the engine (pjsua2 B2BUA, queues)")
     sub.add_parser("edge", help="run kamailio, the SIP edge")
     sub.add_parser("web", help="run the web UI under gunicorn")
+    sub.add_parser("notifier", help="send alarm notices by e-mail and SMS")
     sub.add_parser("migrate", help="create or upgrade the database")
     sub.add_parser("prompts", help="generate the default prompt set")
 
@@ -61,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     handler = {
-        "run": cmd_run, "engine": cmd_engine, "edge": cmd_edge, "web": cmd_web, "migrate": cmd_migrate,
+        "run": cmd_run, "engine": cmd_engine, "edge": cmd_edge, "web": cmd_web, "notifier": cmd_notifier,
+        "migrate": cmd_migrate,
         "prompts": cmd_prompts, "admin": cmd_admin_create, "token": cmd_token_create,
         "simulate": cmd_simulate, "staffing": cmd_staffing,
     }[args.command]
@@ -192,6 +194,12 @@ def cmd_web(args) -> int:
             "--bind", f"{config.bind_address}:{config.web_port}", "--access-logfile", "-",
             "--graceful-timeout", "3", "webui:create_app()"]
     os.execv(argv[0], argv)
+
+
+def cmd_notifier(args) -> int:
+    from firmware.notify.notifier import run_notifier
+
+    return run_notifier()
 
 
 def cmd_run(args) -> int:

@@ -38,6 +38,7 @@ POLL_MS = 10
 PUBLISH_INTERVAL = 0.25
 PLAYER_LINGER = 1.0          # seconds a stopped prompt player is kept before it is destroyed
 RECORDING_CLOSE_DELAY = 0.5   # seconds for pjmedia to close a dropped recorder's file
+ALARM_GRACE = 30.0            # seconds after a start for the ACD to raise again what was open before
 
 
 class Engine:
@@ -49,6 +50,8 @@ class Engine:
         self.sessions: dict[int, InboundSession] = {}
         self.callbacks: dict[int, CallbackSession] = {}    # by the ACD's id of the call called back
         self.alarms: dict[tuple[str, str], str] = {}
+        self.alarms_from_before: set[tuple[str, str]] = set()   # open in the store when this engine started
+        self.alarms_grace_ends = 0.0
         self.rooms: dict[int, ConferenceRoom] = {}
         self.key_listeners: dict[int, InboundSession] = {}   # hub leg -> the call whose keys it hears
         self._next_room = 1
@@ -145,6 +148,7 @@ class Engine:
         self.outbound_account = create_outbound_account(self.config, self.transport_id)
         # Bridged calls meet in our mixer inside pjmedia's clock (no Python per frame).
         self.hub = MediaHub(rate=8000)
+        self.take_over_alarms()
         restored = self.restore_callbacks()
         if restored:
             log.warning("%d open callbacks restored from the store", restored)
@@ -185,6 +189,7 @@ class Engine:
                     session.tick(now)
                 self.act(self.acd.tick(now))
                 self._finish_closed_recordings(now)
+                self._settle_alarms_from_before(now)
             finally:
                 commit_pending(self.store)
             self.retired.clear()
@@ -345,13 +350,29 @@ class Engine:
         session.start(agent["extension"])
 
     def _alarm(self, action: RaiseAlarm | ClearAlarm) -> None:
+        """Shown in the live status and kept in the store, where the notifier finds it (ACD15)."""
         key = (action.name, action.subject)
         if isinstance(action, RaiseAlarm):
             log.warning("alarm %s on %s: %s", action.name, action.subject, action.detail)
             self.alarms[key] = action.detail
+            self.alarms_from_before.discard(key)
+            queries.raise_alarm(self.store, action.name, action.subject, action.detail)
         else:
             log.info("alarm %s on %s cleared", action.name, action.subject)
             self.alarms.pop(key, None)
+            queries.clear_alarm(self.store, action.name, action.subject)
+
+    def take_over_alarms(self) -> None:
+        self.alarms_from_before = {(a["name"], a["subject"]) for a in queries.open_alarms(self.store)}
+        self.alarms_grace_ends = time.monotonic() + ALARM_GRACE
+
+    def _settle_alarms_from_before(self, now: float) -> None:
+        """Alarms left open by the previous engine stay open while this one's ACD raises them again
+        (no second notice); those it does not raise within ALARM_GRACE are over."""
+        if self.alarms_from_before and now >= self.alarms_grace_ends:
+            for name, subject in self.alarms_from_before:
+                queries.clear_alarm(self.store, name, subject, "not raised again after the engine restarted")
+            self.alarms_from_before.clear()
 
     def _report(self, action: AgentPaused | StandbyLogin | StandbyLogout | StateRepaired | CallFinished) -> None:
         level = logging.WARNING if isinstance(action, StateRepaired) else logging.INFO

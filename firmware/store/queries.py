@@ -510,6 +510,51 @@ def get_callback(conn, call_id: int) -> Row | None:
     return _callback_row(row) if row is not None else None
 
 
+# --- alarms (ACD15) ------------------------------------------------------------------------------
+
+def raise_alarm(conn, name: str, subject: str, detail: str) -> bool:
+    """Opens the alarm unless it is open already (then only its detail follows); True if new."""
+    updated = conn.execute("UPDATE alarms SET detail = ? WHERE name = ? AND subject = ? AND cleared_at IS NULL",
+                           (detail, name, subject)).rowcount
+    if updated:
+        return False
+    conn.execute("INSERT INTO alarms (name, subject, detail, raised_at) VALUES (?, ?, ?, ?)",
+                 (name, subject, detail, time.time()))
+    return True
+
+
+def clear_alarm(conn, name: str, subject: str, detail: str = "") -> bool:
+    return conn.execute(
+        "UPDATE alarms SET cleared_at = ?, cleared_detail = ?, next_attempt_at = 0 "
+        "WHERE name = ? AND subject = ? AND cleared_at IS NULL", (time.time(), detail, name, subject)).rowcount > 0
+
+
+def open_alarms(conn) -> list[Row]:
+    return _rows(conn.execute("SELECT * FROM alarms WHERE cleared_at IS NULL ORDER BY raised_at, id"))
+
+
+def list_alarms(conn, limit: int = 200) -> list[Row]:
+    return _rows(conn.execute("SELECT * FROM alarms ORDER BY cleared_at IS NOT NULL, raised_at DESC, id DESC "
+                              "LIMIT ?", (limit,)))
+
+
+def alarm_notices_due(conn, now: float) -> list[Row]:
+    """Alarms with a notice not yet delivered whose next attempt is due, oldest first."""
+    return _rows(conn.execute(
+        "SELECT * FROM alarms WHERE (raise_sent_at IS NULL OR (cleared_at IS NOT NULL AND clear_sent_at IS NULL)) "
+        "AND next_attempt_at <= ? ORDER BY raised_at, id", (now,)))
+
+
+def alarm_notice_sent(conn, alarm_id: int, kind: str, now: float) -> None:
+    column = {"raised": "raise_sent_at", "cleared": "clear_sent_at"}[kind]
+    conn.execute(f"UPDATE alarms SET {column} = ?, attempts = 0, last_error = '' WHERE id = ?", (now, alarm_id))
+
+
+def alarm_notice_failed(conn, alarm_id: int, error: str, next_attempt_at: float) -> None:
+    conn.execute("UPDATE alarms SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
+                 (error[:500], next_attempt_at, alarm_id))
+
+
 # --- transactions -----------------------------------------------------------------------------
 
 class transaction:

@@ -1,0 +1,131 @@
+"""Where alarm notices go: the settings object (key `alarm_notifications`) checked field by field.
+
+    {"email": {"to": ["ops@example.com"], "from": "callbox@example.com", "host": "smtp.example.com",
+               "port": 587, "security": "starttls", "username": "callbox", "password": "..."},
+     "sms": {"to": ["+46701234567"], "url": "https://sms.example.com/send", "token": "..."}}
+
+Either channel may be left out. The SMS gateway gets a POST of {"to": number, "text": notice} as
+JSON, with `Authorization: Bearer <token>` when a token is set: the shape most HTTP gateways take.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+SETTING_KEY = "alarm_notifications"
+SECRETS = ("password", "token")
+SECURITIES = ("starttls", "tls", "none")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_PHONE = re.compile(r"^\+?[0-9]{3,20}$")
+
+
+class NotificationSettingsError(ValueError):
+    def __init__(self, field_name: str, message: str):
+        super().__init__(f"{field_name}: {message}")
+        self.field = field_name
+
+
+@dataclass(frozen=True)
+class EmailChannel:
+    to: tuple[str, ...]
+    sender: str
+    host: str
+    port: int = 587
+    security: str = "starttls"
+    username: str = ""
+    password: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class SmsChannel:
+    to: tuple[str, ...]
+    url: str
+    token: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class NotificationSettings:
+    email: EmailChannel | None = None
+    sms: SmsChannel | None = None
+
+    @property
+    def channels(self) -> list[EmailChannel | SmsChannel]:
+        return [c for c in (self.email, self.sms) if c is not None]
+
+
+def _object(value: Any, name: str, allowed: set[str]) -> dict:
+    if not isinstance(value, dict):
+        raise NotificationSettingsError(name, "must be an object")
+    unknown = sorted(set(value) - allowed)
+    if unknown:
+        raise NotificationSettingsError(f"{name}.{unknown[0]}" if name else unknown[0], "is not a setting")
+    return value
+
+
+def _text(value: Any, name: str, *, required: bool = False) -> str:
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise NotificationSettingsError(name, "is required" if required else "must be text")
+    return value.strip()
+
+
+def _addresses(value: Any, name: str, pattern: re.Pattern, what: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value:
+        raise NotificationSettingsError(name, f"must be a list of {what}s")
+    for i, item in enumerate(value):
+        if not isinstance(item, str) or not pattern.match(item.strip()):
+            raise NotificationSettingsError(f"{name}[{i}]", f"is not a valid {what}")
+    return tuple(item.strip() for item in value)
+
+
+def _email(value: Any) -> EmailChannel:
+    value = _object(value, "email", {"to", "from", "host", "port", "security", "username", "password"})
+    port = value.get("port", 587)
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise NotificationSettingsError("email.port", "must be a port number")
+    security = value.get("security", "starttls")
+    if security not in SECURITIES:
+        raise NotificationSettingsError("email.security", f"must be one of {', '.join(SECURITIES)}")
+    sender = _text(value.get("from"), "email.from", required=True)
+    if not _EMAIL.match(sender):
+        raise NotificationSettingsError("email.from", "is not a valid e-mail address")
+    return EmailChannel(to=_addresses(value.get("to"), "email.to", _EMAIL, "e-mail address"), sender=sender,
+                        host=_text(value.get("host"), "email.host", required=True), port=port, security=security,
+                        username=_text(value.get("username"), "email.username"),
+                        password=_text(value.get("password"), "email.password"))
+
+
+def _sms(value: Any) -> SmsChannel:
+    value = _object(value, "sms", {"to", "url", "token"})
+    url = _text(value.get("url"), "sms.url", required=True)
+    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+        raise NotificationSettingsError("sms.url", "must be an http or https address")
+    return SmsChannel(to=_addresses(value.get("to"), "sms.to", _PHONE, "phone number"), url=url,
+                      token=_text(value.get("token"), "sms.token"))
+
+
+def parse_notification_settings(value: Any) -> NotificationSettings:
+    value = _object(value if value is not None else {}, "", {"email", "sms"})
+    return NotificationSettings(email=_email(value["email"]) if value.get("email") else None,
+                                sms=_sms(value["sms"]) if value.get("sms") else None)
+
+
+def load(raw: str | None) -> NotificationSettings:
+    """The stored setting (JSON text, or None: nobody to tell)."""
+    return parse_notification_settings(json.loads(raw) if raw else {})
+
+
+def masked(value: dict) -> dict:
+    """The settings object with its secrets replaced, for showing and logging."""
+    shown = json.loads(json.dumps(value))
+    for channel in shown.values():
+        if isinstance(channel, dict):
+            for secret in SECRETS:
+                if channel.get(secret):
+                    channel[secret] = "********"
+    return shown
