@@ -255,7 +255,7 @@ class Engine:
             return
         call_id = queries.open_call(self.store, caller, did, header(message, "Call-ID"), trunk["id"])
         session = InboundSession(self, leg, call_id, route["queue_id"], caller, did,
-                                 inband_dtmf=trunk.get("dtmf") == "inband")
+                                 inband_dtmf=trunk.get("dtmf") == "inband", priority=route["priority"])
         self.sessions[call_id] = session
         try:
             leg.answer(call_setting_param(200))

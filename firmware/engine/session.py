@@ -165,8 +165,9 @@ class Prompts:
 
 class InboundSession:
     def __init__(self, engine: "Engine", leg: Leg, call_id: int, queue_id: int, caller: str, did: str,
-                 inband_dtmf: bool = False):
+                 inband_dtmf: bool = False, priority: int = 0):
         self.engine = engine
+        self.priority = priority              # the route's (ACD8): served before lower ones in the queue
         self.inband_dtmf = inband_dtmf        # the trunk sends keys as tones: the hub listens for them
         self.key_leg: int | None = None       # the caller's hub leg for that, taken over by the bridge
         self.caller_leg = leg
@@ -289,7 +290,7 @@ class InboundSession:
                             caller_input=self.caller_input)
         queries.add_queue_event(self.store, self.call_id, "enter", self.queue_id)
         self.engine.acd.call_arrived(self.call_id, self.queue_id, now, self.caller, caller_input=self.caller_input,
-                                     skills=self.engine.required_skills.get(self.queue_id))
+                                     skills=self.engine.required_skills.get(self.queue_id), priority=self.priority)
         self.engine.changed()
 
     def play(self, parts: tuple[str | int, ...]) -> None:

@@ -284,9 +284,10 @@ def delete_trunk(conn, trunk_id: int) -> bool:
     return conn.execute("DELETE FROM trunks WHERE id = ?", (trunk_id,)).rowcount > 0
 
 
-def create_inbound_route(conn, did: str, queue_id: int) -> Row:
+def create_inbound_route(conn, did: str, queue_id: int, priority: int = 0) -> Row:
     cur = conn.execute(
-        "INSERT INTO inbound_routes (did, queue_id, created_at) VALUES (?, ?, ?)", (did, queue_id, time.time())
+        "INSERT INTO inbound_routes (did, queue_id, priority, created_at) VALUES (?, ?, ?, ?)",
+        (did, queue_id, priority, time.time()),
     )
     return get_inbound_route(conn, cur.lastrowid)
 

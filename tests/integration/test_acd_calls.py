@@ -218,6 +218,36 @@ def test_a_stand_by_agent_is_logged_in_for_a_waiting_caller_and_out_again(center
     assert "StandbyLogin" in box.logs() and "StandbyLogout" in box.logs()
 
 
+def test_a_caller_on_a_priority_line_is_served_before_an_earlier_caller(center, phone, tmp_path):
+    """ACD8: the same queue, two numbers; the VIP line's route has priority 1. The ordinary caller
+    calls first, the VIP a second later, and the one agent to log in takes the VIP."""
+    box = center["box"]
+    queue = box.api("POST", "/queues", {"name": "vip and others"}, expect=201)
+    box.api("POST", f"/queues/{queue['id']}/members", {"agent_id": center["agent"]["id"]}, expect=201)
+    with connect(box.data / "callbox.db") as conn:
+        conn.execute("INSERT INTO inbound_routes (did, queue_id, priority, created_at) VALUES ('4931001', ?, 1, 0)",
+                     (queue["id"],))
+    box.api("POST", "/inbound-routes", {"did": "4931000", "queue_id": queue["id"]}, expect=201)   # reloads
+    vip_port = free_port()
+    box.api("POST", "/trunks", {"name": "vip carrier", "type": "peer", "address": f"127.0.0.1:{vip_port}"},
+            expect=201)
+    edge = f"127.0.0.1:{box.sip_port}"
+    calls = dict(timeout=40, workdir=tmp_path, extra=("-d", "12000"))
+    with background_sipp("trunk_call.xml", remote=edge, local_port=center["trunk_port"], service="4931000",
+                         media_port=free_port(span=3), **calls) as ordinary:
+        time.sleep(1.0)
+        with background_sipp("trunk_call.xml", remote=edge, local_port=vip_port, service="4931001",
+                             media_port=free_port(span=3), **calls) as vip:
+            time.sleep(4.5)                      # both through the welcome, waiting in the queue
+            phone.register()
+            phone.answer_calls()
+            box.api("POST", f"/agents/{center['agent']['id']}/login", {"queue_ids": [queue["id"]]}, expect=200)
+            vip.wait(30)
+        ordinary.wait(30)
+    assert (call_record(box, "4931001")["outcome"], call_record(box, "4931001")["agent"]) == ("answered", "1001")
+    assert call_record(box, "4931000")["outcome"] == "abandoned"
+
+
 def test_few_agents_alarm_is_raised_and_cleared_on_the_live_status(center):
     box = center["box"]
     queue = queue_with_rules(center, "watched", "4930700", {"alarms": {"min_agents": 1, "agents_margin": 0}})
