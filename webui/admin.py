@@ -159,14 +159,27 @@ def remove_member(queue_id: int, agent_id: int):
 
 # --- a queue's rules ---------------------------------------------------------------------------
 
+def _agent_inputs(conn, queue: dict, values: queue_form.Values) -> dict[str, Any]:
+    """The agents the form offers: members to order and weigh, every agent for stand-by; and any
+    agent the rules name that is not among them, so that saving keeps it."""
+    order = queue_form.agent_ids(values["member_order"])
+    members = queue_form.agent_choices(queries.list_queue_members(conn, queue["id"]), order,
+                                       queue_form.weighted_agent_ids(values))
+    standby = queue_form.agent_ids(values["standby.agents"])
+    return {"member_choices": members, "order_slots": order + [""] * (len(members) - len(order)),
+            "standby_choices": queue_form.agent_choices(queries.list_agents(conn), standby), "standby_ids": standby}
+
+
 def _rules_page(queue: dict, values: queue_form.Values, *, errors: dict[str, str] | None = None,
                 error: str | None = None, status: int = 200):
+    conn = get_db()
     return render_template(
         "admin/queue_rules.html", queue=queue, values=values, errors=errors or {}, error=error,
         overflow=queue_form.overflow_rows(values, blank=queue_form.EMPTY_OVERFLOW_ROWS),
+        skill_rules=queue_form.skill_rule_rows(values, blank=queue_form.EMPTY_SKILL_RULE_ROWS),
         strategies=queue_form.STRATEGIES, conditions=queue_form.CONDITIONS, kinds=queue_form.DESTINATION_KINDS,
         weekdays=queue_form.WEEKDAYS, timezones=sorted(available_timezones()),
-        queues=queries.list_queues(get_db())), status
+        queues=queries.list_queues(conn), **_agent_inputs(conn, queue, values)), status
 
 
 @bp.get("/queues/<int:queue_id>/rules")

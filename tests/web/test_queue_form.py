@@ -35,12 +35,25 @@ FULL = {
                  "ask_number": False, "offer_later": False},
     "messages": {"first": None, "repeated": ["queue-repeat", "queue-thanks"], "frequency": 45,
                  "announce_position": False, "announce_wait": True},
+    "skills": {"de": 5, "customer care": 2},
+    "skill_rules": [{"after": 30, "min_level": 3}, {"after": 90.5, "min_level": 0}],
+    "member_order": [3, 1, 2], "member_weights": {"3": 2.5, "1": 0.5}, "auto_pause_reason": "missed calls",
+    "alarms": {"min_agents": 2, "agents_margin": 2, "sl_target": 30, "sl_goal": 0.8, "sl_margin": 0.1,
+               "max_longest_wait": 180, "wait_margin": 0.25, "min_calls": 20},
+    "standby": {"agents": [7, 8], "on_waiting": 5, "on_longest_wait": 120, "on_available_at_most": 1,
+                "off_waiting": 1, "off_longest_wait": 30, "min_on_seconds": 600},
 }
 
 
 def posted(values: dict[str, str]) -> dict[str, str]:
-    """What a browser sends for a form showing `values`: every text input, ticked checkboxes only."""
-    return {name: value for name, value in values.items() if value or name not in CHECKBOXES}
+    """What a browser sends for a form showing `values`: every text input, ticked checkboxes only,
+    the member order as one select per place and the stand-by agents as one checkbox per agent."""
+    form = {name: value for name, value in values.items()
+            if (value or name not in CHECKBOXES) and name not in queue_form.AGENT_LISTS}
+    form.update({f"member_order[{place}]": agent_id
+                 for place, agent_id in enumerate(queue_form.agent_ids(values["member_order"]))})
+    form.update({f"standby.agents.{agent_id}": "on" for agent_id in queue_form.agent_ids(values["standby.agents"])})
+    return form
 
 
 # The boxes ticked on the form of a queue without rules (their parser default is true).
@@ -69,6 +82,8 @@ def test_the_form_covers_every_setting_of_the_parser():
     # A setting the form lacked would be dropped when an admin saves rules the API had set.
     assert set(queue_form.NUMBERS) == set(parser._NUMBERS)
     assert set(queue_form.CALLBACK_NUMBERS) == set(parser._CALLBACK_NUMBERS)
+    assert set(queue_form.ALARM_NUMBERS) == set(parser._ALARM_NUMBERS)
+    assert set(queue_form.STANDBY_NUMBERS) == set(parser._STANDBY_NUMBERS)
     assert round_trip(copy.deepcopy(FULL)).keys() == FULL.keys()
 
 
@@ -141,6 +156,41 @@ def test_callback_options_are_kept_on_the_form_but_not_stored_while_callbacks_ar
     assert values["callback.key"] == "2" and form_to_settings(values) == {}
 
 
+def test_agents_are_read_from_one_select_per_place_and_one_checkbox_per_agent():
+    values = read_form({**DEFAULT_TICKS, "member_order[0]": "3", "member_order[1]": "", "member_order[2]": "1",
+                        "member_weights.3": " 2 ", "member_weights.1": "", "standby.agents.8": "on",
+                        "standby.agents.7": "on", "standby.on_waiting": "4"})
+    assert (values["member_order"], values["standby.agents"]) == ("3, 1", "7, 8")
+    assert form_to_settings(values) == {"member_order": [3, 1], "member_weights": {"3": 2},
+                                        "standby": {"agents": [7, 8], "on_waiting": 4}}
+
+
+def test_stand_by_thresholds_without_agents_are_kept_for_the_parser_to_refuse():
+    settings = form_to_settings(read_form({**DEFAULT_TICKS, "standby.on_waiting": "4"}))
+    assert settings == {"standby": {"agents": [], "on_waiting": 4}}
+    with pytest.raises(SettingsError) as error:
+        parse_queue_settings(settings)
+    assert error.value.field == "standby.agents"
+
+
+def test_skill_rules_rows_like_overflow_rows():
+    values = read_form({"skill_rules[0].after": "60", "skill_rules[0].min_level": "0",
+                        "skill_rules[1].after": "", "skill_rules[1].min_level": "",
+                        "skill_rules[2].after": "30", "skill_rules[2].min_level": "3", "skill_rules[2].remove": "on",
+                        "skill_rules[3].after": "90", "skill_rules[3].min_level": "high"})
+    assert form_to_settings(values)["skill_rules"] == [{"after": 60, "min_level": 0},
+                                                       {"after": 90, "min_level": "high"}]
+    with pytest.raises(SettingsError) as error:
+        parse_queue_settings(form_to_settings(values))
+    assert error.value.field == "skill_rules[1].min_level"
+
+
+def test_agents_the_rules_name_are_offered_even_when_not_listed():
+    agents = [{"id": 1, "extension": "1001", "name": "Ann"}]
+    assert queue_form.agent_choices(agents, ["3", "1"], ["3", "4"]) == [
+        ("1", "1001 Ann"), ("3", "agent 3 (not listed)"), ("4", "agent 4 (not listed)")]
+
+
 @pytest.mark.parametrize("field, settings, expected", [
     ("schedule.weekly.mon", {}, ("schedule.weekly.mon", "bad")),
     ("overflow[2].threshold", {}, ("overflow[2].threshold", "bad")),
@@ -150,6 +200,14 @@ def test_callback_options_are_kept_on_the_form_but_not_stored_while_callbacks_ar
     ("callback.window.holidays[0]", {"callback": {"window": {"holidays": ["x"]}}},
      ("callback.window.holidays", "x: bad")),
     ("schedule.exceptions.2026-12-24", {}, ("schedule.exceptions", "2026-12-24: bad")),
+    ("skills.de", {}, ("skills", "de: bad")),
+    ("skill_rules[1].min_level", {}, ("skill_rules[1].min_level", "bad")),
+    ("member_order", {}, ("member_order", "bad")),
+    ("member_weights.3", {}, ("member_weights.3", "bad")),
+    ("alarms.sl_goal", {}, ("alarms.sl_goal", "bad")),
+    ("standby.agents", {}, ("standby.agents", "bad")),
+    ("standby", {}, ("standby.on_waiting", "bad")),     # needs a threshold: the first one
+    ("standby.on_waiting", {}, ("standby.on_waiting", "bad")),
     ("overflow[0].destination", {}, (None, "bad")),     # no input of its own: shown above the form
     ("settings_nobody_knows", {}, (None, "bad")),
 ])

@@ -238,3 +238,93 @@ def test_the_form_needs_its_csrf_token(make_app, users, password, db, queue):
     token = re.search(r'name="csrf_token" value="([^"]+)"', client.get(rules_url(queue)).get_data(as_text=True)).group(1)
     assert client.post(rules_url(queue), data={**typed_rules(), "csrf_token": token}).status_code == 302
     assert stored(db, queue)["settings"]["wrapup"] == 15
+
+
+# --- skills, members, alarms, stand-by ----------------------------------------------------------
+
+@pytest.fixture
+def staff(db, queue):
+    """Two members of the queue (Ann 2001, Bo 2002) and one agent outside it (Cy 2003)."""
+    ann, bo, cy = (queries.create_agent(db, name, extension, "sip-secret")
+                   for name, extension in (("Ann", "2001"), ("Bo", "2002"), ("Cy", "2003")))
+    queries.add_queue_member(db, queue["id"], ann["id"])
+    queries.add_queue_member(db, queue["id"], bo["id"])
+    db.commit()
+    return {"ann": ann["id"], "bo": bo["id"], "cy": cy["id"]}
+
+
+def group_error(page: str, name: str) -> str:
+    """The error shown once for a group of inputs (selects, checkboxes), marked on each of them."""
+    match = re.search(rf'<small class="field-error" id="{re.escape(name)}-error">([^<]*)</small>', page)
+    assert match, f"no error shown for {name}"
+    assert f'aria-describedby="{name}-error"' in page
+    return match.group(1)
+
+
+def test_members_are_offered_for_order_and_weight_and_every_agent_for_stand_by(admin, db, queue, staff):
+    settings = {"member_order": [staff["bo"], staff["ann"]], "member_weights": {str(staff["bo"]): 3},
+                "standby": {"agents": [staff["cy"]], "on_waiting": 5}, "skills": {"de": 5}}
+    queries.update_queue(db, queue["id"], settings=settings)
+    db.commit()
+    page = admin.get(rules_url(queue)).get_data(as_text=True)
+    form = untouched_form(page)
+    assert (form["member_order[0]"], form["member_order[1]"]) == (str(staff["bo"]), str(staff["ann"]))
+    assert "member_order[2]" not in form                                   # one place per member
+    assert not re.search(rf'name="member_order\[0\]".*?<option value="{staff["cy"]}"', page, re.S)  # not a member
+    assert form[f"member_weights.{staff['bo']}"] == "3" and form[f"member_weights.{staff['ann']}"] == ""
+    assert f"member_weights.{staff['cy']}" not in form
+    assert form[f"standby.agents.{staff['cy']}"] == "on" and f"standby.agents.{staff['ann']}" not in form
+    assert f'name="standby.agents.{staff["ann"]}"' in page                 # offered, not ticked
+    assert form["skills"] == "de=5" and form["standby.on_waiting"] == "5"
+
+
+def test_saving_skills_members_alarms_and_stand_by(admin, db, queue, staff, engine):
+    typed = typed_rules(**{
+        "skills": "de=5, sv = 3", "skill_rules[0].after": "30", "skill_rules[0].min_level": "2",
+        "skill_rules[1].after": "", "skill_rules[1].min_level": "", "auto_pause_reason": "missed",
+        "member_order[0]": str(staff["bo"]), "member_order[1]": "",
+        f"member_weights.{staff['ann']}": "2.5", f"member_weights.{staff['bo']}": "",
+        "alarms.min_agents": "1", "alarms.sl_goal": "0.8", "alarms.sl_target": "",
+        f"standby.agents.{staff['cy']}": "on", "standby.on_longest_wait": "90", "standby.off_longest_wait": "10"})
+    assert admin.post(rules_url(queue), data=typed).status_code == 302
+    settings = stored(db, queue)["settings"]
+    assert {key: settings[key] for key in ("skills", "skill_rules", "member_order", "member_weights",
+                                           "auto_pause_reason", "alarms", "standby")} == {
+        "skills": {"de": 5, "sv": 3}, "skill_rules": [{"after": 30, "min_level": 2}],
+        "member_order": [staff["bo"]], "member_weights": {str(staff["ann"]): 2.5}, "auto_pause_reason": "missed",
+        "alarms": {"min_agents": 1, "sl_goal": 0.8},
+        "standby": {"agents": [staff["cy"]], "on_longest_wait": 90, "off_longest_wait": 10}}
+    config, _ = parse_queue_settings(settings, "round-robin")
+    assert config.member_order == (staff["bo"],) and config.member_weights == {staff["ann"]: 2.5}
+    assert config.alarms.sl_goal == 0.8 and config.standby.agents == (staff["cy"],)
+    assert [(r.after, r.min_level) for r in config.skill_rules] == [(30.0, 2)]
+    assert engine.names() == ["reload"]
+
+
+@pytest.mark.parametrize("changes, field, message", [
+    ({"skills": "de=5, sv=11"}, "skills", "sv: must be a level from 1 to 10"),
+    ({"skill_rules[0].after": "30", "skill_rules[0].min_level": "11"}, "skill_rules[0].min_level", "between"),
+    ({"alarms.sl_goal": "80"}, "alarms.sl_goal", "between 0 and 1"),
+    ({"standby.on_waiting": "5"}, "standby.agents", "at least one agent"),
+    ({"standby.agents.{cy}": "on", "standby.off_waiting": "1"}, "standby.on_waiting", "needs a threshold"),
+    ({"member_order[0]": "{ann}", "member_order[1]": "{ann}"}, "member_order", "twice"),
+    ({"member_weights.{ann}": "heavy"}, "member_weights.{ann}", "must be a number"),
+])
+def test_a_mistake_in_the_new_rules_is_shown_at_its_input(admin, db, queue, staff, engine, changes, field, message):
+    def named(text: str) -> str:
+        return text.format(**staff)
+    queries.update_queue(db, queue["id"], settings={"wrapup": 5})
+    db.commit()
+    typed = typed_rules(**{named(name): named(value) for name, value in changes.items()})
+    response = admin.post(rules_url(queue), data=typed)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    field = named(field)
+    shown = input_with_error(page, field) if f'name="{field}"' in page else group_error(page, field)
+    assert message in shown
+    assert "Not saved: " in page
+    form = untouched_form(page)                  # everything typed is still there, the mistake too
+    for name, value in typed.items():
+        if not name.startswith(("overflow[1]", "skill_rules[1]")):
+            assert form.get(name, "") == value, name
+    assert stored(db, queue)["settings"] == {"wrapup": 5} and engine.names() == []

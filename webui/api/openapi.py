@@ -169,7 +169,31 @@ SCHEMAS: dict[str, Schema] = {
         "messages": {"type": "object", "properties": {
             "first": {"type": "string", "nullable": True}, "repeated": {"type": "array", "items": {"type": "string"}},
             "frequency": {"type": "number"}, "announce_position": {"type": "boolean"},
-            "announce_wait": {"type": "boolean"}}}}},
+            "announce_wait": {"type": "boolean"}}},
+        "announce_agent": {"type": "boolean", "description": "the caller hears the agent's number"},
+        "schedule": {"type": "object", "description": "opening hours: timezone, weekly, holidays, exceptions"},
+        "skills": {**_SKILLS, "description": "required of every call of the queue: skill: least level 1-10"},
+        "skill_rules": {"type": "array", "description": "the level accepted drops as the wait grows",
+                        "items": {"type": "object", "required": ["after", "min_level"], "properties": {
+                            "after": {"type": "number", "description": "seconds waited"},
+                            "min_level": {"type": "integer", "minimum": 0, "maximum": 10,
+                                          "description": "0: anyone"}}}},
+        "member_order": {"type": "array", "items": {"type": "integer"},
+                         "description": "agent ids in order (sequential, round-robin); others after"},
+        "member_weights": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0.01},
+                           "description": "agent id: weight (weighted-random); default 1"},
+        "auto_pause_reason": {"type": "string", "maxLength": 40, "default": "no-answer"},
+        "alarms": {"type": "object", "additionalProperties": False, "properties": {
+            name: {"type": "integer" if name in ("min_agents", "agents_margin", "min_calls") else "number"}
+            for name in ("min_agents", "agents_margin", "sl_target", "sl_goal", "sl_margin", "max_longest_wait",
+                         "wait_margin", "min_calls")}},
+        "standby": {"type": "object", "required": ["agents"], "additionalProperties": False,
+                    "description": "agents logged in when traffic is high; needs one on_ threshold", "properties": {
+            "agents": {"type": "array", "minItems": 1, "items": {"type": "integer"}},
+            **{name: {"type": "integer" if name in ("on_waiting", "on_available_at_most", "off_waiting")
+                      else "number"}
+               for name in ("on_waiting", "on_longest_wait", "on_available_at_most", "off_waiting",
+                            "off_longest_wait", "min_on_seconds")}}}}},
     "Member": {"type": "object", "properties": {
         "queue_id": {"type": "integer"}, "agent_id": {"type": "integer"}, "name": {"type": "string"},
         "extension": {"type": "string"}}},
