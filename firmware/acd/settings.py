@@ -33,12 +33,13 @@ not the ACD's: it is checked here and read by the engine from the same object.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from firmware.acd.actions import Destination
 from firmware.acd.config import (AgentConfig, AlarmPolicy, CallbackPolicy, Condition, MessageSet, OverflowRule,
-                                 QueueConfig, SkillRule, StandbyPolicy, Strategy)
+                                 PauseReason, QueueConfig, SkillRule, StandbyPolicy, Strategy)
 from firmware.acd.schedule import Interval, Schedule, hours
 
 
@@ -270,6 +271,41 @@ def parse_agent_settings(settings: Any) -> AgentConfig:
     skills = _skills(settings.get("skills", {}), "skills")
     return AgentConfig(skills=skills, wrapup=numbers.get("wrapup"),
                        **{k: v for k, v in numbers.items() if k != "wrapup"})
+
+
+# Pause reasons (ACD10) when the box has none configured (setting `pause_reasons`).
+DEFAULT_PAUSE_REASONS = [
+    {"code": "break", "max_seconds": 900}, {"code": "lunch", "max_seconds": 3600},
+    {"code": "meeting", "billable": True}, {"code": "training", "billable": True},
+    {"code": "admin", "billable": True}, {"code": "no-answer"},
+]
+_PAUSE_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
+
+
+def parse_pause_reasons(value: Any) -> list[PauseReason]:
+    """[{"code": "lunch", "billable": false, "max_seconds": 3600}, ...]: the reasons an agent may
+    pause for; the max raises an alarm when a pause lasts longer. "no-answer" (the automatic pause
+    after missed offers) is always there."""
+    if not isinstance(value, list):
+        raise SettingsError("pause_reasons", "must be a list of reasons")
+    reasons, codes = [], set()
+    for i, item in enumerate(value):
+        item = _object(item, f"pause_reasons[{i}]", {"code", "billable", "max_seconds"})
+        code = item.get("code")
+        if not isinstance(code, str) or not _PAUSE_CODE.match(code):
+            raise SettingsError(f"pause_reasons[{i}].code", "must be a short code: a-z, 0-9 and -")
+        if code in codes:
+            raise SettingsError(f"pause_reasons[{i}].code", f"{code} is there twice")
+        if not isinstance(item.get("billable", False), bool):
+            raise SettingsError(f"pause_reasons[{i}].billable", "must be true or false")
+        limit = item.get("max_seconds")
+        if limit is not None:
+            limit = float(_number(limit, f"pause_reasons[{i}].max_seconds", 60, 86400))
+        codes.add(code)
+        reasons.append(PauseReason(code, item.get("billable", False), limit))
+    if "no-answer" not in codes:
+        reasons.append(PauseReason("no-answer"))
+    return reasons
 
 
 def parse_queue_settings(settings: Any, strategy: str = Strategy.LONGEST_IDLE.value,

@@ -137,3 +137,20 @@ def test_agent_settings():
         with pytest.raises(SettingsError) as error:
             parse_agent_settings(bad)
         assert error.value.field == field
+
+
+def test_pause_reasons():
+    from firmware.acd import PauseReason
+    from firmware.acd.settings import DEFAULT_PAUSE_REASONS, parse_pause_reasons
+    assert parse_pause_reasons([{"code": "lunch", "max_seconds": 3600}, {"code": "meeting", "billable": True}]) == [
+        PauseReason("lunch", False, 3600.0), PauseReason("meeting", True, None), PauseReason("no-answer")]
+    assert {r.code for r in parse_pause_reasons(DEFAULT_PAUSE_REASONS)} >= {"break", "lunch", "no-answer"}
+    for bad, field in (({"code": "Lunch Break"}, "pause_reasons[0].code"),
+                       ({"code": "x", "billable": "yes"}, "pause_reasons[0].billable"),
+                       ({"code": "x", "max_seconds": 5}, "pause_reasons[0].max_seconds"),
+                       ({"code": "x", "colour": "red"}, "pause_reasons[0].colour")):
+        with pytest.raises(SettingsError) as error:
+            parse_pause_reasons([bad])
+        assert error.value.field == field
+    with pytest.raises(SettingsError, match="twice"):
+        parse_pause_reasons([{"code": "x"}, {"code": "x"}])
