@@ -6,6 +6,8 @@ Reply    {"id": 1, "ok": true, "result": {...}}  or  {"id": 1, "ok": false, "err
 one at once and one after every change the engine makes.
 
 Commands: status; agent_login {agent_id, queue_ids}; agent_logout {agent_id}; reload (config changed);
+agent_pause {agent_id, reason}; agent_unpause {agent_id}; wrapup_end {agent_id};
+wrapup_extend {agent_id, seconds} (each answers {agent_id, state, pause_reason});
 callback_note / callback_requeue / callback_cancel {call_id, text, author, agent_id or null};
 callback_call_now {call_id, agent_id, author}; monitor; conference_create / conference_add /
 conference_remove / conference_close; media_stats {reset}.

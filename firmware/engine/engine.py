@@ -7,6 +7,7 @@ sessions' clocks, so no state here needs a lock.
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import signal
 import sqlite3
@@ -21,7 +22,8 @@ from firmware import paths
 from firmware.acd import (Acd, AgentPaused, AgentState, Bridge, CallbackRegistered, CallbackRequest, CallFinished,
                           ClearAlarm, OfferCallback, Overflow, PlaceCallback, PlayMessage, RaiseAlarm, RingAgent,
                           StandbyLogin, StandbyLogout, StateRepaired, StopRinging)
-from firmware.acd.settings import SettingsError, call_skills, parse_agent_settings, parse_queue_settings
+from firmware.acd.settings import (DEFAULT_PAUSE_REASONS, SettingsError, call_skills, parse_agent_settings,
+                                   parse_pause_reasons, parse_queue_settings)
 from firmware.config import BoxConfig
 from firmware.edge.kamailio import reload_trunk_addresses
 from firmware.engine import prompts, wavfix
@@ -75,6 +77,7 @@ class Engine:
         self._configure_queues(time.monotonic())
         self.routes = {r["did"]: r for r in queries.list_inbound_routes(store)}
         self.trunks = queries.list_trunks_with_secrets(store)
+        self._configure_pause_reasons()
         self.language = queries.get_setting(store, "prompt_language", "en")
         if self.language not in prompts.LANGUAGES:
             self.language = "en"
@@ -88,9 +91,27 @@ class Engine:
             wanted = (logins.get(agent_id, set()) | standby) & set(self.queues)
             if agent_id in self.agents and wanted:
                 self.acd.login(agent_id, wanted, now)
+                self._restore_pause(agent_id, now)
             else:
                 self.acd.logout(agent_id, now)
         self.changed()
+
+    def _configure_pause_reasons(self) -> None:
+        raw = queries.get_setting(self.store, "pause_reasons")
+        try:
+            reasons = parse_pause_reasons(json.loads(raw) if raw else DEFAULT_PAUSE_REASONS)
+        except (SettingsError, ValueError) as exc:
+            log.error("stored pause reasons refused (%s); using the defaults", exc)
+            reasons = parse_pause_reasons(DEFAULT_PAUSE_REASONS)
+        for reason in reasons:
+            self.acd.add_pause_reason(reason)
+
+    def _restore_pause(self, agent_id: int, now: float) -> None:
+        """A pause kept in the store (from before a restart) is taken up again, once."""
+        reason = self.agents[agent_id].get("paused_reason")
+        agent = self.acd.agents[agent_id]
+        if reason and agent.state is not AgentState.PAUSED and agent.pending_pause is None:
+            self.acd.pause(agent_id, reason, now)
 
     def _configure_agents(self, now: float) -> None:
         for agent_id, agent in self.agents.items():
@@ -157,6 +178,10 @@ class Engine:
             "status": lambda args: self.snapshot(),
             "agent_login": self._cmd_agent_login,
             "agent_logout": self._cmd_agent_logout,
+            "agent_pause": self._cmd_agent_pause,
+            "agent_unpause": self._cmd_agent_unpause,
+            "wrapup_end": self._cmd_wrapup_end,
+            "wrapup_extend": self._cmd_wrapup_extend,
             "reload": self._cmd_reload,
             "monitor": self._cmd_monitor,
             "conference_create": self._cmd_conference_create,
@@ -379,6 +404,8 @@ class Engine:
         log.log(level, "ACD: %s", action)
         if isinstance(action, CallFinished) and action.outcome.startswith("callback"):
             self.save_callback_state(action.call_id)
+        if isinstance(action, AgentPaused) and action.agent_id in self.agents:
+            self._store_pause(action.agent_id, action.reason)      # kept across a restart like any pause
 
     def save_callback_state(self, call_id: int) -> None:
         """The callback list row follows the ACD's request (status, attempts, handler, log)."""
@@ -581,8 +608,61 @@ class Engine:
     def _cmd_agent_logout(self, args: dict) -> dict:
         agent_id = self._agent_arg(args)
         self.acd.logout(agent_id, time.monotonic())
+        self._store_pause(agent_id, None)
         self.act()
         return {"agent_id": agent_id, "queue_ids": []}
+
+    # --- an agent's pause and wrap-up (ACD9, ACD10) -----------------------------------------------
+
+    def _logged_in_agent_arg(self, args: dict) -> int:
+        agent_id = self._agent_arg(args)
+        if not self.acd.agent(agent_id).queue_ids:
+            raise CommandError(f"agent {self.agents[agent_id]['extension']} is not logged in")
+        return agent_id
+
+    def _store_pause(self, agent_id: int, reason: str | None) -> None:
+        queries.set_agent_pause(self.store, agent_id, reason)
+        self.agents[agent_id]["paused_reason"] = reason
+
+    def _agent_answer(self, agent_id: int) -> dict:
+        self.act(self.acd.tick(time.monotonic()))
+        commit_pending(self.store)
+        self.changed()
+        agent = self.acd.agents[agent_id]
+        paused = agent.pause_reason if agent.state is AgentState.PAUSED else agent.pending_pause
+        return {"agent_id": agent_id, "state": agent.state.value, "pause_reason": paused}
+
+    def _cmd_agent_pause(self, args: dict) -> dict:
+        agent_id = self._logged_in_agent_arg(args)
+        reason = args.get("reason")
+        if reason not in self.acd.pause_reasons:
+            raise CommandError(f"reason must be one of {', '.join(sorted(self.acd.pause_reasons))}")
+        self.acd.pause(agent_id, reason, time.monotonic())
+        self._store_pause(agent_id, reason)
+        return self._agent_answer(agent_id)
+
+    def _cmd_agent_unpause(self, args: dict) -> dict:
+        agent_id = self._logged_in_agent_arg(args)
+        self.acd.unpause(agent_id, time.monotonic())
+        self._store_pause(agent_id, None)
+        return self._agent_answer(agent_id)
+
+    def _cmd_wrapup_end(self, args: dict) -> dict:
+        agent_id = self._logged_in_agent_arg(args)
+        if self.acd.agents[agent_id].state is not AgentState.WRAP_UP:
+            raise CommandError(f"agent {self.agents[agent_id]['extension']} is not in wrap-up")
+        self.acd.wrapup_ended(agent_id, time.monotonic())
+        return self._agent_answer(agent_id)
+
+    def _cmd_wrapup_extend(self, args: dict) -> dict:
+        agent_id = self._logged_in_agent_arg(args)
+        seconds = args.get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 1 <= seconds <= 600:
+            raise CommandError("seconds must be a number from 1 to 600")
+        if self.acd.agents[agent_id].state is not AgentState.WRAP_UP:
+            raise CommandError(f"agent {self.agents[agent_id]['extension']} is not in wrap-up")
+        self.acd.wrapup_extend(agent_id, float(seconds), time.monotonic())
+        return self._agent_answer(agent_id)
 
     def _cmd_monitor(self, args: dict) -> dict:
         """{call_id, mode: listen|whisper|barge|stop, extension (to start)}: a supervisor on a live call."""

@@ -27,7 +27,7 @@ FIRST_RETRY, LONGEST_RETRY = 60.0, 3600.0
 def notice(alarm: dict, kind: str, subject_name: str) -> tuple[str, str]:
     """(mail subject, text) of a notice; the text is also the SMS."""
     at = dt.datetime.fromtimestamp(alarm["raised_at" if kind == "raised" else "cleared_at"]).strftime("%H:%M")
-    name = alarm["name"]
+    name = alarm["name"].split(":")[0]        # "pause-too-long:3": the ACD keys it by agent
     if kind == "raised":
         return (f"Callbox alarm: {name} on {subject_name}",
                 f"Callbox alarm {name} on {subject_name} since {at}: {alarm['detail']}")
@@ -91,12 +91,16 @@ class Notifier:
         return failures
 
     def _subject_name(self, subject: str) -> str:
-        """ "queue 3" -> "queue Support" when the queue is still there. """
+        """ "queue 3" -> "queue Support", "agent 2" -> "agent 1002 (Bob)", while they exist. """
         kind, _, ident = subject.partition(" ")
         if kind == "queue" and ident.isdigit():
             queue = queries.get_queue(self.conn, int(ident))
             if queue is not None:
                 return f"queue {queue['name']}"
+        if kind == "agent" and ident.isdigit():
+            agent = queries.get_agent(self.conn, int(ident))
+            if agent is not None:
+                return f"agent {agent['extension']} ({agent['name']})"
         return subject
 
 

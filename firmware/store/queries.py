@@ -135,7 +135,11 @@ def update_agent_settings(conn, agent_id: int, settings: dict) -> Row | None:
     return get_agent(conn, agent_id)
 
 
-_AGENT_COLUMNS = "id, name, extension, settings, created_at"
+_AGENT_COLUMNS = "id, name, extension, settings, paused_reason, created_at"
+
+
+def set_agent_pause(conn, agent_id: int, reason: str | None) -> None:
+    conn.execute("UPDATE agents SET paused_reason = ? WHERE id = ?", (reason, agent_id))
 
 
 def _agent_row(row: Row | None) -> Row | None:

@@ -165,3 +165,12 @@ def test_secrets_are_masked_for_showing():
     assert shown == {"email": {"password": "********", "host": "h"}, "sms": {"token": "********", "url": "u"}}
     assert SECRET not in repr(parse_notification_settings(
         {"email": {"to": ["a@b.se"], "from": "a@b.se", "host": "h", "password": SECRET}}))
+
+
+def test_an_agents_alarm_names_the_agent(store):
+    from firmware.notify.notifier import notice
+    agent = queries.create_agent(store, "Bob", "1002", "pw-pw-pw")
+    queries.raise_alarm(store, f"pause-too-long:{agent['id']}", f"agent {agent['id']}", "lunch for 65 min")
+    alarm, = queries.list_alarms(store)
+    subject, text = notice(alarm, "raised", Notifier(store)._subject_name(alarm["subject"]))
+    assert subject == "Callbox alarm: pause-too-long on agent 1002 (Bob)" and text.endswith("lunch for 65 min")

@@ -1,0 +1,85 @@
+"""An agent's pause and wrap-up through the engine's commands (no SIP): reasons checked, the pause
+kept in the store and taken up again by the next engine."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from firmware.acd import AgentState
+from firmware.config import BoxConfig
+from firmware.engine.control import CommandError
+from firmware.engine.engine import Engine
+from firmware.store import commit_pending, open_store, queries
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    monkeypatch.setenv("CALLBOX_DATA", str(tmp_path))
+    conn = open_store(tmp_path / "callbox.db", group_commit=True)
+    queue = queries.create_queue(conn, "support", settings={"wrapup": 30})
+    agent = queries.create_agent(conn, "Ann", "1001", "sip-secret")
+    queries.login_agent(conn, agent["id"], [queue["id"]])
+    commit_pending(conn)
+    yield conn
+    conn.close()
+
+
+def engine_on(store) -> Engine:
+    engine = Engine(BoxConfig.from_env(), store)
+    commit_pending(store)
+    return engine
+
+
+def test_pause_for_a_known_reason_is_kept_across_a_restart(store):
+    engine = engine_on(store)
+    with pytest.raises(CommandError, match="reason must be one of"):
+        engine._cmd_agent_pause({"agent_id": 1, "reason": "nap"})
+    answer = engine._cmd_agent_pause({"agent_id": 1, "reason": "lunch"})
+    assert answer == {"agent_id": 1, "state": "paused", "pause_reason": "lunch"}
+    assert queries.get_agent(store, 1)["paused_reason"] == "lunch"
+
+    again = engine_on(store)                     # the next engine, after a crash
+    assert again.acd.agents[1].state is AgentState.PAUSED and again.acd.agents[1].pause_reason == "lunch"
+    assert again._cmd_agent_unpause({"agent_id": 1})["state"] == "idle"
+    assert queries.get_agent(store, 1)["paused_reason"] is None
+    assert engine_on(store).acd.agents[1].state is AgentState.IDLE
+
+
+def test_configured_pause_reasons_replace_the_defaults(store):
+    queries.set_setting(store, "pause_reasons", json.dumps([{"code": "coaching", "billable": True}]))
+    commit_pending(store)
+    engine = engine_on(store)
+    assert set(engine.acd.pause_reasons) == {"coaching", "no-answer"}
+    with pytest.raises(CommandError):
+        engine._cmd_agent_pause({"agent_id": 1, "reason": "lunch"})
+
+
+def test_a_logged_out_agent_cannot_pause_and_logging_out_ends_the_pause(store):
+    engine = engine_on(store)
+    engine._cmd_agent_pause({"agent_id": 1, "reason": "break"})
+    engine._cmd_agent_logout({"agent_id": 1})
+    assert queries.get_agent(store, 1)["paused_reason"] is None
+    with pytest.raises(CommandError, match="not logged in"):
+        engine._cmd_agent_pause({"agent_id": 1, "reason": "break"})
+
+
+def test_wrap_up_is_ended_early_or_extended(store):
+    engine = engine_on(store)
+    with pytest.raises(CommandError, match="not in wrap-up"):
+        engine._cmd_wrapup_end({"agent_id": 1})
+    now = time.monotonic()
+    acd = engine.acd
+    acd.call_arrived(50, 1, now)
+    acd.tick(now)
+    acd.agent_answered(50, 1, now)
+    acd.call_ended(50, 1, now)
+    assert acd.agents[1].state is AgentState.WRAP_UP
+    until = acd.agents[1].wrapup_until
+    engine._cmd_wrapup_extend({"agent_id": 1, "seconds": 60})
+    assert acd.agents[1].wrapup_until == pytest.approx(until + 60, abs=1)
+    with pytest.raises(CommandError, match="1 to 600"):
+        engine._cmd_wrapup_extend({"agent_id": 1, "seconds": 6000})
+    assert engine._cmd_wrapup_end({"agent_id": 1})["state"] == "idle"
