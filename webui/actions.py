@@ -3,6 +3,7 @@ announced to the engine. Pages and API both come here, so each rule lives in one
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 from collections.abc import Iterator, Mapping
@@ -14,7 +15,8 @@ from werkzeug.exceptions import Conflict, Forbidden, NotFound
 from werkzeug.security import generate_password_hash
 
 from firmware.acd import Strategy
-from firmware.acd.settings import SettingsError, parse_agent_settings, parse_queue_settings
+from firmware.acd.settings import (DEFAULT_PAUSE_REASONS, SettingsError, parse_agent_settings, parse_pause_reasons,
+                                   parse_queue_settings)
 from firmware.engine.prompts import LANGUAGES
 from firmware.store import queries
 from webui import engine, fields
@@ -287,6 +289,61 @@ def logout_agent(conn, actor: str, agent_id: int) -> list[int]:
         queries.audit(conn, actor, "agent.logout", f"agent={agent['extension']}")
     engine.tell("agent_logout", agent_id=agent_id)
     return logged_in
+
+
+# --- an agent's pause and wrap-up (ACD9, ACD10) ----------------------------------------------------
+
+PAUSE_REASONS_KEY = "pause_reasons"
+WRAPUP_EXTEND_SECONDS = dict(minimum=1, maximum=600)
+
+
+def pause_reasons(conn) -> list[dict]:
+    """The reasons as stored (or the defaults while none are), as the engine reads them."""
+    raw = queries.get_setting(conn, PAUSE_REASONS_KEY)
+    try:
+        if raw:
+            return json.loads(raw)
+    except ValueError:
+        pass
+    return [dict(reason) for reason in DEFAULT_PAUSE_REASONS]
+
+
+def pause_reason_codes(conn) -> tuple[str, ...]:
+    """The codes an agent may pause for, "no-answer" included (the parser always adds it)."""
+    try:
+        return tuple(reason.code for reason in parse_pause_reasons(pause_reasons(conn)))
+    except SettingsError:   # stored by hand and wrong: the engine falls back to the defaults, so do we
+        return tuple(reason.code for reason in parse_pause_reasons(DEFAULT_PAUSE_REASONS))
+
+
+def _agent_command(conn, actor: str, agent: Row, cmd: str, action: str, **args: Any) -> Row:
+    """The pause and the wrap-up live in the engine's ACD, which answers with the agent's state
+    ({agent_id, state, pause_reason}); its refusal (logged out, not in wrap-up) is a 409, its
+    absence a 503, and nothing is audited then."""
+    answer = engine.command(cmd, agent_id=agent["id"], **args)
+    detail = "".join(f" {name}={value}" for name, value in args.items())
+    queries.audit(conn, actor, action, f"agent={agent['extension']}{detail}")
+    return answer
+
+
+def pause_agent(conn, actor: str, agent_id: int, data: Data) -> Row:
+    agent = require_agent(conn, agent_id)
+    reason = fields.choice(data, "reason", pause_reason_codes(conn))
+    return _agent_command(conn, actor, agent, "agent_pause", "agent.pause", reason=reason)
+
+
+def unpause_agent(conn, actor: str, agent_id: int) -> Row:
+    return _agent_command(conn, actor, require_agent(conn, agent_id), "agent_unpause", "agent.unpause")
+
+
+def end_wrapup(conn, actor: str, agent_id: int) -> Row:
+    return _agent_command(conn, actor, require_agent(conn, agent_id), "wrapup_end", "agent.wrapup.end")
+
+
+def extend_wrapup(conn, actor: str, agent_id: int, data: Data) -> Row:
+    agent = require_agent(conn, agent_id)
+    seconds = fields.integer(data, "seconds", **WRAPUP_EXTEND_SECONDS)
+    return _agent_command(conn, actor, agent, "wrapup_extend", "agent.wrapup.extend", seconds=seconds)
 
 
 # --- the callback list (ACD14) ------------------------------------------------------------------

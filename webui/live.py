@@ -1,9 +1,10 @@
-"""The live queue view: waiting calls and agent states from the engine, kept fresh over SSE;
-and the agent desk, where agents log in to their queues (supervisors for anyone).
+"""The live queue view: waiting calls and agent states from the engine, kept fresh over SSE, with
+each agent's pause and wrap-up controls; and the agent desk, where agents log in to their queues.
+An agent acts on their own agent only, a supervisor or admin on anyone.
 
 The engine's status (see firmware/engine/engine.py `snapshot`):
 {"queues": [{"id", "name", "waiting": [{"call_id", "caller", "position", "waited_seconds"}], ...}],
- "agents": [{"id", "name", "extension", "state", "queue_ids", "call_id"}], "active_calls": n}
+ "agents": [{"id", "name", "extension", "state", "queue_ids", "call_id", "pause_reason"?}], "active_calls": n}
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any, Iterator
 
 from flask import (Blueprint, Response, current_app, flash, redirect, render_template, request,
                    stream_with_context, url_for)
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, Conflict, NotFound, ServiceUnavailable
 
 from firmware.engine.client import EngineUnavailable
 from firmware.store import queries
@@ -26,8 +27,20 @@ bp = Blueprint("live", __name__)
 RECONNECT_MS = 5000
 
 
-def _board(status: dict | None, problem: str | None) -> str:
-    return render_template("live/_board.html", status=status, problem=problem)
+WRAPUP_EXTRA_SECONDS = 60     # what the board's "+60 s" button asks for
+
+
+def _board(status: dict | None, problem: str | None, controls: dict[str, Any]) -> str:
+    return render_template("live/_board.html", status=status, problem=problem, controls=controls,
+                           wrapup_extra=WRAPUP_EXTRA_SECONDS)
+
+
+def _controls() -> dict[str, Any]:
+    """Whose pause and wrap-up this user may work on the board, and the reasons to offer. Read once
+    per page or stream: the stream renders the board again and again without the database."""
+    identity = current_identity()
+    return {"everyone": identity.at_least("supervisor"), "own_agent_id": identity.agent_id,
+            "pause_reasons": actions.pause_reason_codes(get_db())}
 
 
 def _desk() -> list[dict[str, Any]]:
@@ -51,7 +64,7 @@ def _desk() -> list[dict[str, Any]]:
 @requires("agent")
 def board():
     status, problem = engine.status()
-    return render_template("live/page.html", board=_board(status, problem), desk=_desk())
+    return render_template("live/page.html", board=_board(status, problem, _controls()), desk=_desk())
 
 
 @bp.get("/live/stream")
@@ -59,20 +72,21 @@ def board():
 def stream():
     client = engine.client()
     idle = current_app.config["LIVE_IDLE_SECONDS"]
+    controls = _controls()
     close_db()  # the stream may last hours and needs no database
 
     def events() -> Iterator[str]:
         try:
             for event in client.subscribe(idle_timeout=idle):
                 if event.get("event") == "status":
-                    yield _sse("board", _board(event.get("status") or {}, None))
+                    yield _sse("board", _board(event.get("status") or {}, None, controls))
                 else:  # idle: a comment keeps proxies and the browser from dropping the stream
                     yield ": keep-alive\n\n"
         except (EngineUnavailable, OSError, ValueError):
             pass
         # The engine is gone (or never was): say so, end the stream and let the browser retry,
         # rather than hold a worker thread waiting for it.
-        yield f"retry: {RECONNECT_MS}\n" + _sse("board", _board(None, "engine not running"))
+        yield f"retry: {RECONNECT_MS}\n" + _sse("board", _board(None, "engine not running", controls))
 
     return Response(stream_with_context(events()), mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
@@ -101,3 +115,42 @@ def agent_logout(agent_id: int):
     actions.logout_agent(get_db(), actor(), agent_id)
     flash("Agent logged out.")
     return redirect(url_for("live.board"))
+
+
+# --- an agent's pause and wrap-up (ACD9, ACD10), from the board ----------------------------------
+
+def _on_agent(change, done: str):
+    """Runs one pause or wrap-up change; back to the board with what happened or why not."""
+    try:
+        change()
+    except (BadRequest, Conflict, NotFound, ServiceUnavailable) as exc:
+        flash(exc.description, "error")
+    else:
+        flash(done)
+    return redirect(url_for("live.board"))
+
+
+@bp.post("/live/agents/<int:agent_id>/pause")
+@requires("supervisor", or_own_agent=True)
+def agent_pause(agent_id: int):
+    return _on_agent(lambda: actions.pause_agent(get_db(), actor(), agent_id, request.form),
+                     f"Agent paused ({request.form.get('reason', '')}).")
+
+
+@bp.post("/live/agents/<int:agent_id>/unpause")
+@requires("supervisor", or_own_agent=True)
+def agent_unpause(agent_id: int):
+    return _on_agent(lambda: actions.unpause_agent(get_db(), actor(), agent_id), "Agent back from the pause.")
+
+
+@bp.post("/live/agents/<int:agent_id>/wrapup/end")
+@requires("supervisor", or_own_agent=True)
+def wrapup_end(agent_id: int):
+    return _on_agent(lambda: actions.end_wrapup(get_db(), actor(), agent_id), "Wrap-up ended.")
+
+
+@bp.post("/live/agents/<int:agent_id>/wrapup/extend")
+@requires("supervisor", or_own_agent=True)
+def wrapup_extend(agent_id: int):
+    return _on_agent(lambda: actions.extend_wrapup(get_db(), actor(), agent_id, request.form),
+                     f"Wrap-up extended by {request.form.get('seconds', '')} s.")

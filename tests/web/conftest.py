@@ -108,6 +108,7 @@ class FakeEngine:
         self.events: list[dict] | None = None  # None: one status event
         self.hold = 0.0  # seconds to stay silent after the events, before hanging up
         self.refusals: dict[str, str] = {}  # command -> the error the engine answers it with
+        self.answers: dict[str, object] = {}  # command -> its result (default {})
         self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.server.bind(str(path))
         self.server.listen(8)
@@ -142,7 +143,7 @@ class FakeEngine:
                 answer = {"id": request["id"], "ok": False, "error": self.refusals[request["cmd"]]}
                 conn.sendall(json.dumps(answer).encode() + b"\n")
                 return
-            result = self.status if request["cmd"] == "status" else {}
+            result = self.status if request["cmd"] == "status" else self.answers.get(request["cmd"], {})
             conn.sendall(json.dumps({"id": request["id"], "ok": True, "result": result}).encode() + b"\n")
 
     def names(self) -> list[str]:

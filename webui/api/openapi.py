@@ -115,6 +115,14 @@ _LOGIN_RESULT = {"type": "object", "required": ["agent_id", "queue_ids"], "prope
     "agent_id": {"type": "integer"}, "queue_ids": {"type": "array", "items": {"type": "integer"},
                                                    "description": "every queue the agent is now logged in to"}}}
 
+_AGENT_ACTIVITY = {"type": "object", "required": ["agent_id", "state", "pause_reason"], "properties": {
+    "agent_id": {"type": "integer"},
+    "state": {"type": "string", "enum": ["logged-out", "idle", "ringing", "busy", "wrap-up", "paused", "unavailable"]},
+    "pause_reason": {"type": "string", "nullable": True,
+                     "description": "the reason paused for, or to be paused for once the call and wrap-up end"}}}
+
+_AGENT_ACTIVITY_ERRORS = (400, 404, 409, 503)
+
 SCHEMAS: dict[str, Schema] = {
     "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
     "Agent": {"type": "object", "properties": {
@@ -214,6 +222,10 @@ SCHEMAS: dict[str, Schema] = {
         "id": {"type": "integer"}, "did": {"type": "string"}, "queue_id": {"type": "integer"}, "created_at": _TIME}},
     "InboundRouteCreate": {"type": "object", "required": ["did", "queue_id"], "properties": {
         "did": {"type": "string", "pattern": "^\\+?[0-9]+$"}, "queue_id": {"type": "integer"}}},
+    "AgentPause": {"type": "object", "required": ["reason"], "properties": {
+        "reason": {"type": "string", "description": "a code of the pause reasons (setting pause_reasons)"}}},
+    "WrapupExtend": {"type": "object", "required": ["seconds"], "properties": {
+        "seconds": {"type": "integer", "minimum": 1, "maximum": 600}}},
     "AgentLogin": {"type": "object", "required": ["queue_ids"], "properties": {
         "queue_ids": {"type": "array", "minItems": 1, "items": {"type": "integer"},
                       "description": "queues the agent is a member of"}}},
@@ -295,6 +307,23 @@ PATHS: dict[str, Schema] = {
     "/agents/{agent_id}/logout": {
         "parameters": [_path_id("agent_id", "agent")],
         "post": _op("Log the agent out of every queue", "supervisor", 200, _LOGIN_RESULT, errors=(404,))},
+    "/agents/{agent_id}/pause": {
+        "parameters": [_path_id("agent_id", "agent")],
+        "post": _op("Pause a logged-in agent with a reason (ACD10); on a call the pause starts after the call and its "
+                    "wrap-up. 409: the engine's reason (logged out, unknown reason)", "supervisor", 200,
+                    _AGENT_ACTIVITY, body="AgentPause", errors=_AGENT_ACTIVITY_ERRORS)},
+    "/agents/{agent_id}/unpause": {
+        "parameters": [_path_id("agent_id", "agent")],
+        "post": _op("End the agent's pause (or the pause waiting for the call to end)", "supervisor", 200,
+                    _AGENT_ACTIVITY, errors=_AGENT_ACTIVITY_ERRORS)},
+    "/agents/{agent_id}/wrapup/end": {
+        "parameters": [_path_id("agent_id", "agent")],
+        "post": _op("End the agent's wrap-up now (ACD9); 409 when not in wrap-up", "supervisor", 200,
+                    _AGENT_ACTIVITY, errors=_AGENT_ACTIVITY_ERRORS)},
+    "/agents/{agent_id}/wrapup/extend": {
+        "parameters": [_path_id("agent_id", "agent")],
+        "post": _op("Give the agent more wrap-up time; 409 when not in wrap-up", "supervisor", 200,
+                    _AGENT_ACTIVITY, body="WrapupExtend", errors=_AGENT_ACTIVITY_ERRORS)},
     "/queues": _collection("queue", "Queue", "QueueCreate"),
     "/queues/{queue_id}": {**_item("queue", "Queue", "queue_id"),
                            "put": _op("Change a queue's strategy or rules", "admin", 200, _ref("Queue"),

@@ -99,6 +99,32 @@ def logout_agent(agent_id: int):
     return jsonify(agent_id=agent_id, queue_ids=queue_ids)
 
 
+# --- an agent's pause and wrap-up (ACD9, ACD10): the engine's state of the agent --------------
+
+@bp.post("/agents/<int:agent_id>/pause")
+@requires("supervisor", or_own_agent=True)
+def pause_agent(agent_id: int):
+    return jsonify(actions.pause_agent(get_db(), actor(), agent_id, _body()))
+
+
+@bp.post("/agents/<int:agent_id>/unpause")
+@requires("supervisor", or_own_agent=True)
+def unpause_agent(agent_id: int):
+    return jsonify(actions.unpause_agent(get_db(), actor(), agent_id))
+
+
+@bp.post("/agents/<int:agent_id>/wrapup/end")
+@requires("supervisor", or_own_agent=True)
+def end_wrapup(agent_id: int):
+    return jsonify(actions.end_wrapup(get_db(), actor(), agent_id))
+
+
+@bp.post("/agents/<int:agent_id>/wrapup/extend")
+@requires("supervisor", or_own_agent=True)
+def extend_wrapup(agent_id: int):
+    return jsonify(actions.extend_wrapup(get_db(), actor(), agent_id, _body()))
+
+
 # --- queues and members -----------------------------------------------------------------------
 
 @bp.get("/queues")
