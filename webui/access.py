@@ -122,6 +122,7 @@ NAV = (
     ("admin.trunks", "Trunks", "admin"),
     ("admin.routes", "Inbound routes", "admin"),
     ("admin.users", "Users", "admin"),
+    ("settings.pause_reasons", "Settings", "admin"),
     ("admin.audit", "Audit log", "admin"),
 )
 

@@ -8,7 +8,7 @@ import re
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Callable
 
 from flask import current_app
 from werkzeug.exceptions import Conflict, Forbidden, NotFound
@@ -18,6 +18,8 @@ from firmware.acd import Strategy
 from firmware.acd.settings import (DEFAULT_PAUSE_REASONS, SettingsError, parse_agent_settings, parse_pause_reasons,
                                    parse_queue_settings)
 from firmware.engine.prompts import LANGUAGES
+from firmware.notify import channels as notify_channels
+from firmware.notify import config as notify_config
 from firmware.store import queries
 from webui import engine, fields
 from webui.fields import FieldError
@@ -447,24 +449,125 @@ def create_user(conn, actor: str, data: Data) -> Row:
 
 # --- settings ---------------------------------------------------------------------------------
 
-SETTINGS_DEFAULTS = {"prompt_language": "en"}
+PROMPT_LANGUAGE_KEY = "prompt_language"
+SETTING_KEYS = (PROMPT_LANGUAGE_KEY, PAUSE_REASONS_KEY, notify_config.SETTING_KEY)
+MASK = "********"       # what masked() shows for a secret; given back, it keeps the stored one
+
+
+def alarm_notifications(conn) -> dict:
+    """The stored alarm notification settings, secrets included: never show them as they are."""
+    raw = queries.get_setting(conn, notify_config.SETTING_KEY)
+    try:
+        value = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def get_settings(conn) -> Row:
-    return {key: queries.get_setting(conn, key, default) for key, default in SETTINGS_DEFAULTS.items()}
+    return {PROMPT_LANGUAGE_KEY: queries.get_setting(conn, PROMPT_LANGUAGE_KEY, "en"),
+            PAUSE_REASONS_KEY: pause_reasons(conn),
+            notify_config.SETTING_KEY: notify_config.masked(alarm_notifications(conn))}
+
+
+def _checked_pause_reasons(value: Any) -> list:
+    try:
+        parse_pause_reasons(value)
+    except SettingsError as exc:      # its field is already the body's: pause_reasons[2].code
+        raise FieldError(exc.field, str(exc)[len(exc.field) + len(": "):]) from exc
+    return value
+
+
+def _with_stored_secrets(conn, value: dict) -> dict:
+    """The new settings, each secret given as the mask or left out replaced by the stored one (so a
+    page or client never needs to know it); an empty channel is off and left out."""
+    stored = alarm_notifications(conn)
+    merged = {}
+    for name, channel in value.items():
+        if not channel:
+            continue
+        if isinstance(channel, dict):
+            channel = dict(channel)
+            kept = stored.get(name) if isinstance(stored.get(name), dict) else {}
+            for secret in notify_config.SECRETS:
+                if channel.get(secret, MASK) == MASK:
+                    channel.pop(secret, None)
+                    if kept.get(secret):
+                        channel[secret] = kept[secret]
+        merged[name] = channel
+    return merged
+
+
+def _checked_notifications(conn, value: Any) -> dict:
+    key = notify_config.SETTING_KEY
+    if not isinstance(value, dict):
+        raise FieldError(key, "must be an object with an email and/or sms channel")
+    merged = _with_stored_secrets(conn, value)
+    try:
+        notify_config.parse_notification_settings(merged)
+    except notify_config.NotificationSettingsError as exc:
+        # The parser's messages name the field, never its value: safe with a secret in it.
+        field = f"{key}.{exc.field}" if exc.field else key
+        raise FieldError(field, str(exc)[len(exc.field) + len(": "):]) from exc
+    return merged
 
 
 def update_settings(conn, actor: str, data: Data) -> Row:
-    """Changes the settings given (others stay); unknown keys are refused rather than ignored."""
-    unknown = sorted(set(data) - set(SETTINGS_DEFAULTS) - {"csrf_token"})
+    """Changes the settings given (others stay); unknown keys are refused rather than ignored. The
+    audit entry shows alarm notifications masked."""
+    unknown = sorted(set(data) - set(SETTING_KEYS) - {"csrf_token"})
     if unknown:
         raise FieldError(unknown[0], "is not a setting")
-    values = {}
-    if "prompt_language" in data:
-        values["prompt_language"] = fields.choice(data, "prompt_language", tuple(LANGUAGES))
+    values: dict[str, tuple[str, str]] = {}       # key: (stored, as the audit log shows it)
+    if PROMPT_LANGUAGE_KEY in data:
+        language = fields.choice(data, PROMPT_LANGUAGE_KEY, tuple(LANGUAGES))
+        values[PROMPT_LANGUAGE_KEY] = (language, language)
+    if PAUSE_REASONS_KEY in data:
+        reasons = json.dumps(_checked_pause_reasons(data[PAUSE_REASONS_KEY]))
+        values[PAUSE_REASONS_KEY] = (reasons, reasons)
+    if notify_config.SETTING_KEY in data:
+        notifications = _checked_notifications(conn, data[notify_config.SETTING_KEY])
+        values[notify_config.SETTING_KEY] = (json.dumps(notifications),
+                                             json.dumps(notify_config.masked(notifications)))
     with _change(conn, {}):
-        for key, value in values.items():
-            queries.set_setting(conn, key, value)
-            queries.audit(conn, actor, "settings.update", f"{key}={value}")
+        for key, (stored, shown) in values.items():
+            queries.set_setting(conn, key, stored)
+            queries.audit(conn, actor, "settings.update", f"{key}={shown}")
     _reload()
     return get_settings(conn)
+
+
+# --- a test notice --------------------------------------------------------------------------------
+
+TEST_SUBJECT = "Callbox test notice"
+TEST_TEXT = "Callbox test notice: alarm notices reach you here."
+
+
+def _delivered(send: Callable[[], None]) -> str | None:
+    """None when sent, else why not (DeliveryError's text names no password or token)."""
+    try:
+        send()
+    except notify_channels.DeliveryError as exc:
+        return str(exc)
+    return None
+
+
+def send_test_notice(conn, actor: str) -> list[tuple[str, str | None]]:
+    """A test text over every channel of the saved settings, right away: (channel, error or None)."""
+    try:
+        settings = notify_config.load(queries.get_setting(conn, notify_config.SETTING_KEY))
+    except (notify_config.NotificationSettingsError, ValueError) as exc:
+        raise Conflict(f"the saved alarm notifications are not valid ({exc}): save them again") from None
+    results = []
+    if settings.email is not None:
+        email = settings.email
+        results.append((f"e-mail to {', '.join(email.to)}",
+                        _delivered(lambda: notify_channels.send_email(email, TEST_SUBJECT, TEST_TEXT))))
+    if settings.sms is not None:
+        sms = settings.sms
+        results.append((f"SMS to {', '.join(sms.to)}", _delivered(lambda: notify_channels.send_sms(sms, TEST_TEXT))))
+    if not results:
+        raise Conflict("no channel is set up: save an e-mail or SMS channel first")
+    queries.audit(conn, actor, "notifications.test",
+                  "; ".join(f"{channel}: {error or 'sent'}" for channel, error in results))
+    return results

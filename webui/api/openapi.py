@@ -280,7 +280,33 @@ SCHEMAS: dict[str, Schema] = {
                                                        "user. Only a supervisor or admin may name another agent"}}},
     "Settings": {"type": "object", "properties": {
         "prompt_language": {"type": "string", "enum": ["en", "sv", "de", "zh"],
-                            "description": "language of the prompts callers hear"}}},
+                            "description": "language of the prompts callers hear"},
+        "pause_reasons": {"type": "array", "description": "what agents may pause for (ACD10), the defaults while "
+                                                          "unset; no-answer is always there",
+                          "items": {"type": "object", "required": ["code"], "additionalProperties": False,
+                                    "properties": {
+                              "code": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,30}$"},
+                              "billable": {"type": "boolean", "default": False},
+                              "max_seconds": {"type": "number", "minimum": 60, "maximum": 86400,
+                                              "description": "a longer pause raises an alarm"}}}},
+        "alarm_notifications": _ref("AlarmNotifications")}},
+    "AlarmNotifications": {
+        "type": "object", "additionalProperties": False,
+        "description": "where alarm notices go (ACD15); a channel left out or empty is off. Secrets are shown as "
+                       "\"********\"; given back as that or left out, the saved one stays; \"\" clears it",
+        "properties": {
+            "email": {"type": "object", "required": ["to", "from", "host"], "additionalProperties": False,
+                      "properties": {
+                "to": {"type": "array", "minItems": 1, "items": {"type": "string", "format": "email"}},
+                "from": {"type": "string", "format": "email"}, "host": {"type": "string"},
+                "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 587},
+                "security": {"type": "string", "enum": ["starttls", "tls", "none"], "default": "starttls"},
+                "username": {"type": "string"}, "password": {"type": "string", "format": "password"}}},
+            "sms": {"type": "object", "required": ["to", "url"], "additionalProperties": False,
+                    "description": "the gateway gets a POST of {\"to\", \"text\"} as JSON, with the token as bearer",
+                    "properties": {
+                "to": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": "^\\+?[0-9]{3,20}$"}},
+                "url": {"type": "string", "format": "uri"}, "token": {"type": "string", "format": "password"}}}}},
     "LiveStatus": {"type": "object", "description": "the engine's status snapshot", "properties": {
         "queues": {"type": "array", "items": {"type": "object", "properties": {
             "id": {"type": "integer"}, "name": {"type": "string"},

@@ -1,0 +1,99 @@
+"""The box's settings pages (admin): pause reasons (ACD10) and where alarm notices go (ACD15), with a
+test notice. Both are saved through the API's own update (checks, audit entry, engine reload); a
+mistake shows the form again as typed, with the message at its input, and saves nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from werkzeug.exceptions import Conflict
+
+from firmware.notify.config import SECURITIES, SETTING_KEY
+from webui import actions, settings_form
+from webui.access import actor, requires
+from webui.db import get_db
+from webui.fields import FieldError
+
+bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+
+def _field_and_message(exc: FieldError) -> tuple[str, str]:
+    return exc.field, exc.description[len(exc.field) + len(": "):]
+
+
+# --- pause reasons --------------------------------------------------------------------------------
+
+def _reasons_page(rows: list[dict], *, errors: dict[str, str] | None = None, error: str | None = None,
+                  status: int = 200):
+    return render_template("settings/pause_reasons.html", rows=rows, errors=errors or {}, error=error), status
+
+
+@bp.get("/pause-reasons")
+@requires("admin")
+def pause_reasons():
+    return _reasons_page(settings_form.reason_rows(actions.pause_reasons(get_db())))
+
+
+@bp.post("/pause-reasons")
+@requires("admin")
+def save_pause_reasons():
+    rows = settings_form.read_reason_rows(request.form)
+    reasons, row_of = settings_form.rows_to_reasons(rows)
+    try:
+        actions.update_settings(get_db(), actor(), {actions.PAUSE_REASONS_KEY: reasons})
+    except FieldError as exc:
+        field, message = _field_and_message(exc)
+        name = settings_form.reason_error_input(field, row_of)
+        errors = {name: message} if name else {}
+        return _reasons_page(rows, errors=errors, error=f"Not saved: {field}: {message}", status=400)
+    flash("Pause reasons saved.")
+    return redirect(url_for("settings.pause_reasons"))
+
+
+# --- alarm notifications --------------------------------------------------------------------------
+
+def _notifications_page(values: dict[str, Any], *, errors: dict[str, str] | None = None,
+                        error: str | None = None, status: int = 200):
+    saved = actions.alarm_notifications(get_db())
+    return render_template("settings/notifications.html", values=values, errors=errors or {}, error=error,
+                           securities=SECURITIES, secrets_set=settings_form.secrets_set(saved)), status
+
+
+@bp.get("/notifications")
+@requires("admin")
+def notifications():
+    return _notifications_page(settings_form.notifications_to_form(actions.alarm_notifications(get_db())))
+
+
+@bp.post("/notifications")
+@requires("admin")
+def save_notifications():
+    values = settings_form.read_notifications_form(request.form)
+    settings = settings_form.form_to_notifications(values)
+    try:
+        actions.update_settings(get_db(), actor(), {SETTING_KEY: settings})
+    except FieldError as exc:
+        field, message = _field_and_message(exc)
+        name, message = settings_form.notification_error_input(field.partition(".")[2], message)
+        errors = {name: message} if name else {}
+        return _notifications_page(values, errors=errors, error=f"Not saved: {name or field}: {message}", status=400)
+    flash("Alarm notifications saved.")
+    return redirect(url_for("settings.notifications"))
+
+
+@bp.post("/notifications/test")
+@requires("admin")
+def test_notice():
+    """Sends a test text over the saved channels now; says per channel whether it went out."""
+    try:
+        results = actions.send_test_notice(get_db(), actor())
+    except Conflict as exc:
+        flash(f"No test notice: {exc.description}", "error")
+        return redirect(url_for("settings.notifications"))
+    for channel, problem in results:
+        if problem is None:
+            flash(f"Test notice sent: {channel}.")
+        else:
+            flash(f"Test notice not sent: {problem}", "error")
+    return redirect(url_for("settings.notifications"))
