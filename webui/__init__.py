@@ -40,7 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     _migrate(app.config["DATABASE"])
 
-    from webui import access, admin, auth, callbacks, calls, db, errors, format, live, settings
+    from webui import access, admin, alarms, auth, callbacks, calls, db, errors, format, live, settings
     from webui.access import requires
     from webui.api import bp as api_bp
 
@@ -49,7 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     errors.init_app(app)
     access.init_app(app)
-    for blueprint in (auth.bp, calls.bp, callbacks.bp, live.bp, admin.bp, settings.bp, api_bp):
+    for blueprint in (auth.bp, calls.bp, callbacks.bp, live.bp, alarms.bp, admin.bp, settings.bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # bearer tokens only; a browser never sends one by itself
 

@@ -117,6 +117,7 @@ NAV = (
     ("live.board", "Live", "agent"),
     ("calls.calls", "Calls", "agent"),
     ("callbacks.callbacks", "Callbacks", "agent"),
+    ("alarms.alarms", "Alarms", "supervisor"),
     ("admin.agents", "Agents", "admin"),
     ("admin.queues", "Queues", "admin"),
     ("admin.trunks", "Trunks", "admin"),

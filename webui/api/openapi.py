@@ -278,6 +278,20 @@ SCHEMAS: dict[str, Schema] = {
     "CallbackCall": {"type": "object", "properties": {
         "agent_id": {"type": "integer", "description": "whose phone rings; by default the agent linked to the "
                                                        "user. Only a supervisor or admin may name another agent"}}},
+    "Alarm": {"type": "object", "description": "an alarm as the engine raised and cleared it (ACD15), and its notices",
+              "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string", "description": "few-agents, sl-at-risk, long-wait, pause-too-long, ..."},
+        "subject": {"type": "string", "description": "what it is about, by id: \"queue 3\", \"agent 2\""},
+        "subject_name": {"type": "string", "description": "the same by name: \"queue Support\""},
+        "detail": {"type": "string"}, "open": {"type": "boolean"},
+        "raised_at": _TIME, "cleared_at": _NULLABLE_TIME,
+        "cleared_detail": {"type": "string", "description": "why it cleared, if said"},
+        "raise_sent_at": {**_NULLABLE_TIME, "description": "when the raised notice went out (or nobody to tell)"},
+        "clear_sent_at": {**_NULLABLE_TIME, "description": "the same for the cleared notice"},
+        "attempts": {"type": "integer", "description": "failed deliveries of the notice due"},
+        "last_error": {"type": "string", "description": "why the last delivery failed; names no secret"},
+        "next_attempt_at": {**_NULLABLE_TIME, "description": "the next try while a notice is failing"}}},
     "Settings": {"type": "object", "properties": {
         "prompt_language": {"type": "string", "enum": ["en", "sv", "de", "zh"],
                             "description": "language of the prompts callers hear"},
@@ -425,6 +439,10 @@ PATHS: dict[str, Schema] = {
         "parameters": [_path_id("recording_id", "recording")],
         "get": _op("A recording's audio", "agent", 200, None, errors=(404,),
                    ok_content={"audio/wav": {"schema": {"type": "string", "format": "binary"}}})},
+    "/alarms": {"get": _op("Alarms, open ones first, then past ones, newest first, from the store", "supervisor", 200,
+                           _list_of("Alarm"), errors=(400,),
+                           params=[_query("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 200},
+                                          "how many")])},
     "/settings": {
         "get": _op("The box's settings", "supervisor", 200, _ref("Settings")),
         "put": _op("Change settings (only those given)", "admin", 200, _ref("Settings"), body="Settings",

@@ -15,6 +15,7 @@ from webui import actions, engine, fields
 from webui.access import actor, current_identity, requires
 from webui.api import bp
 from webui.api.openapi import SPEC
+from webui.alarms import LIST_LIMIT, alarm_rows
 from webui.callbacks import ACTION_ROLES, LIST_PARAMETERS, callback_filters
 from webui.calls import call_filters, recording_audio
 from webui.db import get_db
@@ -412,6 +413,15 @@ def call_callback(call_id: int):
 @requires(ACTION_ROLES["cancel"])
 def cancel_callback(call_id: int):
     return _callback_action(call_id, "cancel")
+
+
+# --- alarms (ACD15) ----------------------------------------------------------------------------------
+
+@bp.get("/alarms")
+@requires("supervisor")
+def list_alarms():
+    limit = fields.integer(request.args, "limit", required=False, minimum=1, maximum=500) or LIST_LIMIT
+    return _items(alarm_rows(get_db(), limit=limit))
 
 
 # --- settings ---------------------------------------------------------------------------------
