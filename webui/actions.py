@@ -38,6 +38,8 @@ EXTENSION = dict(max_length=20, pattern=r"[0-9]+", hint="must contain digits onl
 DID = dict(max_length=32, pattern=r"\+?[0-9]+", hint="must be digits with an optional leading +")
 ADDRESS = dict(max_length=255, pattern=r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?",
                hint="must be host or host:port")
+# A caller on a route with a higher priority is served before the others waiting in the queue (ACD8).
+ROUTE_PRIORITY = dict(minimum=0, maximum=9)
 USERNAME = dict(max_length=64, pattern=r"[A-Za-z0-9._@-]+", hint="may contain letters, digits and . _ @ - only")
 
 _UNIQUE = re.compile(r"UNIQUE constraint failed: \w+\.(\w+)")
@@ -247,10 +249,13 @@ def delete_trunk(conn, actor: str, trunk_id: int) -> None:
 def create_route(conn, actor: str, data: Data) -> Row:
     did = fields.text(data, "did", **DID)
     queue_id = fields.integer(data, "queue_id")
+    priority = fields.integer(data, "priority", required=False, **ROUTE_PRIORITY)
+    priority = ROUTE_PRIORITY["minimum"] if priority is None else priority
     queue = require_queue(conn, queue_id)
     with _change(conn, {"did": did}):
-        route = queries.create_inbound_route(conn, did, queue_id)
-        queries.audit(conn, actor, "route.create", f"id={route['id']} did={did} queue={queue['name']}")
+        route = queries.create_inbound_route(conn, did, queue_id, priority)
+        queries.audit(conn, actor, "route.create",
+                      f"id={route['id']} did={did} queue={queue['name']} priority={priority}")
     _reload()
     return route
 

@@ -219,9 +219,13 @@ SCHEMAS: dict[str, Schema] = {
         "dtmf": {"type": "string", "enum": ["rfc4733", "inband"], "default": "rfc4733",
                  "description": "how the trunk sends keys: RFC 4733 events or in-band tones"}}},
     "InboundRoute": {"type": "object", "properties": {
-        "id": {"type": "integer"}, "did": {"type": "string"}, "queue_id": {"type": "integer"}, "created_at": _TIME}},
+        "id": {"type": "integer"}, "did": {"type": "string"}, "queue_id": {"type": "integer"},
+        "priority": {"type": "integer", "minimum": 0, "maximum": 9}, "created_at": _TIME}},
     "InboundRouteCreate": {"type": "object", "required": ["did", "queue_id"], "properties": {
-        "did": {"type": "string", "pattern": "^\\+?[0-9]+$"}, "queue_id": {"type": "integer"}}},
+        "did": {"type": "string", "pattern": "^\\+?[0-9]+$"}, "queue_id": {"type": "integer"},
+        "priority": {"type": "integer", "minimum": 0, "maximum": 9, "default": 0,
+                     "description": "callers of a route with a higher priority are served before the others "
+                                    "waiting in the queue (ACD8)"}}},
     "AgentPause": {"type": "object", "required": ["reason"], "properties": {
         "reason": {"type": "string", "description": "a code of the pause reasons (setting pause_reasons)"}}},
     "WrapupExtend": {"type": "object", "required": ["seconds"], "properties": {
