@@ -26,6 +26,7 @@ from firmware.acd.settings import (DEFAULT_PAUSE_REASONS, SettingsError, call_sk
                                    parse_pause_reasons, parse_queue_settings)
 from firmware.config import BoxConfig
 from firmware.edge.kamailio import reload_trunk_addresses
+from firmware.edge.registrations import RegistrationWatcher
 from firmware.engine import prompts, wavfix
 from firmware.engine.control import CommandError, ControlServer
 from firmware.engine.session import MONITOR_MODES, CallbackSession, ConferenceRoom, InboundSession
@@ -53,6 +54,8 @@ class Engine:
         self.callbacks: dict[int, CallbackSession] = {}    # by the ACD's id of the call called back
         self.alarms: dict[tuple[str, str], str] = {}
         self.alarms_from_before: set[tuple[str, str]] = set()   # open in the store when this engine started
+        self.registrations: RegistrationWatcher | None = None    # the agents' phones at the edge
+        self._registrations_seen = 0
         self.alarms_grace_ends = 0.0
         self.rooms: dict[int, ConferenceRoom] = {}
         self.key_listeners: dict[int, InboundSession] = {}   # hub leg -> the call whose keys it hears
@@ -170,6 +173,8 @@ class Engine:
         # Bridged calls meet in our mixer inside pjmedia's clock (no Python per frame).
         self.hub = MediaHub(rate=8000)
         self.take_over_alarms()
+        self.registrations = RegistrationWatcher()
+        self.registrations.start()
         restored = self.restore_callbacks()
         if restored:
             log.warning("%d open callbacks restored from the store", restored)
@@ -215,6 +220,7 @@ class Engine:
                 self.act(self.acd.tick(now))
                 self._finish_closed_recordings(now)
                 self._settle_alarms_from_before(now)
+                self._apply_registrations(now)
             finally:
                 commit_pending(self.store)
             self.retired.clear()
@@ -228,6 +234,8 @@ class Engine:
     def stop(self, cause: str = "engine-stop") -> None:
         """Hangs up every call (closing its CDR), lets the BYEs go out, then shuts pjsua2 down in order."""
         self.running = False
+        if self.registrations is not None:
+            self.registrations.stop()
         for room in list(self.rooms.values()):
             room.close()
         self.rooms.clear()
@@ -386,6 +394,24 @@ class Engine:
             log.info("alarm %s on %s cleared", action.name, action.subject)
             self.alarms.pop(key, None)
             queries.clear_alarm(self.store, action.name, action.subject)
+
+    def _apply_registrations(self, now: float) -> None:
+        """An agent whose phone is no longer registered is unavailable, and available again once it
+        registers (ACD: the state follows the phone, not only a failed ring)."""
+        watcher = self.registrations
+        if watcher is None or watcher.version == self._registrations_seen:
+            return
+        self._registrations_seen = watcher.version
+        registered = watcher.registered
+        for agent_id, agent in self.agents.items():
+            is_registered = agent["extension"] in registered
+            if is_registered != self.acd.agent(agent_id).registered:
+                log.info("agent %s: phone %s", agent["extension"], "registered" if is_registered else "gone")
+                if is_registered:
+                    self.acd.phone_registered(agent_id, now)
+                else:
+                    self.acd.phone_unregistered(agent_id, now)
+                self.changed()
 
     def take_over_alarms(self) -> None:
         self.alarms_from_before = {(a["name"], a["subject"]) for a in queries.open_alarms(self.store)}
@@ -848,6 +874,8 @@ class Engine:
             agents.append({
                 "id": agent_id, "name": agent["name"], "extension": agent["extension"],
                 "state": (state.state if state else AgentState.LOGGED_OUT).value,
+                "pause_reason": (state.pause_reason if state.state is AgentState.PAUSED else state.pending_pause)
+                if state else None,
                 "queue_ids": sorted(state.queue_ids) if state else [],
                 "call_id": state.current_call if state else None,
             })

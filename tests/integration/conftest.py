@@ -54,6 +54,16 @@ class Phone:
                           auth_password=self.password, workdir=self.workdir)
         assert result.returncode == 0, result.explain()
 
+    def unregister(self):
+        """Every phone of this extension signs off (Contact: *, Expires: 0)."""
+        scenario = self.workdir / "unregister.xml"
+        scenario.write_text(scenario_path("register.xml").read_text().replace("Expires: 3600", "Expires: 0")
+                            .replace("Contact: <sip:[service]@[local_ip]:[local_port];transport=[transport]>",
+                                     "Contact: *"))
+        result = run_sipp(scenario, self.edge, local_port=self.port, service=self.extension,
+                          auth_password=self.password, workdir=self.workdir)
+        assert result.returncode == 0, result.explain()
+
     def answer_calls(self, calls: int = 1, timeout: float = 60.0, voice: Path | None = None):
         """Answers as agent_uas.xml does; with `voice` (a pcap), that is what the agent says."""
         scenario = scenario_path("agent_uas.xml")
@@ -75,4 +85,5 @@ def phone(center, tmp_path):
     phone = Phone(center["box"], "1001", AGENT_PASSWORD, tmp_path)
     yield phone
     phone.stop()
+    phone.unregister()          # the next test's phone starts alone (the registrar keeps a few at most)
     center["box"].api("POST", f"/agents/{center['agent']['id']}/logout", {})

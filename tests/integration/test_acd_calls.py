@@ -248,6 +248,21 @@ def test_a_caller_on_a_priority_line_is_served_before_an_earlier_caller(center, 
     assert call_record(box, "4931000")["outcome"] == "abandoned"
 
 
+def test_an_agent_whose_phone_unregisters_is_unavailable_until_it_registers_again(center, phone, tmp_path):
+    box, agent_id = center["box"], center["agent"]["id"]
+    phone.register()
+    box.api("POST", f"/agents/{agent_id}/login", {"queue_ids": [center["queue"]["id"]]}, expect=200)
+
+    def state():
+        return next(a["state"] for a in box.engine_status()["agents"] if a["id"] == agent_id)
+
+    box.wait_for(lambda: state() == "idle", what="the agent to be idle")
+    phone.unregister()
+    box.wait_for(lambda: state() == "unavailable", what="the agent to be unavailable")
+    phone.register()
+    box.wait_for(lambda: state() == "idle", what="the agent to be back")
+
+
 def test_few_agents_alarm_is_raised_and_cleared_on_the_live_status(center):
     box = center["box"]
     queue = queue_with_rules(center, "watched", "4930700", {"alarms": {"min_agents": 1, "agents_margin": 0}})

@@ -108,9 +108,11 @@ def test_click_to_call_rings_the_agent_ahead_of_the_callers_interval(center, pho
         phone.register()
         phone.answer_calls()
         box.api("POST", f"/agents/{agent_id}/login", {"queue_ids": [queue["id"]]}, expect=200)
+        # the engine notices the phone within its registration poll (2 s)
+        box.wait_for(lambda: next(a for a in box.engine_status()["agents"] if a["id"] == agent_id)["state"] == "idle",
+                     what="the agent to be idle")
         time.sleep(1.0)
         assert in_acd(box, call_id)["status"] == "waiting"
-        assert next(a for a in box.engine_status()["agents"] if a["id"] == agent_id)["state"] == "idle"
 
         # Click to call through the API (the admin token names the agent whose phone rings).
         response = post(box, f"/callbacks/{call_id}/call", {"agent_id": agent_id})
