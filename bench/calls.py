@@ -1133,8 +1133,13 @@ def main(argv: list[str] | None = None) -> int:
             f"(kamailio usrloc: {report['registration']['kamailio_registered_users']})")
         if ok < agents:
             raise RuntimeError(f"registration failed: {errors[:5]}")
-        status = box.engine_status()
-        idle = sum(1 for ag in status["agents"] if ag["state"] == "idle")
+        # The engine learns of the registrations from the edge every 2 s (firmware/edge/registrations.py).
+        deadline = time.monotonic() + 10.0
+        while True:
+            idle = sum(1 for ag in box.engine_status()["agents"] if ag["state"] == "idle")
+            if idle >= agents or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
         report["agents_idle_before"] = idle
         if idle < agents:
             raise RuntimeError(f"only {idle} of {agents} agents are logged in and idle")
