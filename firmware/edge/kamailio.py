@@ -93,18 +93,24 @@ def exec_kamailio(config: BoxConfig) -> int:
     return 1  # not reached
 
 
+def kamcmd(command: str, timeout: float = 2.0) -> tuple[str | None, str]:
+    """Runs one kamcmd command against the running edge: (its output, "") or (None, why not)."""
+    try:
+        done = subprocess.run(["kamcmd", "-s", f"unix:{ctl_socket_path()}", command],
+                              capture_output=True, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return None, str(exc)
+    if done.returncode != 0:
+        return None, (done.stderr or done.stdout).strip()
+    return done.stdout, ""
+
+
 def reload_trunk_addresses(timeout: float = 2.0) -> bool:
     """Tells the running edge to read the trunks' addresses again (after a configuration change).
 
     False, with a log line, if the edge could not be told (not running yet: it reads them at start).
     """
-    try:
-        done = subprocess.run(["kamcmd", "-s", f"unix:{ctl_socket_path()}", "permissions.addressReload"],
-                              capture_output=True, text=True, timeout=timeout)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        log.warning("edge not told to reload trunk addresses: %s", exc)
-        return False
-    if done.returncode != 0:
-        log.warning("edge not told to reload trunk addresses: %s", (done.stderr or done.stdout).strip())
-        return False
-    return True
+    output, error = kamcmd("permissions.addressReload", timeout)
+    if output is None:
+        log.warning("edge not told to reload trunk addresses: %s", error)
+    return output is not None

@@ -9,10 +9,9 @@ a thread of its own: kamcmd is a subprocess, and the engine's loop must not wait
 from __future__ import annotations
 
 import logging
-import subprocess
 import threading
 
-from firmware.edge.kamailio import ctl_socket_path
+from firmware.edge.kamailio import kamcmd
 
 log = logging.getLogger(__name__)
 
@@ -35,16 +34,10 @@ def registered_users(dump: str) -> set[str]:
 
 def dump_locations(timeout: float = 2.0) -> str | None:
     """kamcmd ul.dump; None when the edge cannot be asked (not running, busy)."""
-    try:
-        done = subprocess.run(["kamcmd", "-s", f"unix:{ctl_socket_path()}", "ul.dump"],
-                              capture_output=True, text=True, timeout=timeout)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        log.debug("registrations not read: %s", exc)
-        return None
-    if done.returncode != 0:
-        log.debug("registrations not read: %s", (done.stderr or done.stdout).strip())
-        return None
-    return done.stdout
+    output, error = kamcmd("ul.dump", timeout)
+    if output is None:
+        log.debug("registrations not read: %s", error)
+    return output
 
 
 class RegistrationWatcher(threading.Thread):

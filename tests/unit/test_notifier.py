@@ -5,61 +5,18 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from firmware.notify.config import (SETTING_KEY, NotificationSettingsError, masked,
                                     parse_notification_settings)
 from firmware.notify.notifier import Notifier, retry_delay
 from firmware.store import commit_pending, open_store, queries
+from tests.support.notices import Gateway
 from tests.support.ports import free_port
 
 SECRET = "s3cret-smtp-pw"
 TOKEN = "gateway-token-123"
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, envelope.content.decode()))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller.port, inbox
-    controller.stop()
-
-
-class Gateway(BaseHTTPRequestHandler):
-    received: list = []
-    status = 200
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        Gateway.received.append((self.headers.get("Authorization"), body))
-        self.send_response(Gateway.status)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def gateway():
-    Gateway.received, Gateway.status = [], 200
-    server = HTTPServer(("127.0.0.1", free_port()), Gateway)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/send"
-    server.shutdown()
 
 
 @pytest.fixture

@@ -7,14 +7,12 @@ from __future__ import annotations
 import json
 import logging
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from firmware.acd.settings import DEFAULT_PAUSE_REASONS
 from firmware.store import queries
+from tests.support.notices import Gateway
 from tests.support.ports import free_port
 
 PASSWORD = "Zq7-very-secret-smtp-pw"      # distinctive: found anywhere, it leaked
@@ -249,48 +247,6 @@ def test_the_settings_forms_need_their_csrf_token(make_app, users, password, db)
 
 
 # --- the test notice --------------------------------------------------------------------------------
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.messages.append((envelope.rcpt_tos, envelope.content.decode()))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp():
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield controller.port, inbox
-    controller.stop()
-
-
-class Gateway(BaseHTTPRequestHandler):
-    received: list = []
-    status = 200
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        Gateway.received.append((self.headers.get("Authorization"), body))
-        self.send_response(Gateway.status)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def gateway():
-    Gateway.received, Gateway.status = [], 200
-    server = HTTPServer(("127.0.0.1", free_port()), Gateway)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/send"
-    server.shutdown()
-    server.server_close()
-
 
 def test_the_test_notice_reaches_the_smtp_server_and_the_gateway(admin, db, smtp, gateway):
     port, inbox = smtp
