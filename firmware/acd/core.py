@@ -204,13 +204,20 @@ class Acd:
         if call is not None:
             call.caller_input = text
 
+    def is_callback_key(self, call_id: int, key: str) -> bool:
+        """The caller, offered a callback, pressed the key that takes it."""
+        call = self.waiting.get(call_id)
+        if call is None or call.kind is not CallKind.LIVE or not call.callback_offered:
+            return False
+        policy = self.queue(call.queue_id).config.callback
+        return policy is not None and key == policy.key
+
     def caller_pressed(self, call_id: int, key: str, now: float) -> None:
         """A DTMF key: the callback key once a callback was offered, else appended to the caller input."""
         call = self.waiting.get(call_id)
         if call is None or call.kind is not CallKind.LIVE:
             return
-        policy = self.queue(call.queue_id).config.callback
-        if policy is not None and call.callback_offered and key == policy.key:
+        if self.is_callback_key(call_id, key):
             self.callback_requested(call_id, now)
         elif key.isdigit():
             call.caller_input += key

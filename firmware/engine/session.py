@@ -253,7 +253,7 @@ class InboundSession:
         if self.menu is not None:
             self._menu_step(self.menu.key(digit))
             return
-        if self.phase == Phase.QUEUED and self._is_callback_key(digit):
+        if self.phase == Phase.QUEUED and self.engine.acd.is_callback_key(self.call_id, digit):
             self._open_callback_menu()
             return
         if len(self.caller_input) < 32 and digit.isdigit():
@@ -388,16 +388,8 @@ class InboundSession:
 
     # --- the caller's callback menu (ACD13) ------------------------------------------------------
 
-    def _callback_policy(self):
-        return self.engine.acd.queue(self.queue_id).config.callback
-
-    def _is_callback_key(self, digit: str) -> bool:
-        call = self.engine.acd.waiting.get(self.call_id)
-        policy = self._callback_policy()
-        return call is not None and call.callback_offered and policy is not None and digit == policy.key
-
     def _open_callback_menu(self) -> None:
-        policy = self._callback_policy()
+        policy = self.engine.acd.queue(self.queue_id).config.callback
         hours = later_hours(time.time(), self._callback_zone(), self._open_for_callbacks) if policy.offer_later \
             else frozenset()
         self.menu = CallbackMenu(self.caller, ask_number=policy.ask_number, later_hours=hours)
