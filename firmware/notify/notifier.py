@@ -43,7 +43,8 @@ def retry_delay(attempts: int) -> float:
 @dataclass
 class Notifier:
     conn: object
-    delivered: set[tuple[int, str, str]] = field(default_factory=set)   # (alarm, kind, channel) taken
+    # (alarm, kind, channel) a notice still being retried was taken by
+    delivered: set[tuple[int, str, str]] = field(default_factory=set)
 
     def settings(self) -> NotificationSettings:
         try:
@@ -66,6 +67,8 @@ class Notifier:
                 log.warning("alarm %s (%s): %s", alarm["id"], kind, "; ".join(failures))
             else:
                 queries.alarm_notice_sent(self.conn, alarm["id"], kind, now)
+                # the notice is done: what its channels took need not be remembered any longer
+                self.delivered = {key for key in self.delivered if key[:2] != (alarm["id"], kind)}
                 done += 1
             commit_pending(self.conn)
         return done
