@@ -8,7 +8,7 @@ import pytest
 
 from tests.integration.box import Box
 from tests.support.ports import free_port
-from tests.support.sipp import background_sipp, run_sipp, scenario_path
+from tests.support.sipp import background_sipp, run_sipp, scenario_path, scenario_playing
 
 AGENT_PASSWORD = "agent-pw-1001"
 DID = "4930100"
@@ -66,11 +66,7 @@ class Phone:
 
     def answer_calls(self, calls: int = 1, timeout: float = 60.0, voice: Path | None = None):
         """Answers as agent_uas.xml does; with `voice` (a pcap), that is what the agent says."""
-        scenario = scenario_path("agent_uas.xml")
-        if voice is not None:
-            text = scenario.read_text().replace("/usr/share/sip-tester/g711a.pcap", str(voice))
-            scenario = self.workdir / "agent_uas_voice.xml"
-            scenario.write_text(text)
+        scenario = scenario_playing("agent_uas.xml", voice, self.workdir) if voice else scenario_path("agent_uas.xml")
         self.uas = background_sipp(scenario, local_port=self.port, media_port=self.media_port,
                                    calls=calls, timeout=timeout, workdir=self.workdir)
         return self.uas

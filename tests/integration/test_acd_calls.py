@@ -14,7 +14,7 @@ from tests.integration.box import REPO
 from tests.support.audio import best_match, decode_alaw, read_wav
 from tests.support.ports import free_port
 from tests.support.rtp import capture
-from tests.support.sipp import background_sipp, keyed_scenario, run_sipp
+from tests.support.sipp import background_sipp, keyed_scenario, run_sipp, scenario_playing
 
 pytestmark = [pytest.mark.sip, pytest.mark.slow]
 
@@ -62,9 +62,7 @@ def test_with_no_agent_logged_in_the_caller_leaves_a_voicemail(center, tmp_path)
     voice = read_wav(PROMPTS / "en" / "queue-repeat.wav")
     said = [0] * (lead + 8000) + voice              # speaks one second after the beep
     pcap = write_pcma_pcap(array("h", said).tobytes(), tmp_path / "message.pcap")
-    scenario = tmp_path / "trunk_call_message.xml"
-    scenario.write_text((REPO / "tests/integration/sipp/trunk_call.xml").read_text()
-                        .replace("/usr/share/sip-tester/g711a.pcap", str(pcap)))
+    scenario = scenario_playing("trunk_call.xml", pcap, tmp_path)
     hold_ms = len(said) // 8 + 500
     result = run_sipp(scenario, f"127.0.0.1:{box.sip_port}", local_port=center["trunk_port"], service="4930230",
                       media_port=free_port(span=3), timeout=hold_ms / 1000 + 20, workdir=tmp_path,
@@ -199,7 +197,7 @@ def test_a_call_needing_a_skill_waits_until_the_rule_accepts_the_agents_level(ce
 def test_a_stand_by_agent_is_logged_in_for_a_waiting_caller_and_out_again(center, phone, tmp_path):
     """Nobody is logged in; Ann stands by for one waiting call and is logged out once none waits."""
     box, agent_id = center["box"], center["agent"]["id"]
-    queue = queue_with_rules(center, "stand-by", "4930800", {
+    queue_with_rules(center, "stand-by", "4930800", {
         "standby": {"agents": [agent_id], "on_waiting": 1, "off_waiting": 0, "min_on_seconds": 0}})
     phone.register()
     phone.answer_calls()

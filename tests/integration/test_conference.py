@@ -15,7 +15,7 @@ from tests.support.audio import best_match, decode_alaw, read_wav
 from tests.support.pcap import write_pcma_pcap
 from tests.support.ports import free_port
 from tests.support.rtp import capture
-from tests.support.sipp import background_sipp, scenario_path
+from tests.support.sipp import background_sipp, scenario_playing
 
 pytestmark = [pytest.mark.sip, pytest.mark.slow]
 
@@ -88,10 +88,8 @@ def test_a_live_call_moved_into_a_conference_and_back(center, phone, tmp_path):
     phone.register()
     phone.answer_calls(voice=write_pcma_pcap(array("h", agent_voice).tobytes(), tmp_path / "agent.pcap"))
     box.api("POST", f"/agents/{center['agent']['id']}/login", {"queue_ids": [center["queue"]["id"]]}, expect=200)
-    scenario = tmp_path / "customer.xml"
-    scenario.write_text(scenario_path("trunk_call.xml").read_text().replace(
-        "/usr/share/sip-tester/g711a.pcap",
-        str(write_pcma_pcap(array("h", customer_voice).tobytes(), tmp_path / "customer.pcap"))))
+    scenario = scenario_playing("trunk_call.xml", write_pcma_pcap(array("h", customer_voice).tobytes(),
+                                                                  tmp_path / "customer.pcap"), tmp_path)
     customer_media = free_port(span=3)
     try:
         with capture([customer_media, guest.media_port], tmp_path) as cap:

@@ -15,7 +15,7 @@ from tests.support.audio import best_match, decode_alaw, read_wav
 from tests.support.pcap import write_pcma_pcap
 from tests.support.ports import free_port
 from tests.support.rtp import capture
-from tests.support.sipp import background_sipp, scenario_path
+from tests.support.sipp import background_sipp, scenario_playing
 
 pytestmark = [pytest.mark.sip, pytest.mark.slow]
 
@@ -48,9 +48,7 @@ def test_supervisor_listens_then_whispers(center, phone, tmp_path):
     box.api("POST", f"/agents/{center['agent']['id']}/login", {"queue_ids": [center["queue"]["id"]]}, expect=200)
 
     customer_pcap = write_pcma_pcap(array("h", customer_voice).tobytes(), tmp_path / "customer.pcap")
-    scenario = tmp_path / "customer_call.xml"
-    scenario.write_text(scenario_path("trunk_call.xml").read_text()
-                        .replace("/usr/share/sip-tester/g711a.pcap", str(customer_pcap)))
+    scenario = scenario_playing("trunk_call.xml", customer_pcap, tmp_path)
     customer_media = free_port(span=3)
     try:
         with capture([customer_media, phone.media_port, supervisor.media_port], tmp_path) as cap:

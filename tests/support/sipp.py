@@ -134,6 +134,16 @@ def _files(scenario, workdir: Path | None) -> _Files:
     return _Files(workdir, f"{Path(str(scenario)).stem}-{next(_run_number)}")
 
 
+SIPP_AUDIO = "/usr/share/sip-tester/g711a.pcap"
+
+
+def scenario_playing(template: str, pcap: Path, workdir: Path) -> Path:
+    """The scenario `template` with `pcap` as the audio it plays instead of SIPp's own recording."""
+    path = workdir / f"{Path(template).stem}-{pcap.stem}.xml"
+    path.write_text(scenario_path(template).read_text().replace(SIPP_AUDIO, str(pcap)))
+    return path
+
+
 def keyed_scenario(template: str, presses: list[tuple[int, str]], workdir: Path) -> Path:
     """The scenario `template` with key presses where it says <!-- KEYS -->: each (pause in ms, key)
     waits, then sends the key as RFC 4733 (write_key_pcaps: presses of the same key stay apart)."""
