@@ -405,7 +405,12 @@ class Engine:
         registered = watcher.registered
         for agent_id, agent in self.agents.items():
             is_registered = agent["extension"] in registered
-            if is_registered != self.acd.agent(agent_id).registered:
+            state = self.acd.agent(agent_id)
+            if not is_registered and state.state is AgentState.RINGING:
+                # The dump may predate the phone's REGISTER; the ring's own answer is the fresher word
+                # (a phone really gone fails it as unreachable). The next dump is looked at again.
+                continue
+            if is_registered != state.registered:
                 log.info("agent %s: phone %s", agent["extension"], "registered" if is_registered else "gone")
                 if is_registered:
                     self.acd.phone_registered(agent_id, now)

@@ -83,3 +83,35 @@ def test_wrap_up_is_ended_early_or_extended(store):
     with pytest.raises(CommandError, match="1 to 600"):
         engine._cmd_wrapup_extend({"agent_id": 1, "seconds": 6000})
     assert engine._cmd_wrapup_end({"agent_id": 1})["state"] == "idle"
+
+
+class Dumps:
+    """A registration watcher whose dumps the test writes."""
+
+    def __init__(self):
+        self.registered, self.version = frozenset(), 0
+
+    def show(self, *extensions: str) -> None:
+        self.registered, self.version = frozenset(extensions), self.version + 1
+
+
+def test_registrations_make_an_agent_unavailable_but_do_not_cut_a_ring(store):
+    engine = engine_on(store)
+    engine.registrations = watcher = Dumps()
+    acd, now = engine.acd, time.monotonic()
+    watcher.show("1001")
+    engine._apply_registrations(now)
+    assert acd.agents[1].state is AgentState.IDLE
+    watcher.show()                                       # the phone signed off
+    engine._apply_registrations(now)
+    assert acd.agents[1].state is AgentState.UNAVAILABLE
+    watcher.show("1001")
+    engine._apply_registrations(now)
+    assert acd.agents[1].state is AgentState.IDLE
+
+    acd.call_arrived(60, 1, now)
+    acd.tick(now)
+    assert acd.agents[1].state is AgentState.RINGING
+    watcher.show()                                       # a dump older than the ring's REGISTER
+    engine._apply_registrations(now)
+    assert acd.agents[1].state is AgentState.RINGING and 60 in acd.waiting
