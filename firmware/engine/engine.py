@@ -31,7 +31,7 @@ from firmware.engine import prompts, wavfix
 from firmware.engine.control import CommandError, ControlServer
 from firmware.engine.session import MONITOR_MODES, CallbackSession, ConferenceRoom, InboundSession
 from firmware.engine.sipmsg import SOURCE_HEADER, SipMessageError, header, parse_hostport, request_uri, uri_user
-from firmware.engine.ua import (Leg, call_setting_param, create_endpoint, create_outbound_account,
+from firmware.engine.ua import (KEYS_HEARD, Leg, call_setting_param, create_endpoint, create_outbound_account,
                                 create_service_account, create_trunk_account)
 from firmware.store import commit_pending, open_store, queries
 
@@ -247,6 +247,7 @@ class Engine:
         self._finish_closed_recordings(now=float("inf"))
         self.lingering.clear()
         self.retired.clear()
+        KEYS_HEARD.clear()                 # Legs held there must not outlive libDestroy
         self.sessions.clear()
         self.callbacks.clear()
         self.trunk_accounts.clear()
@@ -547,6 +548,11 @@ class Engine:
             self.hub.detect_dtmf(leg, on=False)
 
     def _take_keys(self) -> None:
+        """Keys heard since the last turn, handed to their calls here in the loop: RFC 4733 ones that
+        pjmedia reported from its media thread, and in-band ones the hub detected."""
+        while KEYS_HEARD:
+            leg, digit = KEYS_HEARD.popleft()
+            leg.deliver_key(digit)
         if not self.key_listeners:
             return
         for leg, keys in self.hub.take_digits():

@@ -1,14 +1,17 @@
 """The pjsua2 shell: endpoint set-up, the engine's SIP account, and call legs that report to their owner.
 
-Every pjsua2 callback arrives in the engine's single thread (threadCnt=0, we poll with
-libHandleEvents), and only forwards to Python objects that hold the logic. No callback runs per
-media frame: prompts end by the clock (their length is known), not by an end-of-file callback,
-which would come from the media thread.
+Every SIP callback of pjsua2 arrives in the engine's single thread (threadCnt=0, we poll with
+libHandleEvents), and only forwards to Python objects that hold the logic. Keys (RFC 4733) are the
+exception: pjmedia reports them from its media thread, so `Leg.onDtmfDigit` only queues them in
+`KEYS_HEARD` and the engine's loop hands them to their owners. No callback runs per media frame:
+prompts end by the clock (their length is known), not by an end-of-file callback, which would also
+come from the media thread.
 """
 
 from __future__ import annotations
 
 import logging
+from collections import deque
 from typing import Protocol
 
 import pjsua2 as pj
@@ -24,6 +27,10 @@ class LegOwner(Protocol):
     def leg_state(self, leg: "Leg", info: pj.CallInfo) -> None: ...
     def leg_media(self, leg: "Leg") -> None: ...
     def leg_dtmf(self, leg: "Leg", digit: str) -> None: ...
+
+
+# (leg, key) from pjmedia's media thread, taken by the engine's loop (Engine._take_keys)
+KEYS_HEARD: deque = deque()
 
 
 class Leg(pj.Call):
@@ -59,9 +66,12 @@ class Leg(pj.Call):
                 return
 
     def onDtmfDigit(self, prm) -> None:
+        KEYS_HEARD.append((self, prm.digit))       # media thread: the loop delivers it (deque is thread-safe)
+
+    def deliver_key(self, digit: str) -> None:
         handler = getattr(self.owner, "leg_dtmf", None)
         if handler is not None:
-            handler(self, prm.digit)
+            handler(self, digit)
 
     def hangup_quietly(self, status: int = 0) -> None:
         """Hangs up unless already gone; pjsua2 raises for a call that ended meanwhile."""
