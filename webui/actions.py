@@ -21,7 +21,7 @@ from firmware.engine.prompts import LANGUAGES
 from firmware.notify import channels as notify_channels
 from firmware.notify import config as notify_config
 from firmware.store import queries
-from webui import engine, fields
+from webui import engine, fields, references
 from webui.fields import FieldError
 
 Row = dict[str, Any]
@@ -134,8 +134,14 @@ def update_agent(conn, actor: str, agent_id: int, data: Data) -> Row:
     return agent
 
 
+def _refuse_if_used(what: str, uses: list[str]) -> None:
+    if uses:
+        raise Conflict(f"{what} cannot be deleted: {'; '.join(uses)}. Change those first.")
+
+
 def delete_agent(conn, actor: str, agent_id: int) -> None:
     agent = require_agent(conn, agent_id)
+    _refuse_if_used(f"agent {agent['extension']}", references.agent_uses(conn, agent_id))
     with _change(conn, {}):
         queries.delete_agent(conn, agent_id)
         queries.audit(conn, actor, "agent.delete", f"id={agent_id} extension={agent['extension']}")
@@ -144,8 +150,9 @@ def delete_agent(conn, actor: str, agent_id: int) -> None:
 
 # --- queues and members -------------------------------------------------------------------------
 
-def _queue_settings(data: Data, strategy: str) -> dict | None:
-    """The queue's rules if given (JSON API only), checked by the same parser the engine uses."""
+def _queue_settings(conn, data: Data, strategy: str, queue_id: int | None = None) -> dict | None:
+    """The queue's rules if given, checked by the same parser the engine uses; what they name (other
+    queues, agents, prompts, pause reasons) must exist."""
     settings = data.get("settings")
     if settings is None:
         return None
@@ -155,13 +162,14 @@ def _queue_settings(data: Data, strategy: str) -> dict | None:
         if exc.field == "strategy":
             raise FieldError("strategy", str(exc).split(": ", 1)[1]) from exc
         raise _settings_field(exc) from exc
+    references.check_references(conn, settings, pause_codes=pause_reason_codes(conn), queue_id=queue_id)
     return settings
 
 
 def create_queue(conn, actor: str, data: Data) -> Row:
     name = fields.text(data, "name", **NAME)
     strategy = fields.choice(data, "strategy", STRATEGIES, default="longest-idle")
-    settings = _queue_settings(data, strategy)
+    settings = _queue_settings(conn, data, strategy)
     with _change(conn, {"name": name}):
         queue = queries.create_queue(conn, name, strategy, settings)
         queries.audit(conn, actor, "queue.create", f"id={queue['id']} name={name} strategy={strategy}")
@@ -176,9 +184,9 @@ def update_queue(conn, actor: str, queue_id: int, data: Data) -> Row:
     if unknown:
         raise FieldError(unknown[0], "cannot be changed here")
     strategy = fields.choice(data, "strategy", STRATEGIES, default=queue["strategy"])
-    settings = _queue_settings(data, strategy)
-    if settings is None:
-        _queue_settings({"settings": queue["settings"]}, strategy)   # the stored rules must suit the strategy
+    settings = _queue_settings(conn, data, strategy, queue_id)
+    if settings is None:     # the stored rules must suit the strategy
+        _queue_settings(conn, {"settings": queue["settings"]}, strategy, queue_id)
     with _change(conn, {}):
         queue = queries.update_queue(conn, queue_id, strategy=strategy, settings=settings)
         queries.audit(conn, actor, "queue.update", f"id={queue_id} strategy={strategy} settings={settings}")
@@ -187,7 +195,10 @@ def update_queue(conn, actor: str, queue_id: int, data: Data) -> Row:
 
 
 def delete_queue(conn, actor: str, queue_id: int) -> None:
+    """Refused while the queue has numbers, open callbacks or other queues' rules pointing at it:
+    the store would delete the numbers and callbacks with it."""
     queue = require_queue(conn, queue_id)
+    _refuse_if_used(f"queue {queue['name']}", references.queue_uses(conn, queue_id))
     with _change(conn, {}):
         queries.delete_queue(conn, queue_id)
         queries.audit(conn, actor, "queue.delete", f"id={queue_id} name={queue['name']}")
@@ -475,11 +486,16 @@ def get_settings(conn) -> Row:
             notify_config.SETTING_KEY: notify_config.masked(alarm_notifications(conn))}
 
 
-def _checked_pause_reasons(value: Any) -> list:
+def _checked_pause_reasons(conn, value: Any) -> list:
+    """The new list, which must still hold every reason a queue pauses its agents for."""
     try:
-        parse_pause_reasons(value)
+        codes = {reason.code for reason in parse_pause_reasons(value)}
     except SettingsError as exc:      # its field is already the body's: pause_reasons[2].code
         raise FieldError(exc.field, str(exc)[len(exc.field) + len(": "):]) from exc
+    used = references.named(conn, "pause_reason")
+    for code in sorted(set(used) - codes):
+        raise FieldError(PAUSE_REASONS_KEY,
+                         f"{code} is used by {', '.join(used[code])}; keep it or change those rules first")
     return value
 
 
@@ -528,7 +544,7 @@ def update_settings(conn, actor: str, data: Data) -> Row:
         language = fields.choice(data, PROMPT_LANGUAGE_KEY, tuple(LANGUAGES))
         values[PROMPT_LANGUAGE_KEY] = (language, language)
     if PAUSE_REASONS_KEY in data:
-        reasons = json.dumps(_checked_pause_reasons(data[PAUSE_REASONS_KEY]))
+        reasons = json.dumps(_checked_pause_reasons(conn, data[PAUSE_REASONS_KEY]))
         values[PAUSE_REASONS_KEY] = (reasons, reasons)
     if notify_config.SETTING_KEY in data:
         notifications = _checked_notifications(conn, data[notify_config.SETTING_KEY])

@@ -82,9 +82,7 @@ def create_agent():
 @bp.post("/agents/<int:agent_id>/delete")
 @requires("admin")
 def delete_agent(agent_id: int):
-    actions.delete_agent(get_db(), actor(), agent_id)
-    flash("Agent deleted.")
-    return redirect(url_for("admin.agents"))
+    return _submit("agents", lambda: actions.delete_agent(get_db(), actor(), agent_id), "Agent deleted.")
 
 
 # --- an agent's own rules ---------------------------------------------------------------------
@@ -138,9 +136,7 @@ def create_queue():
 @bp.post("/queues/<int:queue_id>/delete")
 @requires("admin")
 def delete_queue(queue_id: int):
-    actions.delete_queue(get_db(), actor(), queue_id)
-    flash("Queue deleted.")
-    return redirect(url_for("admin.queues"))
+    return _submit("queues", lambda: actions.delete_queue(get_db(), actor(), queue_id), "Queue deleted.")
 
 
 @bp.post("/queues/<int:queue_id>/members")

@@ -21,9 +21,9 @@ import random
 from typing import Iterable
 
 from firmware.acd import alarms, announcements, callbacks, overflow, standby, strategies
-from firmware.acd.actions import (AgentPaused, Bridge, CallbackRegistered, CallFinished, OfferCallback,
-                                  Overflow, PlaceCallback, PlayMessage, RingAgent, StandbyLogin, StandbyLogout,
-                                  StateRepaired, StopRinging)
+from firmware.acd.actions import (AgentPaused, Bridge, CallbackRegistered, CallFinished, Destination,
+                                  OfferCallback, Overflow, PlaceCallback, PlayMessage, RingAgent, StandbyLogin,
+                                  StandbyLogout, StateRepaired, StopRinging)
 from firmware.acd.config import (AgentConfig, Condition, MessageSet, OverflowRule, PauseReason, QueueConfig)
 from firmware.acd.estimator import asterisk_estimate, asterisk_holdtime, position_aware_wait, update_handle_time
 from firmware.acd.states import Agent, AgentState, CallbackRequest, CallKind, Queue, WaitingCall
@@ -33,6 +33,8 @@ WRAP_UP, PAUSED, UNAVAILABLE, LOGGED_OUT = (AgentState.WRAP_UP, AgentState.PAUSE
                                             AgentState.LOGGED_OUT)
 WORKING = (IDLE, RINGING, BUSY, WRAP_UP)
 MAX_OVERFLOW_HOPS = 5     # queue-to-queue overflow stops here rather than loop for ever
+# Where a caller goes when their queue's overflow target cannot take them: the overflow message.
+TURNED_AWAY = Destination("hangup", "overflow")
 
 
 class Acd:
@@ -62,6 +64,7 @@ class Acd:
         self._free = 0                      # agents IDLE
         self._ringing: dict[int, float] = {}  # call -> ring deadline
         self._talking: dict[int, int] = {}    # answered call -> agent
+        self._orphans: set[int] = set()       # answered calls whose queue was removed since
         self._periodic = False              # some queue has a schedule, alarms or stand-by
         self._sticky = False
         self._next_check = -math.inf
@@ -103,6 +106,35 @@ class Acd:
             if rule is not None:
                 self._timer(call.entered_at + rule.threshold, "max-wait", call.id)
             self._timer(now, "route", queue_id)
+
+    def remove_queue(self, queue_id: int, now: float) -> None:
+        """The queue is gone from the configuration: its agents leave it, callers still waiting hear
+        the overflow message (nobody would serve them), callbacks not yet made are marked failed."""
+        queue = self.queues.get(queue_id)
+        if queue is None:
+            return
+        for call in [self.waiting[call_id] for _, call_id in queue.order]:
+            self._stop_ringing(call, now, "queue-removed")
+            self._remove(call)
+            if call.kind is CallKind.LIVE:
+                self.outbox.append(Overflow(call.id, queue_id, "queue-removed", TURNED_AWAY))
+                self.outbox.append(CallFinished(call.id, f"overflow:{TURNED_AWAY.kind}"))
+            else:
+                self.callbacks[call.id].log.append("its queue was removed before the callback could be made")
+                self._finish_callback(call.id, "failed", "callback-failed")
+        self._orphans.update(call_id for call_id, agent_id in self._talking.items()
+                             if self.agents[agent_id].current_queue == queue_id)
+        self._arrivals = [call for call in self._arrivals if call.queue_id != queue_id]
+        for agent_id in list(queue.members):
+            agent = self.agents[agent_id]
+            agent.standby_queues.discard(queue_id)
+            self.login(agent_id, agent.queue_ids - {queue_id}, now)
+        for name, raised in queue.alarms.items():
+            if raised:
+                alarms.transition(queue.alarms, name, f"queue {queue_id}", False, "", self.outbox)
+        del self.queues[queue_id]
+        self._dirty_queues.discard(queue_id)
+        self._route_all = True
 
     def configure_agent(self, agent_id: int, config: AgentConfig, now: float) -> None:
         self.agent(agent_id).config = config
@@ -318,7 +350,8 @@ class Acd:
         if agent is None or agent.current_call != call_id or agent.state is not BUSY:
             return
         self._talking.pop(call_id, None)
-        queue = self.queue(agent.current_queue)
+        queue = self._queue_of_call(agent.current_queue, call_id)
+        self._orphans.discard(call_id)
         talk = max(0.0, now - agent.answered_at)
         agent.talk_time += talk
         wrapup = agent.config.wrapup if agent.config.wrapup is not None else queue.config.wrapup
@@ -373,7 +406,7 @@ class Acd:
         if note:
             request.log.append(note)
         if reached:
-            self.queue(request.queue_id).active_callbacks -= 1
+            self._queue_of_call(request.queue_id, call_id).active_callbacks -= 1
             self._route_all = True
             request.attempts += 1
             request.status = "answered"
@@ -581,14 +614,19 @@ class Acd:
         self._stop_ringing(call, now, "overflow")
         self._remove(call)
         destination = rule.destination
+        if destination.kind == "queue" and (hops >= MAX_OVERFLOW_HOPS or destination.target not in self.queues):
+            # A loop of overflow rules, or a queue removed since the rule was written: the caller
+            # hears the overflow message rather than wait where nobody serves.
+            why = "too many overflows in a row" if hops >= MAX_OVERFLOW_HOPS else "that queue does not exist"
+            self._repair(f"call {call.id}", f"overflow from queue {queue.id} to queue {destination.target}: {why}", now)
+            destination = TURNED_AWAY
         self.outbox.append(Overflow(call.id, queue.id, rule.condition.value, destination))
-        if destination.kind == "queue" and hops < MAX_OVERFLOW_HOPS and destination.target is not None:
-            self._enter(call, self.queue(int(destination.target)), now, hops + 1)
+        if destination.kind == "queue":
+            self._enter(call, self.queues[destination.target], now, hops + 1)
         elif destination.kind == "callback":
             self._hold_callback(call, queue, now, None, None, forced=True)
         else:
-            kind = destination.kind if destination.kind != "queue" else "hangup"
-            self.outbox.append(CallFinished(call.id, f"overflow:{kind}"))
+            self.outbox.append(CallFinished(call.id, f"overflow:{destination.kind}"))
 
     def _is_open(self, queue: Queue, now: float) -> bool:
         schedule = queue.config.schedule
@@ -981,7 +1019,19 @@ class Acd:
         if request.interval[1] is not None:
             self._timer(max(request.interval[1], now), "callback-window", request.call_id)
 
+    def _queue_of_call(self, queue_id: int, call_id: int) -> Queue:
+        """The queue an answered call came from; a detached one if that queue was removed meanwhile:
+        the call goes on, its end counts nowhere."""
+        if call_id in self._orphans or queue_id not in self.queues:
+            return Queue(queue_id)
+        return self.queues[queue_id]
+
     def _callback_unreached(self, request: CallbackRequest, now: float) -> None:
+        if request.call_id in self._orphans:        # nobody can try again: the queue is gone
+            self._orphans.discard(request.call_id)
+            request.log.append("not reached, and its queue was removed")
+            self._finish_callback(request.call_id, "failed", "callback-failed")
+            return
         queue = self.queue(request.queue_id)
         queue.active_callbacks -= 1
         self._route_all = True

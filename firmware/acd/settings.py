@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from firmware.acd.actions import Destination
@@ -348,3 +348,38 @@ def parse_queue_settings(settings: Any, strategy: str = Strategy.LONGEST_IDLE.va
         alarms=_alarms(settings["alarms"]) if "alarms" in settings else None,
         standby=_standby(settings["standby"]) if "standby" in settings else None)
     return config, messages
+
+
+class Reference(NamedTuple):
+    """Something a queue's rules name that lives elsewhere: a queue, an agent, a prompt or a pause
+    reason. The parser checks the shape; the web checks that the thing exists when the rules are
+    saved, and refuses to delete a thing that rules still name."""
+    field: str
+    kind: str           # "queue", "agent", "prompt" or "pause_reason"
+    value: int | str
+
+
+def references(settings: Any) -> list[Reference]:
+    """What these (already parsed, so well-formed) rules refer to, each with its field's name."""
+    if not isinstance(settings, dict):
+        return []
+    found = []
+    for i, rule in enumerate(settings.get("overflow", [])):
+        destination = rule["destination"]
+        field = f"overflow[{i}].destination.target"
+        if destination["kind"] == "queue":
+            found.append(Reference(field, "queue", destination["target"]))
+        elif destination["kind"] == "hangup" and destination.get("target") is not None:
+            found.append(Reference(field, "prompt", destination["target"]))
+    messages = settings.get("messages", {})
+    if messages.get("first"):
+        found.append(Reference("messages.first", "prompt", messages["first"]))
+    found += [Reference(f"messages.repeated[{i}]", "prompt", name)
+              for i, name in enumerate(messages.get("repeated", []))]
+    found += [Reference(f"member_order[{i}]", "agent", a) for i, a in enumerate(settings.get("member_order", []))]
+    found += [Reference(f"member_weights.{a}", "agent", int(a)) for a in settings.get("member_weights", {})]
+    found += [Reference(f"standby.agents[{i}]", "agent", a)
+              for i, a in enumerate(settings.get("standby", {}).get("agents", []))]
+    if "auto_pause_reason" in settings:
+        found.append(Reference("auto_pause_reason", "pause_reason", settings["auto_pause_reason"].strip()))
+    return found

@@ -76,6 +76,9 @@ class Engine:
         store = self.store
         self.agents = {a["id"]: a for a in queries.list_agents(store)}
         self.queues = {q["id"]: q for q in queries.list_queues(store)}
+        for queue_id in set(self.acd.queues) - set(self.queues):
+            log.info("queue %s was deleted: its callers hear the overflow message", queue_id)
+            self.acd.remove_queue(queue_id, time.monotonic())
         self._configure_agents(time.monotonic())
         self._configure_queues(time.monotonic())
         self.routes = {r["did"]: r for r in queries.list_inbound_routes(store)}

@@ -466,6 +466,12 @@ def open_callbacks(conn) -> list[Row]:
     return rows
 
 
+def count_callbacks(conn, queue_id: int, statuses: tuple[str, ...]) -> int:
+    marks = ", ".join("?" * len(statuses))
+    return conn.execute(f"SELECT count(*) FROM callbacks WHERE queue_id = ? AND status IN ({marks})",
+                        (queue_id, *statuses)).fetchone()[0]
+
+
 # The callback list's columns (ACD14) and what each sorts by. A request without a wanted interval is
 # wanted from when it was made; "no handler yet" sorts after every handler (as firmware/acd/callbacks.py).
 CALLBACK_SORTS = {

@@ -19,7 +19,8 @@ AGENTS = (1, 2, 3, 4)
 
 # names repeated to weigh them: most steps move calls along, fewer change the agents
 NAMES = (["arrive"] * 6 + ["answer"] * 6 + ["end"] * 4 + ["wait"] * 3 + ["no-answer"] * 2 + ["hang-up"] * 2
-         + ["login", "logout", "pause", "phone", "wrap-up-end", "callback-result"] + ["callback", "call-now"] * 3)
+         + ["login", "logout", "pause", "phone", "wrap-up-end", "callback-result", "remove-queue"]
+         + ["callback", "call-now"] * 3)
 op = st.tuples(st.sampled_from(NAMES), st.integers(0, 7), st.integers(0, 3))
 LOGINS = [(10,), (20,), (10, 20), ()]
 REASONS = ["timeout", "rejected", "busy", "unreachable"]
@@ -156,6 +157,10 @@ class Driver:
                     acd.callback_place_now(call, handler, now)
                 except ValueError:
                     pass
+        elif name == "remove-queue":    # an admin deletes queue 20, and maybe makes a new one (ids may be reused)
+            acd.remove_queue(20, now)
+            if b % 2:
+                acd.configure_queue(20, QueueConfig(callback=CallbackPolicy(max_concurrent=1, retry_delay=5.0)), now)
         elif name == "wait":
             self.now += WAITS[b]
         self.apply(acd.tick(self.now))

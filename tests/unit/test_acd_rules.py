@@ -265,6 +265,58 @@ def test_overflow_to_another_queue_keeps_the_callers_place_by_arrival():
     assert acd.waiting[1].queue_id == 20 and acd.position(1) == 1 and acd.position(2) == 2
 
 
+def test_overflow_to_a_queue_that_does_not_exist_turns_the_caller_away_and_says_so():
+    acd = Acd()
+    acd.configure_queue(10, QueueConfig(overflow=(OverflowRule(Condition.MAX_WAIT, Destination("queue", 99), 60),)),
+                        0.0)
+    acd.call_arrived(1, 10, 0.0)
+    actions = acd.tick(60.0)
+    assert of(Overflow, actions) == [Overflow(1, 10, "max-wait", Destination("hangup", "overflow"))]
+    assert of(CallFinished, actions) == [CallFinished(1, "overflow:hangup")]
+    assert of(StateRepaired, actions)[0].detail == "overflow from queue 10 to queue 99: that queue does not exist"
+    assert acd.waiting == {} and 99 not in acd.queues
+
+
+def test_a_loop_of_overflow_rules_ends_with_the_overflow_message():
+    acd = Acd()
+    for here, there in ((10, 20), (20, 10)):
+        acd.configure_queue(here, QueueConfig(overflow=(OverflowRule(Condition.NO_AGENT_LOGGED_IN,
+                                                                     Destination("queue", there)),)), 0.0)
+    acd.call_arrived(1, 10, 0.0)
+    actions = acd.tick(0.0)
+    assert [a.destination.kind for a in of(Overflow, actions)] == ["queue"] * 5 + ["hangup"]
+    assert of(CallFinished, actions) == [CallFinished(1, "overflow:hangup")]
+    assert "too many overflows in a row" in of(StateRepaired, actions)[0].detail
+
+
+def test_a_removed_queue_lets_its_agents_go_and_loses_no_caller():
+    acd = Acd()
+    acd.configure_queue(10, QueueConfig(alarms=AlarmPolicy(min_agents=3), callback=CallbackPolicy()), 0.0)
+    acd.configure_queue(20, QueueConfig(), 0.0)
+    acd.login(1, [10, 20], 0.0)
+    acd.login(2, [10], 0.0)
+    acd.pause(2, "lunch", 0.0)
+    acd.call_arrived(1, 10, 1.0)                     # rings agent 1
+    acd.call_arrived(2, 10, 2.0)
+    acd.callback_requested(2, 3.0)
+    acd.call_arrived(3, 10, 4.0)
+    assert rings(acd.tick(4.0)) == [(1, 1)]          # and the few-agents alarm is raised
+    acd.remove_queue(10, 5.0)
+    actions = acd.take_actions()
+    assert of(StopRinging, actions) == [StopRinging(1, 1, "queue-removed")]
+    assert of(Overflow, actions) == [Overflow(call, 10, "queue-removed", Destination("hangup", "overflow"))
+                                     for call in (1, 3)]
+    assert {(a.call_id, a.outcome) for a in of(CallFinished, actions)} == {
+        (1, "overflow:hangup"), (2, "callback-failed"), (3, "overflow:hangup")}
+    assert acd.callbacks[2].status == "failed"
+    assert of(ClearAlarm, actions) == [ClearAlarm("few-agents", "queue 10")]
+    assert 10 not in acd.queues and acd.waiting == {}
+    assert acd.agents[1].queue_ids == {20} and acd.agents[1].state is AgentState.IDLE
+    assert acd.agents[2].state is AgentState.LOGGED_OUT
+    acd.call_arrived(4, 20, 6.0)                     # the box goes on with the other queue
+    assert rings(acd.tick(6.0)) == [(4, 1)]
+
+
 def test_last_agent_logging_out_sends_callers_to_voicemail():
     acd = Acd()
     acd.configure_queue(10, QueueConfig(overflow=(OverflowRule(Condition.NO_AGENT_LOGGED_IN, VOICEMAIL),)), 0.0)

@@ -154,3 +154,25 @@ def test_pause_reasons():
         assert error.value.field == field
     with pytest.raises(SettingsError, match="twice"):
         parse_pause_reasons([{"code": "x"}, {"code": "x"}])
+
+
+def test_references_name_each_thing_the_rules_point_at_with_its_field():
+    from firmware.acd.settings import Reference, references
+    settings = {"overflow": [{"condition": "max-wait", "threshold": 60, "destination": {"kind": "queue", "target": 2}},
+                             {"condition": "closed", "destination": {"kind": "hangup", "target": "closed"}},
+                             {"condition": "max-length", "threshold": 9, "destination": {"kind": "voicemail"}}],
+                "messages": {"first": None, "repeated": ["queue-repeat", "welcome"]},
+                "member_order": [3], "member_weights": {"4": 2}, "standby": {"agents": [7], "on_waiting": 2},
+                "auto_pause_reason": " missed "}
+    parse_queue_settings(settings)
+    assert references(settings) == [
+        Reference("overflow[0].destination.target", "queue", 2),
+        Reference("overflow[1].destination.target", "prompt", "closed"),
+        Reference("messages.repeated[0]", "prompt", "queue-repeat"),
+        Reference("messages.repeated[1]", "prompt", "welcome"),
+        Reference("member_order[0]", "agent", 3),
+        Reference("member_weights.4", "agent", 4),
+        Reference("standby.agents[0]", "agent", 7),
+        Reference("auto_pause_reason", "pause_reason", "missed"),
+    ]
+    assert references({}) == [] and references(None) == []

@@ -115,3 +115,16 @@ def test_registrations_make_an_agent_unavailable_but_do_not_cut_a_ring(store):
     watcher.show()                                       # a dump older than the ring's REGISTER
     engine._apply_registrations(now)
     assert acd.agents[1].state is AgentState.RINGING and 60 in acd.waiting
+
+
+def test_a_queue_deleted_while_the_engine_runs_is_left_by_its_agents(store):
+    sales = queries.create_queue(store, "sales")
+    queries.login_agent(store, 1, [1, sales["id"]])
+    commit_pending(store)
+    engine = engine_on(store)
+    assert engine.acd.agents[1].queue_ids == {1, sales["id"]}
+    queries.delete_queue(store, sales["id"])
+    commit_pending(store)
+    engine.load_config()                         # what the web's "reload" does
+    assert sales["id"] not in engine.acd.queues
+    assert engine.acd.agents[1].queue_ids == {1} and engine.acd.agents[1].state is AgentState.IDLE

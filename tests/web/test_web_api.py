@@ -170,13 +170,6 @@ def test_inbound_routes(api, supervisor_api):
     _error(api.get(f"/inbound-routes/{route['id']}"), 404, "no inbound route")
 
 
-def test_deleting_a_queue_takes_its_routes_along(api):
-    queue = api.post("/queues", {"name": "sales"}).get_json()
-    api.post("/inbound-routes", {"did": "555", "queue_id": queue["id"]})
-    api.delete(f"/queues/{queue['id']}")
-    assert api.get("/inbound-routes").get_json()["items"] == []
-
-
 def test_agent_login_and_logout(api, supervisor_api, db):
     agent = api.post("/agents", AGENT).get_json()
     sales = api.post("/queues", {"name": "sales"}).get_json()

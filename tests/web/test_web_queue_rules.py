@@ -4,6 +4,7 @@ everything typed kept and nothing saved."""
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 
@@ -115,10 +116,21 @@ def test_the_page_shows_the_stored_rules(admin, db, queue):
     assert 'name="overflow[1].destination.target" value="2"' in page
     assert 'name="callback.key" value="#"' in page
     assert 'name="callback.window.timezone" value="Europe/Berlin"' in page
-    assert re.search(r'name="messages.repeated"[^>]*>queue-repeat\nqueue-thanks</textarea>', page)
+    assert re.search(r'name="messages.repeated"[^>]*>queue-repeat\nwelcome</textarea>', page)
 
 
-def test_saving_the_shown_form_unchanged_keeps_the_rules(admin, db, queue, engine):
+@pytest.fixture
+def named_by_full(db, queue):
+    """What FULL's rules name: queue 2, agents 1-8 and the pause reason "missed-calls"."""
+    assert queries.create_queue(db, "backup", "longest-idle")["id"] == 2
+    while max((a["id"] for a in queries.list_agents(db)), default=0) < 8:    # the users' fixture may have made some
+        n = len(queries.list_agents(db)) + 1
+        queries.create_agent(db, f"Agent {n}", f"30{n:02}", "sip-secret")
+    queries.set_setting(db, "pause_reasons", json.dumps([{"code": "missed-calls"}]))
+    db.commit()
+
+
+def test_saving_the_shown_form_unchanged_keeps_the_rules(admin, db, queue, named_by_full, engine):
     # the form as the browser submits it, read from the page itself (template and functions together)
     assert untouched_form(admin.get(rules_url(queue)).get_data(as_text=True))["strategy"] == "longest-idle"
     assert admin.post(rules_url(queue), data=untouched_form(admin.get(rules_url(queue)).get_data(as_text=True)))\
@@ -281,7 +293,7 @@ def test_members_are_offered_for_order_and_weight_and_every_agent_for_stand_by(a
 def test_saving_skills_members_alarms_and_stand_by(admin, db, queue, staff, engine):
     typed = typed_rules(**{
         "skills": "de=5, sv = 3", "skill_rules[0].after": "30", "skill_rules[0].min_level": "2",
-        "skill_rules[1].after": "", "skill_rules[1].min_level": "", "auto_pause_reason": "missed",
+        "skill_rules[1].after": "", "skill_rules[1].min_level": "", "auto_pause_reason": "break",
         "member_order[0]": str(staff["bo"]), "member_order[1]": "",
         f"member_weights.{staff['ann']}": "2.5", f"member_weights.{staff['bo']}": "",
         "alarms.min_agents": "1", "alarms.sl_goal": "0.8", "alarms.sl_target": "",
@@ -291,7 +303,7 @@ def test_saving_skills_members_alarms_and_stand_by(admin, db, queue, staff, engi
     assert {key: settings[key] for key in ("skills", "skill_rules", "member_order", "member_weights",
                                            "auto_pause_reason", "alarms", "standby")} == {
         "skills": {"de": 5, "sv": 3}, "skill_rules": [{"after": 30, "min_level": 2}],
-        "member_order": [staff["bo"]], "member_weights": {str(staff["ann"]): 2.5}, "auto_pause_reason": "missed",
+        "member_order": [staff["bo"]], "member_weights": {str(staff["ann"]): 2.5}, "auto_pause_reason": "break",
         "alarms": {"min_agents": 1, "sl_goal": 0.8},
         "standby": {"agents": [staff["cy"]], "on_longest_wait": 90, "off_longest_wait": 10}}
     config, _ = parse_queue_settings(settings, "round-robin")

@@ -74,11 +74,13 @@ def _collection(noun: str, schema: str, create: str, *, create_errors: tuple[int
     }
 
 
-def _item(noun: str, schema: str, param: str) -> Schema:
+def _item(noun: str, schema: str, param: str, *, delete_summary: str | None = None,
+          delete_errors: tuple[int, ...] = (404,)) -> Schema:
     return {
         "parameters": [_path_id(param, noun)],
         "get": _op(f"One {noun}", "supervisor", 200, _ref(schema), errors=(404,)),
-        "delete": _op(f"Delete a {noun}", "admin", 204, None, errors=(404,), ok_description="Deleted"),
+        "delete": _op(delete_summary or f"Delete a {noun}", "admin", 204, None, errors=delete_errors,
+                      ok_description="Deleted"),
     }
 
 
@@ -340,7 +342,8 @@ SCHEMAS: dict[str, Schema] = {
 PATHS: dict[str, Schema] = {
     "/openapi.json": {"get": _op("This description", "agent", 200, {"type": "object"})},
     "/agents": _collection("agent", "Agent", "AgentCreate"),
-    "/agents/{agent_id}": {**_item("agent", "Agent", "agent_id"),
+    "/agents/{agent_id}": {**_item("agent", "Agent", "agent_id", delete_errors=(404, 409),
+                                   delete_summary="Delete an agent; 409 while a queue's rules name them"),
                            "put": _op("Change the agent's own rules (skills, wrap-up, delays after a missed "
                                       "offer); the engine reloads", "admin", 200, _ref("Agent"),
                                       body="AgentUpdate", errors=(400, 404))},
@@ -369,9 +372,11 @@ PATHS: dict[str, Schema] = {
         "post": _op("Give the agent more wrap-up time; 409 when not in wrap-up", "supervisor", 200,
                     _AGENT_ACTIVITY, body="WrapupExtend", errors=_AGENT_ACTIVITY_ERRORS)},
     "/queues": _collection("queue", "Queue", "QueueCreate"),
-    "/queues/{queue_id}": {**_item("queue", "Queue", "queue_id"),
-                           "put": _op("Change a queue's strategy or rules", "admin", 200, _ref("Queue"),
-                                      body="QueueUpdate", errors=(400, 404))},
+    "/queues/{queue_id}": {**_item("queue", "Queue", "queue_id", delete_errors=(404, 409),
+                                   delete_summary="Delete a queue; 409 while numbers are routed to it, other "
+                                                  "queues' rules send callers to it or callbacks are still to be made"),
+                           "put": _op("Change a queue's strategy or rules (what they name must exist)", "admin", 200,
+                                      _ref("Queue"), body="QueueUpdate", errors=(400, 404))},
     "/queues/{queue_id}/members": {
         "parameters": [_path_id("queue_id", "queue")],
         "get": _op("The queue's members", "supervisor", 200, _list_of("Member"), errors=(404,)),
