@@ -151,7 +151,7 @@ SCHEMAS: dict[str, Schema] = {
                        "description": "... after a busy phone"}}},
     "Queue": {"type": "object", "properties": {
         "id": {"type": "integer"}, "name": {"type": "string"}, "strategy": {"type": "string"},
-        "ring_timeout_seconds": {"type": "integer"}, "settings": _ref("QueueSettings"), "created_at": _TIME}},
+        "settings": _ref("QueueSettings"), "created_at": _TIME}},
     "QueueCreate": {"type": "object", "required": ["name"], "properties": {
         "name": {"type": "string", "maxLength": 100},
         "strategy": {"type": "string", "enum": _STRATEGIES, "default": "longest-idle"},
