@@ -143,6 +143,10 @@ class Acd:
     def add_pause_reason(self, reason: PauseReason) -> None:
         self.pause_reasons[reason.code] = reason
 
+    def set_pause_reasons(self, reasons: Iterable[PauseReason]) -> None:
+        """The box's list replaces the one before (a pause already taken for a dropped reason goes on)."""
+        self.pause_reasons = {reason.code: reason for reason in reasons}
+
     def add_message_set(self, name: str, messages: MessageSet) -> None:
         """A message set, shared by every queue whose config names it."""
         self.message_sets[name] = messages

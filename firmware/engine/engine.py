@@ -27,10 +27,12 @@ from firmware.acd.settings import (DEFAULT_PAUSE_REASONS, SettingsError, call_sk
 from firmware.config import BoxConfig
 from firmware.edge.kamailio import reload_trunk_addresses
 from firmware.edge.registrations import RegistrationWatcher
-from firmware.engine import prompts, wavfix
+from firmware.engine import agent_phone, prompts, wavfix
+from firmware.engine.agent_phone import FeatureCall
 from firmware.engine.control import CommandError, ControlServer
 from firmware.engine.session import MONITOR_MODES, CallbackSession, ConferenceRoom, InboundSession
-from firmware.engine.sipmsg import SOURCE_HEADER, SipMessageError, header, parse_hostport, request_uri, uri_user
+from firmware.engine.sipmsg import (AGENT_HEADER, SOURCE_HEADER, SipMessageError, header, parse_hostport,
+                                    request_uri, uri_user)
 from firmware.engine.ua import (KEYS_HEARD, Leg, call_setting_param, create_endpoint, create_outbound_account,
                                 create_service_account, create_trunk_account)
 from firmware.store import commit_pending, open_store, queries
@@ -68,7 +70,32 @@ class Engine:
         self._prompt_lengths: dict[str, float] = {}
         self.trunk_accounts: dict[int, pj.Account] = {}
         self.closing_recordings: list[tuple[float, int, Path]] = []   # (when to read, id, path)
+        self.feature_calls: set[FeatureCall] = set()      # agents' phones told what their feature code did
+        self.commands = self._command_table()
         self.load_config()
+
+    def _command_table(self) -> dict:
+        """The engine's commands by name: for its control socket, and for agents' feature codes."""
+        return {
+            "status": lambda args: self.snapshot(),
+            "agent_login": self._cmd_agent_login,
+            "agent_logout": self._cmd_agent_logout,
+            "agent_pause": self._cmd_agent_pause,
+            "agent_unpause": self._cmd_agent_unpause,
+            "wrapup_end": self._cmd_wrapup_end,
+            "wrapup_extend": self._cmd_wrapup_extend,
+            "reload": self._cmd_reload,
+            "monitor": self._cmd_monitor,
+            "conference_create": self._cmd_conference_create,
+            "conference_add": self._cmd_conference_add,
+            "conference_remove": self._cmd_conference_remove,
+            "conference_close": self._cmd_conference_close,
+            "callback_note": self._cmd_callback_note,
+            "callback_requeue": self._cmd_callback_requeue,
+            "callback_cancel": self._cmd_callback_cancel,
+            "callback_call_now": self._cmd_callback_call_now,
+            "media_stats": lambda args: self.hub.tick_stats(reset=bool(args.get("reset"))),
+        }
 
     # --- configuration --------------------------------------------------------------------------
 
@@ -109,8 +136,9 @@ class Engine:
         except (SettingsError, ValueError) as exc:
             log.error("stored pause reasons refused (%s); using the defaults", exc)
             reasons = parse_pause_reasons(DEFAULT_PAUSE_REASONS)
-        for reason in reasons:
-            self.acd.add_pause_reason(reason)
+        self.acd.set_pause_reasons(reasons)
+        # what an agent's phone pauses for with *43N: the box's list in order, without the automatic one
+        self.pause_reason_choices = [reason.code for reason in reasons if reason.code != "no-answer"]
 
     def _restore_pause(self, agent_id: int, now: float) -> None:
         """A pause kept in the store (from before a restart) is taken up again, once."""
@@ -182,26 +210,7 @@ class Engine:
         if restored:
             log.warning("%d open callbacks restored from the store", restored)
         self._sync_trunk_registrations()
-        self.control = ControlServer(paths.engine_socket_path(), {
-            "status": lambda args: self.snapshot(),
-            "agent_login": self._cmd_agent_login,
-            "agent_logout": self._cmd_agent_logout,
-            "agent_pause": self._cmd_agent_pause,
-            "agent_unpause": self._cmd_agent_unpause,
-            "wrapup_end": self._cmd_wrapup_end,
-            "wrapup_extend": self._cmd_wrapup_extend,
-            "reload": self._cmd_reload,
-            "monitor": self._cmd_monitor,
-            "conference_create": self._cmd_conference_create,
-            "conference_add": self._cmd_conference_add,
-            "conference_remove": self._cmd_conference_remove,
-            "conference_close": self._cmd_conference_close,
-            "callback_note": self._cmd_callback_note,
-            "callback_requeue": self._cmd_callback_requeue,
-            "callback_cancel": self._cmd_callback_cancel,
-            "callback_call_now": self._cmd_callback_call_now,
-            "media_stats": lambda args: self.hub.tick_stats(reset=bool(args.get("reset"))),
-        }, snapshot=self.snapshot)
+        self.control = ControlServer(paths.engine_socket_path(), self.commands, snapshot=self.snapshot)
         self.running = True
         log.info("engine ready on %s:%s", self.config.bind_address, self.config.engine_port)
 
@@ -218,7 +227,7 @@ class Engine:
                 now = time.monotonic()
                 # the ACD runs on the monotonic clock; schedules need the wall clock (which NTP may set)
                 self.acd.wall_offset = time.time() - now
-                for session in list(self.sessions.values()):
+                for session in [*self.sessions.values(), *self.feature_calls]:
                     session.tick(now)
                 self.act(self.acd.tick(now))
                 self._finish_closed_recordings(now)
@@ -253,6 +262,7 @@ class Engine:
         KEYS_HEARD.clear()                 # Legs held there must not outlive libDestroy
         self.sessions.clear()
         self.callbacks.clear()
+        self.feature_calls.clear()
         self.trunk_accounts.clear()
         self.control.close()
         del self.account
@@ -264,7 +274,7 @@ class Engine:
 
     def _hang_up_all(self, cause: str) -> None:
         # In a function of its own: a loop variable left in stop() would keep a Call alive.
-        for session in [*self.sessions.values(), *self.callbacks.values()]:
+        for session in [*self.sessions.values(), *self.callbacks.values(), *self.feature_calls]:
             session.hang_up(cause)
 
     # --- calls ----------------------------------------------------------------------------------
@@ -276,6 +286,14 @@ class Engine:
             did = uri_user(request_uri(message))
         except SipMessageError:
             did = ""
+        agent_extension = header(message, AGENT_HEADER)
+        if agent_extension:
+            call = agent_phone.agent_dialled(self, leg, agent_extension, did)
+            if call is None:
+                self._refuse(leg, 404)
+            else:
+                self.feature_calls.add(call)
+            return
         source = header(message, SOURCE_HEADER) or prm.rdata.srcAddress
         caller = uri_user(header(message, "From") or header(message, "f") or "") or "anonymous"
         trunk = self.trunk_for_source(source)
@@ -497,6 +515,10 @@ class Engine:
         for room in self.rooms.values():
             room.call_ended(session.call_id)
         self._drop_legs(legs)
+
+    def feature_call_ended(self, call: FeatureCall) -> None:
+        self.feature_calls.discard(call)
+        self._drop_legs([call.leg])
 
     def callback_ended(self, session: CallbackSession, legs: list) -> None:
         if self.callbacks.get(session.call_id) is session:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 SOURCE_HEADER = "X-Callbox-Source"   # added by the edge: the address the request came from
+AGENT_HEADER = "X-Callbox-Agent"     # added by the edge: the extension whose password the caller proved
 
 _URI_USER = re.compile(r"sips?:(?P<user>[^@;>\s]+)@", re.IGNORECASE)
 

@@ -128,3 +128,39 @@ def test_a_queue_deleted_while_the_engine_runs_is_left_by_its_agents(store):
     engine.load_config()                         # what the web's "reload" does
     assert sales["id"] not in engine.acd.queues
     assert engine.acd.agents[1].queue_ids == {1} and engine.acd.agents[1].state is AgentState.IDLE
+
+
+def test_feature_codes_pause_by_the_place_of_the_reason_in_the_boxs_list(store):
+    from firmware.engine.agent_phone import carry_out
+    from firmware.engine.feature_codes import parse
+    queries.set_setting(store, "pause_reasons", json.dumps([{"code": "coaching"}, {"code": "lunch"}]))
+    commit_pending(store)
+    engine = engine_on(store)
+    assert engine.pause_reason_choices == ["coaching", "lunch"]          # "no-answer" is the ACD's own
+    assert carry_out(engine, 1, parse("*432")) == "reason=lunch"
+    assert engine.acd.agents[1].pause_reason == "lunch"
+    with pytest.raises(CommandError, match="there is no pause reason 3"):
+        carry_out(engine, 1, parse("*433"))
+    with pytest.raises(CommandError, match="not in wrap-up"):
+        carry_out(engine, 1, parse("*45"))
+    queries.set_setting(store, "pause_reasons", json.dumps([{"code": "coaching"}]))
+    commit_pending(store)
+    engine.load_config()                         # a reason dropped from the list cannot be chosen any more
+    assert set(engine.acd.pause_reasons) == {"coaching", "no-answer"}
+    with pytest.raises(CommandError):
+        carry_out(engine, 1, parse("*432"))
+
+
+def test_a_feature_code_logs_in_to_the_agents_queues_and_the_store_keeps_it(store):
+    from firmware.engine.agent_phone import carry_out
+    from firmware.engine.feature_codes import parse
+    engine = engine_on(store)
+    queries.logout_agent(store, 1)
+    engine.load_config()
+    with pytest.raises(CommandError, match="not a member of any queue"):     # logged in by hand, never a member
+        carry_out(engine, 1, parse("*41"))
+    queries.add_queue_member(store, 1, 1)
+    assert carry_out(engine, 1, parse("*41")) == "queues=[1]"
+    assert queries.logged_in_queue_ids(store, 1) == [1] and engine.acd.agents[1].queue_ids == {1}
+    carry_out(engine, 1, parse("*42"))
+    assert queries.logged_in_queue_ids(store, 1) == [] and not engine.acd.agents[1].queue_ids
