@@ -78,17 +78,23 @@ def test_supervisor_listens_then_whispers(center, phone, tmp_path):
         return [best_match(samples, reference, at, window=4000) for at in range(0, len(samples) - 4000, 4000)
                 if rms(samples[at:at + 4000]) > 300]
 
+    def all_but_one(values: list[float], threshold: float) -> bool:
+        """Every window but at most one above the threshold: on a loaded machine one half second may
+        carry a late packet's gap, while a supervisor heard by the wrong side spoils every window."""
+        return len(values) >= 3 and sorted(values)[1] > threshold
+
     listen, whisper = (listen_from, listen_to), (whisper_from, whisper_to)
     # Listen: the supervisor hears both sides; everything the customer hears is the agent's voice and
     # everything the agent hears is the customer's (a supervisor heard by either would break that).
     assert max(scores(supervisor.media_port, listen, customer_voice)) > 0.6
     assert max(scores(supervisor.media_port, listen, agent_voice)) > 0.6
-    assert min(scores(customer_media, listen, agent_voice)) > 0.95
-    assert min(scores(phone.media_port, listen, customer_voice)) > 0.95
+    customer_hears, agent_hears = scores(customer_media, listen, agent_voice), scores(phone.media_port, listen,
+                                                                                      customer_voice)
+    assert all_but_one(customer_hears, 0.95) and all_but_one(agent_hears, 0.95), (customer_hears, agent_hears)
     # Whisper: the agent hears the supervisor; the customer still hears nothing but the agent.
     assert max(scores(phone.media_port, whisper, supervisor_voice)) > 0.9
-    assert min(scores(customer_media, whisper, agent_voice)) > 0.95
-
+    customer_hears = scores(customer_media, whisper, agent_voice)
+    assert all_but_one(customer_hears, 0.95), customer_hears
 
 def rms(samples: list[int]) -> float:
     return (sum(x * x for x in samples) / len(samples)) ** 0.5 if samples else 0.0
