@@ -31,8 +31,9 @@ from firmware.engine import agent_phone, prompts, wavfix
 from firmware.engine.agent_phone import FeatureCall
 from firmware.engine.control import CommandError, ControlServer
 from firmware.engine.session import MONITOR_MODES, CallbackSession, ConferenceRoom, InboundSession
-from firmware.engine.sipmsg import (AGENT_HEADER, SOURCE_HEADER, SipMessageError, header, parse_hostport,
-                                    request_uri, uri_user)
+from firmware.engine.sipmsg import (AGENT_HEADER, OFFER_CALL_HEADER, OFFER_INPUT_HEADER, OFFER_QUEUE_HEADER,
+                                    SOURCE_HEADER, SipMessageError, header, header_value, name_addr, offer_display,
+                                    parse_hostport, request_uri, uri_user)
 from firmware.engine.ua import (KEYS_HEARD, Leg, call_setting_param, create_endpoint, create_outbound_account,
                                 create_service_account, create_trunk_account)
 from firmware.store import commit_pending, open_store, queries
@@ -556,6 +557,18 @@ class Engine:
 
     def agent_uri(self, extension: str) -> str:
         return f"sip:{extension}@{self.config.bind_address}:{self.config.sip_port}"
+
+    def offer_param(self, call_id: int, queue_id: int | None, caller: str, caller_input: str = "", *,
+                    callback: bool = False) -> pj.CallOpParam:
+        """How an agent's phone is rung for a call: it shows the caller's number, the queue and what
+        the caller keyed in (ACD3); the headers carry the same for phones and tools that read them."""
+        queue = self.queues.get(queue_id)
+        queue_name = queue["name"] if queue else ""
+        display = offer_display(queue_name, caller_input, callback)
+        headers = {OFFER_CALL_HEADER: str(call_id), OFFER_QUEUE_HEADER: queue_name, OFFER_INPUT_HEADER: caller_input}
+        hostport = f"{self.config.bind_address}:{self.config.sip_port}"
+        return call_setting_param(local_uri=name_addr(display, caller, hostport),
+                                  headers={k: header_value(v) for k, v in headers.items() if header_value(v)})
 
     def listen_for_keys(self, session: InboundSession, media: pj.AudioMedia) -> int:
         """A hub leg on the caller's audio that detects in-band DTMF in the media clock."""

@@ -302,7 +302,8 @@ class InboundSession:
         leg.owner = self
         queries.add_queue_event(self.store, self.call_id, "ring", self.queue_id, agent_id)
         try:
-            leg.makeCall(self.engine.agent_uri(extension), call_setting_param())
+            leg.makeCall(self.engine.agent_uri(extension),
+                         self.engine.offer_param(self.call_id, self.queue_id, self.caller, self.caller_input))
         except pj.Error as exc:
             log.warning("cannot ring agent %s: %s", extension, exc.info())
             self.engine.retire(leg)
@@ -599,8 +600,11 @@ class CallbackSession:
         self.agent_leg = leg
         queries.add_queue_event(self.engine.store, self.call_id, "ring", self.queue_id, self.agent_id,
                                 detail="callback")
+        request = self.engine.acd.callbacks.get(self.call_id)
         try:
-            leg.makeCall(self.engine.agent_uri(extension), call_setting_param())
+            leg.makeCall(self.engine.agent_uri(extension),
+                         self.engine.offer_param(self.call_id, self.queue_id, self.number,
+                                                 request.caller_input if request else "", callback=True))
         except pj.Error as exc:
             log.warning("callback %s: cannot ring agent %s: %s", self.call_id, extension, exc.info())
             self.engine.acd.agent_no_answer(self.call_id, self.agent_id, time.monotonic(), reason="unreachable")

@@ -86,14 +86,22 @@ class Leg(pj.Call):
             log.debug("hangup of %s leg: %s", self.role, exc.info())
 
 
-def call_setting_param(status: int = 0) -> pj.CallOpParam:
-    """One audio stream and nothing else: 2.17 opens a text stream per call unless told not to."""
+def call_setting_param(status: int = 0, *, local_uri: str | None = None,
+                       headers: dict[str, str] | None = None) -> pj.CallOpParam:
+    """One audio stream and nothing else: 2.17 opens a text stream per call unless told not to.
+    For a call the engine makes: `local_uri` for its From (what the phone shows), extra `headers`."""
     prm = pj.CallOpParam(True)
     prm.opt.audioCount = 1
     prm.opt.videoCount = 0
     prm.opt.textCount = 0
     if status:
         prm.statusCode = status
+    if local_uri:
+        prm.txOption.localUri = local_uri
+    for name, value in (headers or {}).items():
+        sip_header = pj.SipHeader()
+        sip_header.hName, sip_header.hValue = name, value
+        prm.txOption.headers.append(sip_header)
     return prm
 
 

@@ -4,6 +4,7 @@ caller asks for through the callback menu."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from zoneinfo import ZoneInfo
 
@@ -299,3 +300,29 @@ def test_the_caller_hears_the_agents_number_before_the_agent(center, phone, tmp_
     early = [p for p in to_agent if p.time < agent_sent + intro_seconds * 0.5]
     assert all(p.silent for p in early)
     assert call_record(box, "4930400")["outcome"] == "answered"
+
+
+def test_the_agents_phone_shows_the_caller_the_queue_and_what_the_caller_keyed_in(center, phone, tmp_path):
+    """ACD3: a customer number keyed in while queued reaches the agent with the call."""
+    box = center["box"]
+    queue = queue_with_rules(center, "keyed", "4930500", {})
+    caller = keyed_scenario("trunk_call_keys_hangs_up.xml", [(3000, "4"), (300, "7"), (300, "1"), (300, "1")],
+                            tmp_path)
+    with background_sipp(caller, remote=f"127.0.0.1:{box.sip_port}", local_port=center["trunk_port"],
+                         service="4930500", media_port=free_port(span=3), timeout=40, workdir=tmp_path,
+                         extra=("-d", "4000")) as customer:
+        box.wait_for(lambda: any(c.get("caller_input") == "4711" for c in box.engine_status()["calls"]),
+                     timeout=15, what="the keyed-in number")
+        phone.register()
+        phone.answer_calls()
+        box.api("POST", f"/agents/{center['agent']['id']}/login", {"queue_ids": [queue["id"]]}, expect=200)
+        assert customer.wait(30).returncode == 0, customer.wait(1).explain() + box.logs()
+    offered = phone.uas.wait(10)
+    messages = offered.messages.replace("\r\n", "\n")
+    invite = messages[messages.index("INVITE sip:1001@"):]
+    invite = invite[:invite.index("\n\n")]
+    assert re.search(r'^From: "keyed #4711" <sip:\+4670\d+@', invite, re.MULTILINE), invite
+    assert "X-Callbox-Queue: keyed" in invite and "X-Callbox-Caller-Input: 4711" in invite, invite
+    record = call_record(box, "4930500")
+    assert re.search(rf"^X-Callbox-Call: {record['id']}$", invite, re.MULTILINE), invite
+    assert (record["outcome"], record["caller_input"]) == ("answered", "4711")

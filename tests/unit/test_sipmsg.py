@@ -39,3 +39,27 @@ def test_a_response_is_not_a_request():
 ])
 def test_hostport(text, expected):
     assert parse_hostport(text) == expected
+
+
+def test_the_identity_an_agents_phone_shows_for_an_offered_call():
+    from firmware.engine.sipmsg import name_addr, offer_display
+    assert offer_display("Support") == "Support"
+    assert offer_display("Support", "4711") == "Support #4711"
+    assert offer_display("Support", "4711", callback=True) == "Callback Support #4711"
+    assert name_addr("Support #4711", "+46701234", "127.0.0.1:5060") == '"Support #4711" <sip:+46701234@127.0.0.1:5060>'
+
+
+@pytest.mark.parametrize("display, user, expected", [
+    ('Kund"tjänst\\', "+46 70-123 45", '"Kundtjänst" <sip:+4670-12345@h>'),     # quotes and spaces cannot break out
+    ("a\r\nVia: evil", "1001@evil>;x", '"aVia: evil" <sip:1001evilx@h>'),          # nor can a header be smuggled in
+    ("", "", "<sip:anonymous@h>"),
+    ("x" * 60, "1", f'"{"x" * 40}" <sip:1@h>'),
+])
+def test_names_and_numbers_from_outside_are_made_safe(display, user, expected):
+    from firmware.engine.sipmsg import name_addr
+    assert name_addr(display, user, "h") == expected
+
+
+def test_a_header_value_stays_one_line():
+    from firmware.engine.sipmsg import header_value
+    assert header_value(" Support\r\nVia: evil\x00 ") == "SupportVia: evil"

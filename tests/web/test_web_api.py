@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from firmware.store import queries
+from tests.web.responses import api_error
 
 
 class Api:
@@ -37,15 +38,6 @@ def supervisor_api(client, token):
     return Api(client, token("supervisor"))
 
 
-def _error(response, status: int, *words: str) -> str:
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.is_json
-    message = response.get_json()["error"]
-    for word in words:
-        assert word in message
-    return message
-
-
 AGENT = {"name": "Ann", "extension": "1001", "sip_password": "sip-secret"}
 
 
@@ -64,8 +56,8 @@ def test_agents_create_list_get_delete(api, supervisor_api, db):
     assert supervisor_api.get(f"/agents/{agent['id']}").get_json() == agent
 
     assert api.delete(f"/agents/{agent['id']}").status_code == 204
-    _error(api.get(f"/agents/{agent['id']}"), 404, "no agent")
-    _error(api.delete(f"/agents/{agent['id']}"), 404)
+    api_error(api.get(f"/agents/{agent['id']}"), 404, "no agent")
+    api_error(api.delete(f"/agents/{agent['id']}"), 404)
     assert [e["action"] for e in queries.list_audit(db)][:2] == ["agent.delete", "agent.create"]
 
 
@@ -79,17 +71,17 @@ def test_agents_create_list_get_delete(api, supervisor_api, db):
     ({"name": ["Ann"], "extension": "1001", "sip_password": "sip-secret"}, "name"),
 ])
 def test_agent_fields_are_checked(api, body, field):
-    _error(api.post("/agents", body), 400, f"{field}:")
+    api_error(api.post("/agents", body), 400, f"{field}:")
 
 
 def test_a_body_that_is_no_json_object_is_refused(api):
-    _error(api.client.post("/api/v1/agents", data="nonsense", headers=api.headers), 400, "JSON object")
-    _error(api.post("/agents", [1, 2]), 400, "JSON object")
+    api_error(api.client.post("/api/v1/agents", data="nonsense", headers=api.headers), 400, "JSON object")
+    api_error(api.post("/agents", [1, 2]), 400, "JSON object")
 
 
 def test_a_duplicate_extension_conflicts(api):
     assert api.post("/agents", AGENT).status_code == 201
-    _error(api.post("/agents", {**AGENT, "name": "Other"}), 409, "extension", "1001")
+    api_error(api.post("/agents", {**AGENT, "name": "Other"}), 409, "extension", "1001")
 
 
 def test_queues_create_list_get_delete(api, supervisor_api):
@@ -99,11 +91,11 @@ def test_queues_create_list_get_delete(api, supervisor_api):
     assert queue["strategy"] == "longest-idle" and queue["name"] == "sales"
     assert supervisor_api.get("/queues").get_json()["items"] == [queue]
     assert supervisor_api.get(f"/queues/{queue['id']}").get_json() == queue
-    _error(api.post("/queues", {"name": "sales"}), 409, "name", "sales")
-    _error(api.post("/queues", {"name": "support", "strategy": "loudest-first"}), 400, "strategy:", "longest-idle")
-    _error(api.post("/queues", {"name": 7}), 400, "name: must be a string")
+    api_error(api.post("/queues", {"name": "sales"}), 409, "name", "sales")
+    api_error(api.post("/queues", {"name": "support", "strategy": "loudest-first"}), 400, "strategy:", "longest-idle")
+    api_error(api.post("/queues", {"name": 7}), 400, "name: must be a string")
     assert api.delete(f"/queues/{queue['id']}").status_code == 204
-    _error(api.get(f"/queues/{queue['id']}"), 404)
+    api_error(api.get(f"/queues/{queue['id']}"), 404)
 
 
 def test_queue_members(api, supervisor_api):
@@ -114,16 +106,16 @@ def test_queue_members(api, supervisor_api):
     assert response.get_json() == {"queue_id": queue["id"], "agent_id": agent["id"], "name": "Ann",
                                    "extension": "1001"}
     assert supervisor_api.get(f"/queues/{queue['id']}/members").get_json()["items"] == [response.get_json()]
-    _error(api.post(f"/queues/{queue['id']}/members", {"agent_id": agent["id"]}), 409, "already a member")
-    _error(api.post(f"/queues/{queue['id']}/members", {"agent_id": 999}), 404, "no agent 999")
-    _error(api.post("/queues/999/members", {"agent_id": agent["id"]}), 404, "no queue 999")
-    _error(api.get("/queues/999/members"), 404, "no queue 999")
-    _error(api.post(f"/queues/{queue['id']}/members", {"agent_id": "1"}), 400, "agent_id: must be an integer")
-    _error(api.post(f"/queues/{queue['id']}/members", {"agent_id": True}), 400, "agent_id")
-    _error(api.post(f"/queues/{queue['id']}/members", {}), 400, "agent_id: is required")
+    api_error(api.post(f"/queues/{queue['id']}/members", {"agent_id": agent["id"]}), 409, "already a member")
+    api_error(api.post(f"/queues/{queue['id']}/members", {"agent_id": 999}), 404, "no agent 999")
+    api_error(api.post("/queues/999/members", {"agent_id": agent["id"]}), 404, "no queue 999")
+    api_error(api.get("/queues/999/members"), 404, "no queue 999")
+    api_error(api.post(f"/queues/{queue['id']}/members", {"agent_id": "1"}), 400, "agent_id: must be an integer")
+    api_error(api.post(f"/queues/{queue['id']}/members", {"agent_id": True}), 400, "agent_id")
+    api_error(api.post(f"/queues/{queue['id']}/members", {}), 400, "agent_id: is required")
     assert api.delete(f"/queues/{queue['id']}/members/{agent['id']}").status_code == 204
     assert api.get(f"/queues/{queue['id']}/members").get_json()["items"] == []
-    _error(api.delete(f"/queues/{queue['id']}/members/{agent['id']}"), 404, "not a member")
+    api_error(api.delete(f"/queues/{queue['id']}/members/{agent['id']}"), 404, "not a member")
 
 
 def test_trunks_never_show_their_password(api, supervisor_api, db):
@@ -137,9 +129,9 @@ def test_trunks_never_show_their_password(api, supervisor_api, db):
     assert queries.list_trunks_with_secrets(db)[0]["password"] == "trunk-secret"  # the engine needs it
     peer = api.post("/trunks", {"name": "pbx", "type": "peer", "address": "10.0.0.2"})
     assert peer.status_code == 201 and peer.get_json()["username"] is None
-    _error(api.post("/trunks", {"name": "pbx", "type": "peer", "address": "10.0.0.3"}), 409, "name")
+    api_error(api.post("/trunks", {"name": "pbx", "type": "peer", "address": "10.0.0.3"}), 409, "name")
     assert api.delete(f"/trunks/{trunk['id']}").status_code == 204
-    _error(api.get(f"/trunks/{trunk['id']}"), 404, "no trunk")
+    api_error(api.get(f"/trunks/{trunk['id']}"), 404, "no trunk")
 
 
 @pytest.mark.parametrize("body, field", [
@@ -151,7 +143,7 @@ def test_trunks_never_show_their_password(api, supervisor_api, db):
     ({"name": "t", "type": "peer"}, "address"),
 ])
 def test_trunk_fields_are_checked(api, body, field):
-    _error(api.post("/trunks", body), 400, f"{field}:")
+    api_error(api.post("/trunks", body), 400, f"{field}:")
 
 
 def test_inbound_routes(api, supervisor_api):
@@ -162,12 +154,12 @@ def test_inbound_routes(api, supervisor_api):
     assert route["did"] == "+4930123456" and route["queue_id"] == queue["id"]
     assert supervisor_api.get("/inbound-routes").get_json()["items"] == [route]
     assert supervisor_api.get(f"/inbound-routes/{route['id']}").get_json() == route
-    _error(api.post("/inbound-routes", {"did": "+4930123456", "queue_id": queue["id"]}), 409, "did")
-    _error(api.post("/inbound-routes", {"did": "555", "queue_id": 999}), 404, "no queue 999")
-    _error(api.post("/inbound-routes", {"did": "abc", "queue_id": queue["id"]}), 400, "did:")
-    _error(api.post("/inbound-routes", {"did": "555", "queue_id": "x"}), 400, "queue_id:")
+    api_error(api.post("/inbound-routes", {"did": "+4930123456", "queue_id": queue["id"]}), 409, "did")
+    api_error(api.post("/inbound-routes", {"did": "555", "queue_id": 999}), 404, "no queue 999")
+    api_error(api.post("/inbound-routes", {"did": "abc", "queue_id": queue["id"]}), 400, "did:")
+    api_error(api.post("/inbound-routes", {"did": "555", "queue_id": "x"}), 400, "queue_id:")
     assert api.delete(f"/inbound-routes/{route['id']}").status_code == 204
-    _error(api.get(f"/inbound-routes/{route['id']}"), 404, "no inbound route")
+    api_error(api.get(f"/inbound-routes/{route['id']}"), 404, "no inbound route")
 
 
 def test_agent_login_and_logout(api, supervisor_api, db):
@@ -182,18 +174,18 @@ def test_agent_login_and_logout(api, supervisor_api, db):
     assert response.get_json() == {"agent_id": agent["id"], "queue_ids": [sales["id"]]}
     assert queries.logged_in_queue_ids(db, agent["id"]) == [sales["id"]]  # the engine is down: the DB is enough
 
-    _error(supervisor_api.post(f"{url}/login", {"queue_ids": [support["id"]]}), 400, "queue_ids", "not a member")
-    _error(supervisor_api.post(f"{url}/login", {"queue_ids": []}), 400, "queue_ids")
-    _error(supervisor_api.post(f"{url}/login", {"queue_ids": sales["id"]}), 400, "queue_ids")
-    _error(supervisor_api.post(f"{url}/login", {"queue_ids": ["1"]}), 400, "queue_ids")
-    _error(supervisor_api.post(f"{url}/login", {}), 400, "queue_ids: is required")
-    _error(supervisor_api.post("/agents/999/login", {"queue_ids": [sales["id"]]}), 404, "no agent")
+    api_error(supervisor_api.post(f"{url}/login", {"queue_ids": [support["id"]]}), 400, "queue_ids", "not a member")
+    api_error(supervisor_api.post(f"{url}/login", {"queue_ids": []}), 400, "queue_ids")
+    api_error(supervisor_api.post(f"{url}/login", {"queue_ids": sales["id"]}), 400, "queue_ids")
+    api_error(supervisor_api.post(f"{url}/login", {"queue_ids": ["1"]}), 400, "queue_ids")
+    api_error(supervisor_api.post(f"{url}/login", {}), 400, "queue_ids: is required")
+    api_error(supervisor_api.post("/agents/999/login", {"queue_ids": [sales["id"]]}), 404, "no agent")
 
     response = supervisor_api.post(f"{url}/logout")
     assert response.status_code == 200
     assert response.get_json() == {"agent_id": agent["id"], "queue_ids": []}
     assert queries.logged_in_queue_ids(db, agent["id"]) == []
-    _error(supervisor_api.post("/agents/999/logout"), 404)
+    api_error(supervisor_api.post("/agents/999/logout"), 404)
     actions = [e["action"] for e in queries.list_audit(db)]
     assert "agent.login" in actions and "agent.logout" in actions
 
@@ -206,8 +198,8 @@ def test_the_audit_log_names_the_token(api, db):
 
 
 def test_unknown_api_paths_and_methods_answer_json(api):
-    _error(api.get("/nothing-here"), 404)
-    _error(api.client.put("/api/v1/agents", headers=api.headers), 405)
+    api_error(api.get("/nothing-here"), 404)
+    api_error(api.client.put("/api/v1/agents", headers=api.headers), 405)
 
 
 def test_config_changes_tell_the_engine_to_reload(api, engine):
@@ -239,9 +231,9 @@ def test_settings_change_the_prompt_language(api, supervisor_api, engine, db):
     assert api.put("/settings", {"prompt_language": "sv"}).get_json()["prompt_language"] == "sv"
     assert queries.get_setting(db, "prompt_language") == "sv"
     assert engine.names() == ["reload"]
-    _error(api.put("/settings", {"prompt_language": "fr"}), 400, "prompt_language")
-    _error(api.put("/settings", {"ring_volume": 3}), 400, "ring_volume", "not a setting")
-    _error(supervisor_api.put("/settings", {"prompt_language": "de"}), 403)
+    api_error(api.put("/settings", {"prompt_language": "fr"}), 400, "prompt_language")
+    api_error(api.put("/settings", {"ring_volume": 3}), 400, "ring_volume", "not a setting")
+    api_error(supervisor_api.put("/settings", {"prompt_language": "de"}), 403)
     assert queries.get_setting(db, "prompt_language") == "sv"
 
 
@@ -255,10 +247,10 @@ def test_queue_rules_are_checked_and_stored(api, supervisor_api, engine):
     updated = api.put(f"/queues/{queue['id']}", {"settings": rules})
     assert updated.status_code == 200 and updated.get_json()["settings"] == rules
     assert engine.names() == ["reload"]
-    _error(api.put(f"/queues/{queue['id']}", {"settings": {"overflow": [{"condition": "late"}]}}), 400,
+    api_error(api.put(f"/queues/{queue['id']}", {"settings": {"overflow": [{"condition": "late"}]}}), 400,
            "settings.overflow[0].condition")
-    _error(api.put(f"/queues/{queue['id']}", {"strategy": "loudest"}), 400, "strategy")
-    _error(api.put(f"/queues/{queue['id']}", {"name": "x"}), 400, "name")
-    _error(api.put("/queues/999", {"settings": {}}), 404)
-    _error(supervisor_api.put(f"/queues/{queue['id']}", {"settings": {}}), 403)
+    api_error(api.put(f"/queues/{queue['id']}", {"strategy": "loudest"}), 400, "strategy")
+    api_error(api.put(f"/queues/{queue['id']}", {"name": "x"}), 400, "name")
+    api_error(api.put("/queues/999", {"settings": {}}), 404)
+    api_error(supervisor_api.put(f"/queues/{queue['id']}", {"settings": {}}), 403)
     assert supervisor_api.get(f"/queues/{queue['id']}").get_json()["settings"] == rules

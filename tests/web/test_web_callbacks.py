@@ -8,6 +8,7 @@ import re
 import pytest
 
 from firmware.store import queries
+from tests.web.responses import api_error
 
 
 @pytest.fixture
@@ -32,14 +33,6 @@ def callbacks(db, users):
 def _ids(response) -> list[int]:
     assert response.status_code == 200, response.get_data(as_text=True)
     return [c["call_id"] for c in response.get_json()["items"]]
-
-
-def _error(response, status: int, *words: str) -> str:
-    assert response.status_code == status, response.get_data(as_text=True)
-    message = response.get_json()["error"]
-    for word in words:
-        assert word in message, message
-    return message
 
 
 # --- the list in the API --------------------------------------------------------------------------
@@ -72,7 +65,7 @@ def test_a_callback_row_carries_the_columns_of_the_list(client, token, callbacks
         ("sales", "7", "answered", "1001")
     assert row["arrived_at"] == "1970-01-01T00:33:20Z" and row["wanted_from"] == "1970-01-01T00:34:20Z"
     assert row["wanted_until"] is None and row["last_log"] == "requested by the caller"
-    _error(client.get("/api/v1/callbacks/999", headers=token("agent")), 404, "no callback 999")
+    api_error(client.get("/api/v1/callbacks/999", headers=token("agent")), 404, "no callback 999")
 
 
 @pytest.mark.parametrize("query, words", [
@@ -81,7 +74,7 @@ def test_a_callback_row_carries_the_columns_of_the_list(client, token, callbacks
     ("limit=0", ("limit", "at least 1")), ("queue_id=1", ("queue_id", "not a parameter")),
 ])
 def test_the_api_refuses_bad_list_parameters(client, token, callbacks, query, words):
-    _error(client.get(f"/api/v1/callbacks?{query}", headers=token("agent")), 400, *words)
+    api_error(client.get(f"/api/v1/callbacks?{query}", headers=token("agent")), 400, *words)
 
 
 def test_the_list_is_read_from_the_store_while_the_engine_is_down(client, token, callbacks):
@@ -109,7 +102,7 @@ def test_a_note_goes_to_the_engine_and_the_audit_log(client, token, callbacks, e
 ])
 @pytest.mark.parametrize("action", ["note", "requeue", "cancel"])
 def test_every_action_requires_a_short_note(client, token, callbacks, engine, action, body, words):
-    _error(client.post(f"/api/v1/callbacks/{callbacks['no_answer']}/{action}", json=body, headers=token("admin")),
+    api_error(client.post(f"/api/v1/callbacks/{callbacks['no_answer']}/{action}", json=body, headers=token("admin")),
            400, *words)
     assert engine.commands == []
 
@@ -117,7 +110,7 @@ def test_every_action_requires_a_short_note(client, token, callbacks, engine, ac
 def test_only_a_callback_with_no_answer_or_failed_is_requeued(client, token, callbacks, engine):
     headers = token("supervisor")
     for name in ("waiting", "answered"):
-        _error(client.post(f"/api/v1/callbacks/{callbacks[name]}/requeue", json={"text": "again"}, headers=headers),
+        api_error(client.post(f"/api/v1/callbacks/{callbacks[name]}/requeue", json={"text": "again"}, headers=headers),
                409, "requeue needs one of no-answer, failed")
     assert engine.commands == []
     response = client.post(f"/api/v1/callbacks/{callbacks['no_answer']}/requeue", json={"text": "try again"},
@@ -128,22 +121,22 @@ def test_only_a_callback_with_no_answer_or_failed_is_requeued(client, token, cal
 
 
 def test_a_closed_callback_is_not_cancelled(client, token, callbacks, engine):
-    _error(client.post(f"/api/v1/callbacks/{callbacks['answered']}/cancel", json={"text": "x"}, headers=token("admin")),
+    api_error(client.post(f"/api/v1/callbacks/{callbacks['answered']}/cancel", json={"text": "x"}, headers=token("admin")),
            409, "answered")
-    _error(client.post("/api/v1/callbacks/999/cancel", json={"text": "x"}, headers=token("admin")), 404)
+    api_error(client.post("/api/v1/callbacks/999/cancel", json={"text": "x"}, headers=token("admin")), 404)
     assert engine.commands == []
 
 
 def test_an_agent_may_not_cancel_and_an_agent_token_has_no_agent_to_act_as(client, token, callbacks, engine):
-    _error(client.post(f"/api/v1/callbacks/{callbacks['waiting']}/cancel", json={"text": "x"}, headers=token("agent")),
+    api_error(client.post(f"/api/v1/callbacks/{callbacks['waiting']}/cancel", json={"text": "x"}, headers=token("agent")),
            403, "supervisor role")
-    _error(client.post(f"/api/v1/callbacks/{callbacks['waiting']}/note", json={"text": "x"}, headers=token("agent")),
+    api_error(client.post(f"/api/v1/callbacks/{callbacks['waiting']}/note", json={"text": "x"}, headers=token("agent")),
            403, "linked to an agent")
     assert engine.commands == []
 
 
 def test_an_action_needs_the_engine(client, token, callbacks):
-    _error(client.post(f"/api/v1/callbacks/{callbacks['waiting']}/note", json={"text": "x"},
+    api_error(client.post(f"/api/v1/callbacks/{callbacks['waiting']}/note", json={"text": "x"},
                        headers=token("supervisor")), 503, "engine not running")
 
 
@@ -255,9 +248,9 @@ def test_a_supervisor_or_token_names_the_agent_whose_phone_rings(client, token, 
 
 
 def test_without_an_agents_phone_there_is_no_call(client, token, auth, users, callbacks, engine, db):
-    _error(_call(client, callbacks["waiting"], token("supervisor")), 409,
+    api_error(_call(client, callbacks["waiting"], token("supervisor")), 409,
            "a call needs an agent's phone", "agent_id")
-    _error(_call(client, callbacks["waiting"], token("agent")), 409, "a call needs an agent's phone")
+    api_error(_call(client, callbacks["waiting"], token("agent")), 409, "a call needs an agent's phone")
     assert engine.commands == []
     auth.login("super")                                  # a supervisor's user without an agent: no button
     page = client.get("/callbacks").get_data(as_text=True)
@@ -281,23 +274,23 @@ def test_an_agent_calls_only_through_their_own_phone(client, auth, users, callba
     ({"agent_id": 99}, 400, ("agent_id", "no agent 99")), ([1], 400, ("JSON object",)),
 ])
 def test_call_now_refuses_a_bad_body(client, token, callbacks, engine, body, status, words):
-    _error(_call(client, callbacks["waiting"], token("admin"), body), status, *words)
+    api_error(_call(client, callbacks["waiting"], token("admin"), body), status, *words)
     assert engine.commands == []
 
 
 def test_only_an_open_callback_nobody_is_ringing_for_is_called(client, token, users, callbacks, engine, db):
     agent = {"agent_id": users["agent_row"]["id"]}
-    _error(_call(client, callbacks["answered"], token("admin"), agent), 409,
+    api_error(_call(client, callbacks["answered"], token("admin"), agent), 409,
            "is answered: call now needs one of waiting, no-answer, failed")
     queries.update_callback(db, callbacks["waiting"], status="calling", attempts=0, last_handler=None, log=[])
-    _error(_call(client, callbacks["waiting"], token("admin"), agent), 409, "is calling")
-    _error(_call(client, 999, token("admin"), agent), 404, "no callback 999")
+    api_error(_call(client, callbacks["waiting"], token("admin"), agent), 409, "is calling")
+    api_error(_call(client, 999, token("admin"), agent), 404, "no callback 999")
     assert engine.commands == []
 
 
 def test_the_engines_reason_is_the_answer(client, token, auth, users, callbacks, engine, db):
     engine.refusals["callback_call_now"] = "agent 1 is not free (busy)"
-    _error(_call(client, callbacks["waiting"], token("admin"), {"agent_id": users["agent_row"]["id"]}), 409,
+    api_error(_call(client, callbacks["waiting"], token("admin"), {"agent_id": users["agent_row"]["id"]}), 409,
            "agent 1 is not free (busy)")
     auth.login("ann")
     response = client.post(f"/callbacks/{callbacks['waiting']}/call", data={})
@@ -306,7 +299,7 @@ def test_the_engines_reason_is_the_answer(client, token, auth, users, callbacks,
 
 
 def test_call_now_needs_the_engine(client, token, users, callbacks):
-    _error(_call(client, callbacks["waiting"], token("admin"), {"agent_id": users["agent_row"]["id"]}), 503,
+    api_error(_call(client, callbacks["waiting"], token("admin"), {"agent_id": users["agent_row"]["id"]}), 503,
            "engine not running")
 
 

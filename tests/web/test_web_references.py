@@ -9,18 +9,11 @@ import json
 import pytest
 
 from firmware.store import queries
+from tests.web.responses import api_error
 
 
 def _api(client, token, method: str, url: str, body=None):
     return getattr(client, method)(f"/api/v1{url}", json=body, headers=token("admin"))
-
-
-def _refused(response, status: int, *words: str) -> str:
-    assert response.status_code == status, response.get_data(as_text=True)
-    message = response.get_json()["error"]
-    for word in words:
-        assert word in message, message
-    return message
 
 
 @pytest.fixture
@@ -56,12 +49,12 @@ def _put_rules(client, token, queue_id: int, settings: dict):
     ({"auto_pause_reason": "coffee"}, "settings.auto_pause_reason", "there is no pause reason 'coffee'"),
 ])
 def test_rules_naming_what_does_not_exist_are_refused_at_their_field(client, token, db, box, settings, field, words):
-    _refused(_put_rules(client, token, box["sales"], settings), 400, f"{field}: {words}")
+    api_error(_put_rules(client, token, box["sales"], settings), 400, f"{field}: {words}")
     assert queries.get_queue(db, box["sales"])["settings"] == {}
 
 
 def test_a_queue_cannot_overflow_to_itself(client, token, db, box):
-    _refused(_put_rules(client, token, box["sales"], _overflow_to(box["sales"])), 400, "cannot be the queue itself")
+    api_error(_put_rules(client, token, box["sales"], _overflow_to(box["sales"])), 400, "cannot be the queue itself")
 
 
 def test_rules_naming_what_exists_are_saved(client, token, db, box, engine):
@@ -74,7 +67,7 @@ def test_rules_naming_what_exists_are_saved(client, token, db, box, engine):
 
 def test_a_new_queue_is_checked_too(client, token, db, box):
     response = _api(client, token, "post", "/queues", {"name": "vip", "settings": _overflow_to(999)})
-    _refused(response, 400, "there is no queue 999")
+    api_error(response, 400, "there is no queue 999")
     assert [q["name"] for q in queries.list_queues(db)] == ["backup", "sales"]
 
 
@@ -93,7 +86,7 @@ def test_the_rules_page_shows_a_missing_queue_at_its_input(client, auth, db, box
 
 def test_a_queue_with_a_number_routed_to_it_is_kept_until_the_number_goes(client, token, db, box, engine):
     route = _api(client, token, "post", "/inbound-routes", {"did": "4930555", "queue_id": box["sales"]}).get_json()
-    _refused(_api(client, token, "delete", f"/queues/{box['sales']}"), 409,
+    api_error(_api(client, token, "delete", f"/queues/{box['sales']}"), 409,
              "queue sales cannot be deleted", "number 4930555 is routed to it")
     assert queries.get_queue(db, box["sales"]) and len(queries.list_inbound_routes(db)) == 1
     assert _api(client, token, "delete", f"/inbound-routes/{route['id']}").status_code == 204
@@ -103,7 +96,7 @@ def test_a_queue_with_a_number_routed_to_it_is_kept_until_the_number_goes(client
 
 def test_a_queue_other_rules_send_callers_to_is_kept(client, token, db, box, engine):
     assert _put_rules(client, token, box["sales"], _overflow_to(box["backup"])).status_code == 200
-    _refused(_api(client, token, "delete", f"/queues/{box['backup']}"), 409,
+    api_error(_api(client, token, "delete", f"/queues/{box['backup']}"), 409,
              "queue sales (overflow[0].destination.target) sends callers to it")
     assert queries.get_queue(db, box["backup"]) is not None
 
@@ -117,7 +110,7 @@ def test_a_queue_with_callbacks_still_to_make_is_kept(client, token, db, box, en
     db.commit()
     response = _api(client, token, "delete", f"/queues/{box['sales']}")
     if kept:
-        _refused(response, 409, "1 callback still to be made in it")
+        api_error(response, 409, "1 callback still to be made in it")
         assert len(queries.open_callbacks(db)) == (status != "failed")
     else:
         assert response.status_code == 204
@@ -135,7 +128,7 @@ def test_the_queues_page_says_why_a_queue_is_kept(client, auth, token, db, box):
 def test_an_agent_named_by_rules_is_kept_until_the_rules_change(client, token, db, box, engine):
     standby = {"standby": {"agents": [box["bo"]], "on_waiting": 3}}
     assert _put_rules(client, token, box["sales"], standby).status_code == 200
-    _refused(_api(client, token, "delete", f"/agents/{box['bo']}"), 409,
+    api_error(_api(client, token, "delete", f"/agents/{box['bo']}"), 409,
              "agent 1002 cannot be deleted", "queue sales (standby.agents[0]) names this agent")
     assert _put_rules(client, token, box["sales"], {}).status_code == 200
     assert _api(client, token, "delete", f"/agents/{box['bo']}").status_code == 204
@@ -144,7 +137,7 @@ def test_an_agent_named_by_rules_is_kept_until_the_rules_change(client, token, d
 def test_a_pause_reason_a_queue_pauses_agents_for_cannot_be_dropped(client, token, db, box, engine):
     assert _put_rules(client, token, box["sales"], {"auto_pause_reason": "break"}).status_code == 200
     response = _api(client, token, "put", "/settings", {"pause_reasons": [{"code": "lunch"}]})
-    _refused(response, 400, "pause_reasons: break is used by queue sales (auto_pause_reason)")
+    api_error(response, 400, "pause_reasons: break is used by queue sales (auto_pause_reason)")
     assert queries.get_setting(db, "pause_reasons") is None
     kept = [{"code": "lunch"}, {"code": "break"}]
     assert _api(client, token, "put", "/settings", {"pause_reasons": kept}).status_code == 200
