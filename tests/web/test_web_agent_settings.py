@@ -9,7 +9,8 @@ import pytest
 
 from firmware.acd.settings import SettingsError, parse_agent_settings
 from firmware.store import queries
-from tests.web.test_web_api import AGENT, Api, _error
+from tests.web.responses import api_error
+from tests.web.test_web_api import AGENT, Api
 from tests.web.test_web_queue_rules import input_with_error, untouched_form
 from webui import agent_form
 
@@ -74,26 +75,26 @@ def test_the_rules_are_replaced_audited_and_the_engine_reloads(api, db, engine, 
 def test_bad_rules_are_refused_by_field_and_nothing_changes(api, db, engine, agent, body, field):
     queries.update_agent_settings(db, agent["id"], {"wrapup": 5})
     db.commit()
-    message = _error(api.put(f"/agents/{agent['id']}", body), 400)
+    message = api_error(api.put(f"/agents/{agent['id']}", body), 400)
     assert message.startswith(f"{field}: ")
     assert stored(db, agent) == {"wrapup": 5} and engine.names() == []
     assert all(e["action"] != "agent.update" for e in queries.list_audit(db))
 
 
 def test_creating_with_bad_rules_creates_nothing(api, db, engine):
-    _error(api.post("/agents", {**AGENT, "extension": "1005", "settings": {"skills": {"de": 0}}}), 400,
+    api_error(api.post("/agents", {**AGENT, "extension": "1005", "settings": {"skills": {"de": 0}}}), 400,
            "settings.skills.de:")
     assert queries.get_agent_by_extension(db, "1005") is None and engine.names() == []
 
 
 def test_an_unknown_agent_is_404(api, engine):
-    _error(api.put("/agents/999", {"settings": {}}), 404, "no agent 999")
+    api_error(api.put("/agents/999", {"settings": {}}), 404, "no agent 999")
 
 
 @pytest.mark.parametrize("role", ["supervisor", "agent"])
 def test_only_an_admin_changes_an_agents_rules(client, token, db, engine, agent, role):
     response = Api(client, token(role)).put(f"/agents/{agent['id']}", {"settings": RULES})
-    _error(response, 403, "role")
+    api_error(response, 403, "role")
     assert stored(db, agent) == {} and engine.names() == []
 
 
