@@ -15,8 +15,8 @@ from werkzeug.exceptions import Conflict, Forbidden, NotFound
 from werkzeug.security import generate_password_hash
 
 from firmware.acd import Strategy
-from firmware.acd.settings import (DEFAULT_PAUSE_REASONS, SettingsError, parse_agent_settings, parse_pause_reasons,
-                                   parse_queue_settings)
+from firmware.acd.settings import (DEFAULT_DISPOSITIONS, DEFAULT_PAUSE_REASONS, SettingsError, parse_agent_settings,
+                                   parse_dispositions, parse_pause_reasons, parse_queue_settings)
 from firmware.engine.prompts import LANGUAGES
 from firmware.notify import channels as notify_channels
 from firmware.notify import config as notify_config
@@ -354,14 +354,48 @@ def unpause_agent(conn, actor: str, agent_id: int) -> Row:
     return _agent_command(conn, actor, require_agent(conn, agent_id), "agent_unpause", "agent.unpause")
 
 
-def end_wrapup(conn, actor: str, agent_id: int) -> Row:
-    return _agent_command(conn, actor, require_agent(conn, agent_id), "wrapup_end", "agent.wrapup.end")
+def end_wrapup(conn, actor: str, agent_id: int, *, force: bool = False) -> Row:
+    """`force` (a supervisor's) also ends a wrap-up that waits for the call's classification."""
+    args = {"force": True} if force else {}
+    return _agent_command(conn, actor, require_agent(conn, agent_id), "wrapup_end", "agent.wrapup.end", **args)
 
 
 def extend_wrapup(conn, actor: str, agent_id: int, data: Data) -> Row:
     agent = require_agent(conn, agent_id)
     seconds = fields.integer(data, "seconds", **WRAPUP_EXTEND_SECONDS)
     return _agent_command(conn, actor, agent, "wrapup_extend", "agent.wrapup.extend", seconds=seconds)
+
+
+# --- classifying calls (ACD12) ------------------------------------------------------------------
+
+DISPOSITIONS_KEY = "dispositions"
+DISPOSITION_NOTE = dict(max_length=500)
+
+
+def dispositions(conn) -> list[dict]:
+    """What a call may be classified as ({code, label}, in order): as stored, or the defaults."""
+    raw = queries.get_setting(conn, DISPOSITIONS_KEY)
+    try:
+        return parse_dispositions(json.loads(raw) if raw else DEFAULT_DISPOSITIONS)
+    except (SettingsError, ValueError):   # stored by hand and wrong: the engine falls back too
+        return parse_dispositions(DEFAULT_DISPOSITIONS)
+
+
+def classify_call(conn, actor: str, call_id: int, data: Data, *, by_agent: int | None) -> Row:
+    """Sets how an answered call went (again: replaces it); `by_agent` is the classifying user's
+    agent, if any. The engine is told, so a wrap-up that waited for this ends."""
+    call = queries.get_call(conn, call_id)
+    if call is None:
+        raise NotFound(f"no call {call_id}")
+    if call["answered_at"] is None or call["agent_id"] is None:
+        raise Conflict(f"call {call_id} was not answered by an agent: there is nothing to classify")
+    code = fields.choice(data, "disposition", tuple(d["code"] for d in dispositions(conn)))
+    note = fields.text(data, "note", required=False, **DISPOSITION_NOTE) or ""
+    with _change(conn, {}):
+        queries.classify_call(conn, call_id, code, note, by_agent)
+        queries.audit(conn, actor, "call.classify", f"call={call_id} disposition={code}")
+    engine.tell("call_classified", agent_id=call["agent_id"], call_id=call_id)
+    return queries.get_call(conn, call_id)
 
 
 # --- the callback list (ACD14) ------------------------------------------------------------------
@@ -466,7 +500,7 @@ def create_user(conn, actor: str, data: Data) -> Row:
 # --- settings ---------------------------------------------------------------------------------
 
 PROMPT_LANGUAGE_KEY = "prompt_language"
-SETTING_KEYS = (PROMPT_LANGUAGE_KEY, PAUSE_REASONS_KEY, notify_config.SETTING_KEY)
+SETTING_KEYS = (PROMPT_LANGUAGE_KEY, PAUSE_REASONS_KEY, DISPOSITIONS_KEY, notify_config.SETTING_KEY)
 MASK = "********"       # what masked() shows for a secret; given back, it keeps the stored one
 
 
@@ -482,7 +516,7 @@ def alarm_notifications(conn) -> dict:
 
 def get_settings(conn) -> Row:
     return {PROMPT_LANGUAGE_KEY: queries.get_setting(conn, PROMPT_LANGUAGE_KEY, "en"),
-            PAUSE_REASONS_KEY: pause_reasons(conn),
+            PAUSE_REASONS_KEY: pause_reasons(conn), DISPOSITIONS_KEY: dispositions(conn),
             notify_config.SETTING_KEY: notify_config.masked(alarm_notifications(conn))}
 
 
@@ -546,6 +580,12 @@ def update_settings(conn, actor: str, data: Data) -> Row:
     if PAUSE_REASONS_KEY in data:
         reasons = json.dumps(_checked_pause_reasons(conn, data[PAUSE_REASONS_KEY]))
         values[PAUSE_REASONS_KEY] = (reasons, reasons)
+    if DISPOSITIONS_KEY in data:
+        try:
+            checked = json.dumps(parse_dispositions(data[DISPOSITIONS_KEY]))
+        except SettingsError as exc:      # its field is already the body's: dispositions[1].code
+            raise FieldError(exc.field, str(exc)[len(exc.field) + len(": "):]) from exc
+        values[DISPOSITIONS_KEY] = (checked, checked)
     if notify_config.SETTING_KEY in data:
         notifications = _checked_notifications(conn, data[notify_config.SETTING_KEY])
         values[notify_config.SETTING_KEY] = (json.dumps(notifications),

@@ -46,6 +46,7 @@ def call_filters(args: Mapping[str, Any]) -> dict[str, Any]:
         "caller": fields.text(args, "caller", required=False, max_length=64),
         "since": _day_start(args, "from"),
         "until": until,
+        "disposition": fields.text(args, "disposition", required=False, max_length=40),
     }
 
 

@@ -146,7 +146,8 @@ def agent_unpause(agent_id: int):
 @bp.post("/live/agents/<int:agent_id>/wrapup/end")
 @requires("supervisor", or_own_agent=True)
 def wrapup_end(agent_id: int):
-    return _on_agent(lambda: actions.end_wrapup(get_db(), actor(), agent_id), "Wrap-up ended.")
+    force = current_identity().at_least("supervisor")
+    return _on_agent(lambda: actions.end_wrapup(get_db(), actor(), agent_id, force=force), "Wrap-up ended.")
 
 
 @bp.post("/live/agents/<int:agent_id>/wrapup/extend")

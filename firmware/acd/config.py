@@ -122,6 +122,7 @@ class QueueConfig:
     alarms: AlarmPolicy | None = None
     standby: StandbyPolicy | None = None
     handle_time: float = 180.0               # prior for the estimated wait until history exists
+    disposition_required: bool = False       # the wrap-up lasts until the agent has classified the call (ACD12)
 
 
 @dataclass(frozen=True)

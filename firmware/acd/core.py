@@ -171,6 +171,7 @@ class Acd:
         if agent.state in (IDLE, UNAVAILABLE, PAUSED, WRAP_UP):
             self._end_pause(agent, now)
             agent.pending_pause = None
+            agent.unclassified_call = None      # still to be classified in the call list, not in a wrap-up
             self._set_state(agent, LOGGED_OUT)
 
     def pause(self, agent_id: int, reason: str, now: float) -> None:
@@ -206,9 +207,20 @@ class Acd:
             self._set_state(agent, UNAVAILABLE)
 
     def wrapup_ended(self, agent_id: int, now: float) -> None:
-        """The agent ends their wrap-up early."""
+        """The wrap-up ends now (the agent ends it early, or a supervisor, also before a call the
+        queue wants classified is: the engine decides who may)."""
         agent = self.agent(agent_id)
         if agent.state is WRAP_UP:
+            agent.unclassified_call = None
+            self._settle(agent, now)
+
+    def call_classified(self, agent_id: int, call_id: int, now: float) -> None:
+        """The agent classified their call (ACD12): a wrap-up that waited only for that ends."""
+        agent = self.agents.get(agent_id)
+        if agent is None or agent.unclassified_call != call_id:
+            return
+        agent.unclassified_call = None
+        if agent.state is WRAP_UP and agent.wrapup_until <= now:
             self._settle(agent, now)
 
     def wrapup_extend(self, agent_id: int, seconds: float, now: float) -> None:
@@ -364,8 +376,10 @@ class Acd:
         request = self.callbacks.get(call_id)
         if request is not None and request.status == "connecting":
             self._callback_unreached(request, now)
-        if wrapup > 0 and agent.queue_ids:
+        classify = queue.config.disposition_required and bool(agent.queue_ids)
+        if (wrapup > 0 or classify) and agent.queue_ids:
             agent.current_call = None
+            agent.unclassified_call = call_id if classify else None
             agent.wrapup_until = now + wrapup
             self._set_state(agent, WRAP_UP)
             self._timer(agent.wrapup_until, "wrap-up", agent.id)
@@ -873,7 +887,7 @@ class Acd:
                 self._repair(f"agent {agent.id}", f"busy on call {call_id}, which is gone", now)
                 self._talking.pop(call_id, None)
                 self._settle(agent, now)
-        elif state is WRAP_UP and now > agent.wrapup_until + self.stuck_grace:
+        elif state is WRAP_UP and now > agent.wrapup_until + self.stuck_grace and agent.unclassified_call is None:
             self._repair(f"agent {agent.id}", "wrap-up past its end", now)
             self._settle(agent, now)
         elif call_id is not None:
@@ -906,7 +920,7 @@ class Acd:
 
     def _on_wrap_up(self, agent_id: int, now: float) -> None:
         agent = self.agents[agent_id]
-        if agent.state is WRAP_UP and agent.wrapup_until <= now:
+        if agent.state is WRAP_UP and agent.wrapup_until <= now and agent.unclassified_call is None:
             self._settle(agent, now)
 
     def _on_callback_window(self, call_id: int, now: float) -> None:

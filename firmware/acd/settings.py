@@ -308,15 +308,45 @@ def parse_pause_reasons(value: Any) -> list[PauseReason]:
     return reasons
 
 
+# How agents classify their calls (ACD12) when the box has no list configured (setting `dispositions`).
+DEFAULT_DISPOSITIONS = [
+    {"code": "resolved", "label": "Resolved"}, {"code": "follow-up", "label": "Needs a follow-up"},
+    {"code": "sale", "label": "Sale"}, {"code": "no-sale", "label": "No sale"},
+    {"code": "complaint", "label": "Complaint"}, {"code": "wrong-number", "label": "Wrong number"},
+]
+
+
+def parse_dispositions(value: Any) -> list[dict[str, str]]:
+    """[{"code": "sale", "label": "Sale"}, ...]: what an agent may classify a call as, in the order
+    agents see them (a phone's *46N picks number N). The label defaults to the code."""
+    if not isinstance(value, list) or not value:
+        raise SettingsError("dispositions", "must be a list of at least one disposition")
+    found, codes = [], set()
+    for i, item in enumerate(value):
+        item = _object(item, f"dispositions[{i}]", {"code", "label"})
+        code = item.get("code")
+        if not isinstance(code, str) or not _PAUSE_CODE.match(code):
+            raise SettingsError(f"dispositions[{i}].code", "must be a short code: a-z, 0-9 and -")
+        if code in codes:
+            raise SettingsError(f"dispositions[{i}].code", f"{code} is there twice")
+        label = item.get("label", code)
+        if not isinstance(label, str) or not label.strip() or len(label) > 60:
+            raise SettingsError(f"dispositions[{i}].label", "must be a text of at most 60 characters")
+        codes.add(code)
+        found.append({"code": code, "label": label.strip()})
+    return found
+
+
 def parse_queue_settings(settings: Any, strategy: str = Strategy.LONGEST_IDLE.value,
                          message_set: str | None = None) -> tuple[QueueConfig, MessageSet]:
     """The queue's configuration and its message set; `message_set` names the set in the ACD."""
     settings = _object(settings if settings is not None else {}, "",
                        set(_NUMBERS) | {"overflow", "callback", "messages", "announce_agent", "schedule", "skills",
                                         "skill_rules", "member_order", "member_weights", "auto_pause_reason",
-                                        "alarms", "standby"})
-    if not isinstance(settings.get("announce_agent", False), bool):
-        raise SettingsError("announce_agent", "must be true or false")
+                                        "alarms", "standby", "disposition_required"})
+    for flag in ("announce_agent", "disposition_required"):
+        if not isinstance(settings.get(flag, False), bool):
+            raise SettingsError(flag, "must be true or false")
     try:
         strategy_value = Strategy(strategy)
     except ValueError:
@@ -346,7 +376,8 @@ def parse_queue_settings(settings: Any, strategy: str = Strategy.LONGEST_IDLE.va
         member_order=_agent_ids(settings.get("member_order", []), "member_order"),
         member_weights=_member_weights(settings.get("member_weights", {})), auto_pause_reason=reason.strip(),
         alarms=_alarms(settings["alarms"]) if "alarms" in settings else None,
-        standby=_standby(settings["standby"]) if "standby" in settings else None)
+        standby=_standby(settings["standby"]) if "standby" in settings else None,
+        disposition_required=settings.get("disposition_required", False))
     return config, messages
 
 

@@ -37,6 +37,7 @@ class Agent:
     paused_since: float = 0.0
     pending_pause: str | None = None    # asked while on a call: takes effect after it (and wrap-up)
     wrapup_until: float = 0.0
+    unclassified_call: int | None = None   # its queue wants it classified before the wrap-up may end
     missed_in_a_row: int = 0
     standby_queues: set[int] = field(default_factory=set)
     pause_totals: dict[str, float] = field(default_factory=dict)   # seconds paused per reason code

@@ -46,16 +46,32 @@ def carry_out(engine: "Engine", agent_id: int, code: FeatureCode) -> str:
         return ""
     if code.action == "pause":
         choices = engine.pause_reason_choices
-        if not 1 <= code.reason_number <= len(choices):
-            raise CommandError(f"there is no pause reason {code.reason_number}")
-        reason = choices[code.reason_number - 1]
+        if not 1 <= code.number <= len(choices):
+            raise CommandError(f"there is no pause reason {code.number}")
+        reason = choices[code.number - 1]
         engine.commands["agent_pause"]({**agent, "reason": reason})
         return f"reason={reason}"
     if code.action == "unpause":
         engine.commands["agent_unpause"](agent)
         return ""
+    if code.action == "classify":
+        return _classify(engine, agent_id, code.number)
     engine.commands["wrapup_end"](agent)
     return ""
+
+
+def _classify(engine: "Engine", agent_id: int, number: int) -> str:
+    if not 1 <= number <= len(engine.dispositions):
+        raise CommandError(f"there is no disposition {number}")
+    disposition = engine.dispositions[number - 1]["code"]
+    acd_agent = engine.acd.agents.get(agent_id)
+    call_id = acd_agent.unclassified_call if acd_agent and acd_agent.unclassified_call is not None \
+        else queries.last_answered_call(engine.store, agent_id)
+    if call_id is None:
+        raise CommandError("the agent has answered no call to classify")
+    queries.classify_call(engine.store, call_id, disposition, "", agent_id)
+    engine.commands["call_classified"]({"agent_id": agent_id, "call_id": call_id})
+    return f"call={call_id} disposition={disposition}"
 
 
 class FeatureCall:
@@ -119,7 +135,7 @@ def agent_dialled(engine: "Engine", leg: Leg, extension: str, dialled: str) -> F
         prompt = feature_codes.REFUSED
     else:
         log.info("agent %s dialled %s: %s %s", extension, dialled, code.action, detail)
-        queries.audit(engine.store, f"phone {extension}", f"agent.{code.action.replace('-', '.')}",
+        queries.audit(engine.store, f"phone {extension}", feature_codes.AUDIT_ACTIONS[code.action],
                       f"agent={extension} {detail}".strip())
         prompt = feature_codes.CONFIRMATIONS[code.action]
     call = FeatureCall(engine, leg, prompt)

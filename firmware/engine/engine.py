@@ -22,8 +22,8 @@ from firmware import paths
 from firmware.acd import (Acd, AgentPaused, AgentState, Bridge, CallbackRegistered, CallbackRequest, CallFinished,
                           ClearAlarm, OfferCallback, Overflow, PlaceCallback, PlayMessage, RaiseAlarm, RingAgent,
                           StandbyLogin, StandbyLogout, StateRepaired, StopRinging)
-from firmware.acd.settings import (DEFAULT_PAUSE_REASONS, SettingsError, call_skills, parse_agent_settings,
-                                   parse_pause_reasons, parse_queue_settings)
+from firmware.acd.settings import (DEFAULT_DISPOSITIONS, DEFAULT_PAUSE_REASONS, SettingsError, call_skills,
+                                   parse_agent_settings, parse_dispositions, parse_pause_reasons, parse_queue_settings)
 from firmware.config import BoxConfig
 from firmware.edge.kamailio import reload_trunk_addresses
 from firmware.edge.registrations import RegistrationWatcher
@@ -85,6 +85,7 @@ class Engine:
             "agent_unpause": self._cmd_agent_unpause,
             "wrapup_end": self._cmd_wrapup_end,
             "wrapup_extend": self._cmd_wrapup_extend,
+            "call_classified": self._cmd_call_classified,
             "reload": self._cmd_reload,
             "monitor": self._cmd_monitor,
             "conference_create": self._cmd_conference_create,
@@ -112,6 +113,7 @@ class Engine:
         self.routes = {r["did"]: r for r in queries.list_inbound_routes(store)}
         self.trunks = queries.list_trunks_with_secrets(store)
         self._configure_pause_reasons()
+        self.dispositions = self._stored_list("dispositions", parse_dispositions, DEFAULT_DISPOSITIONS)
         self.language = queries.get_setting(store, "prompt_language", "en")
         if self.language not in prompts.LANGUAGES:
             self.language = "en"
@@ -130,13 +132,17 @@ class Engine:
                 self.acd.logout(agent_id, now)
         self.changed()
 
-    def _configure_pause_reasons(self) -> None:
-        raw = queries.get_setting(self.store, "pause_reasons")
+    def _stored_list(self, key: str, parse, default: list):
+        """A list setting as parsed, or the default's when the stored one is refused."""
+        raw = queries.get_setting(self.store, key)
         try:
-            reasons = parse_pause_reasons(json.loads(raw) if raw else DEFAULT_PAUSE_REASONS)
+            return parse(json.loads(raw) if raw else default)
         except (SettingsError, ValueError) as exc:
-            log.error("stored pause reasons refused (%s); using the defaults", exc)
-            reasons = parse_pause_reasons(DEFAULT_PAUSE_REASONS)
+            log.error("stored %s refused (%s); using the defaults", key, exc)
+            return parse(default)
+
+    def _configure_pause_reasons(self) -> None:
+        reasons = self._stored_list("pause_reasons", parse_pause_reasons, DEFAULT_PAUSE_REASONS)
         self.acd.set_pause_reasons(reasons)
         # what an agent's phone pauses for with *43N: the box's list in order, without the automatic one
         self.pause_reason_choices = [reason.code for reason in reasons if reason.code != "no-answer"]
@@ -723,10 +729,25 @@ class Engine:
         return self._agent_answer(agent_id)
 
     def _cmd_wrapup_end(self, args: dict) -> dict:
+        """{agent_id, force}: a wrap-up waiting for the call's classification ends only with force
+        (a supervisor's); the agent classifies the call instead."""
         agent_id = self._logged_in_agent_arg(args)
-        if self.acd.agents[agent_id].state is not AgentState.WRAP_UP:
+        agent = self.acd.agents[agent_id]
+        if agent.state is not AgentState.WRAP_UP:
             raise CommandError(f"agent {self.agents[agent_id]['extension']} is not in wrap-up")
+        if agent.unclassified_call is not None and not args.get("force"):
+            raise CommandError(f"call {agent.unclassified_call} must be classified first")
         self.acd.wrapup_ended(agent_id, time.monotonic())
+        return self._agent_answer(agent_id)
+
+    def _cmd_call_classified(self, args: dict) -> dict:
+        """{agent_id, call_id}: the call was classified (the store has it already): a wrap-up that
+        waited for that may end."""
+        agent_id = self._agent_arg(args)
+        call_id = args.get("call_id")
+        if not isinstance(call_id, int):
+            raise CommandError("call_id must be a call id")
+        self.acd.call_classified(agent_id, call_id, time.monotonic())
         return self._agent_answer(agent_id)
 
     def _cmd_wrapup_extend(self, args: dict) -> dict:
@@ -927,6 +948,7 @@ class Engine:
                 if state else None,
                 "queue_ids": sorted(state.queue_ids) if state else [],
                 "call_id": state.current_call if state else None,
+                "unclassified_call": state.unclassified_call if state else None,
             })
         # The ACD keeps times on the engine's monotonic clock: the list shows how long ago instead.
         callbacks = [{**row, "arrived": None, "interval": None, "waited_seconds": round(now - row["arrived"], 1)}

@@ -46,6 +46,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "agent-available": "You are available again.",
         "agent-wrapup-ended": "Your wrap-up has ended.",
         "feature-refused": "Sorry, that is not possible now.",
+        "call-classified": "Thank you. The call is classified.",
     },
     "sv": {
         "agent-intro": "Du talar med handläggare",
@@ -79,6 +80,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "agent-available": "Du är tillgänglig igen.",
         "agent-wrapup-ended": "Din efterbearbetning är avslutad.",
         "feature-refused": "Tyvärr, det går inte just nu.",
+        "call-classified": "Tack. Samtalet är klassificerat.",
     },
     "de": {
         "agent-intro": "Sie sprechen mit Mitarbeiter",
@@ -112,6 +114,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "agent-available": "Sie sind wieder verfügbar.",
         "agent-wrapup-ended": "Ihre Nachbearbeitung ist beendet.",
         "feature-refused": "Das ist leider gerade nicht möglich.",
+        "call-classified": "Danke. Der Anruf ist eingeordnet.",
     },
     "zh": {
         "agent-intro": "为您服务的是座席",
@@ -145,6 +148,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "agent-available": "您已恢复空闲。",
         "agent-wrapup-ended": "您的话后处理已结束。",
         "feature-refused": "对不起，现在无法执行此操作。",
+        "call-classified": "谢谢，通话已分类。",
     },
 }
 

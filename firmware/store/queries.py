@@ -374,15 +374,18 @@ _CALL_SELECT = """
     SELECT c.id, c.caller, c.callee, c.started_at, c.answered_at, c.ended_at, c.wait_seconds,
            c.talk_seconds, c.outcome, c.cause, c.recording_id, c.queue_id, c.agent_id, c.trunk_id,
            c.caller_input, c.direction, c.callback_of,
+           c.disposition, c.disposition_note, c.disposition_at, d.extension AS disposition_by,
            q.name AS queue, a.extension AS agent, a.name AS agent_name
-    FROM calls c LEFT JOIN queues q ON q.id = c.queue_id LEFT JOIN agents a ON a.id = c.agent_id"""
+    FROM calls c LEFT JOIN queues q ON q.id = c.queue_id LEFT JOIN agents a ON a.id = c.agent_id
+    LEFT JOIN agents d ON d.id = c.disposition_by"""
 
 
-def _call_filters(outcome, queue_id, agent_id, since, until, caller) -> tuple[str, list]:
+def _call_filters(outcome, queue_id, agent_id, since, until, caller, disposition=None) -> tuple[str, list]:
     """The WHERE clause (over `calls c`) and its arguments for the call list's filters."""
     where, args = [], []
     for clause, value in (("c.outcome = ?", outcome), ("c.queue_id = ?", queue_id), ("c.agent_id = ?", agent_id),
-                          ("c.started_at >= ?", since), ("c.started_at < ?", until)):
+                          ("c.started_at >= ?", since), ("c.started_at < ?", until),
+                          ("c.disposition = ?", disposition)):
         if value is not None:
             where.append(clause)
             args.append(value)
@@ -394,11 +397,23 @@ def _call_filters(outcome, queue_id, agent_id, since, until, caller) -> tuple[st
 
 def list_calls(conn, *, outcome: str | None = None, queue_id: int | None = None, agent_id: int | None = None,
                since: float | None = None, until: float | None = None, caller: str | None = None,
-               limit: int = 100, offset: int = 0) -> list[Row]:
+               disposition: str | None = None, limit: int = 100, offset: int = 0) -> list[Row]:
     """Calls newest first, filtered by whatever is given."""
-    where, args = _call_filters(outcome, queue_id, agent_id, since, until, caller)
+    where, args = _call_filters(outcome, queue_id, agent_id, since, until, caller, disposition)
     sql = _CALL_SELECT + where + " ORDER BY c.started_at DESC, c.id DESC LIMIT ? OFFSET ?"
     return _rows(conn.execute(sql, (*args, limit, offset)))
+
+
+def last_answered_call(conn, agent_id: int) -> int | None:
+    row = conn.execute("SELECT id FROM calls WHERE agent_id = ? AND answered_at IS NOT NULL "
+                       "ORDER BY answered_at DESC, id DESC LIMIT 1", (agent_id,)).fetchone()
+    return row[0] if row else None
+
+
+def classify_call(conn, call_id: int, disposition: str, note: str, agent_id: int | None) -> None:
+    """Sets (or replaces) how the call was classified (ACD12), by whom and when."""
+    conn.execute("UPDATE calls SET disposition = ?, disposition_note = ?, disposition_by = ?, disposition_at = ? "
+                 "WHERE id = ?", (disposition, note or None, agent_id, time.time(), call_id))
 
 
 def add_queue_event(conn, call_id: int, event: str, queue_id: int | None = None, agent_id: int | None = None,
@@ -596,8 +611,9 @@ def token_identity(conn, token: str) -> Row | None:
 
 
 def count_calls(conn, *, outcome: str | None = None, queue_id: int | None = None, agent_id: int | None = None,
-                since: float | None = None, until: float | None = None, caller: str | None = None) -> int:
+                since: float | None = None, until: float | None = None, caller: str | None = None,
+                disposition: str | None = None) -> int:
     """How many calls list_calls would find without limit and offset (for paging)."""
-    where, args = _call_filters(outcome, queue_id, agent_id, since, until, caller)
+    where, args = _call_filters(outcome, queue_id, agent_id, since, until, caller, disposition)
     sql = "SELECT COUNT(*) FROM calls c" + where
     return conn.execute(sql, args).fetchone()[0]

@@ -19,7 +19,7 @@ AGENTS = (1, 2, 3, 4)
 
 # names repeated to weigh them: most steps move calls along, fewer change the agents
 NAMES = (["arrive"] * 6 + ["answer"] * 6 + ["end"] * 4 + ["wait"] * 3 + ["no-answer"] * 2 + ["hang-up"] * 2
-         + ["login", "logout", "pause", "phone", "wrap-up-end", "callback-result", "remove-queue"]
+         + ["login", "logout", "pause", "phone", "wrap-up-end", "callback-result", "remove-queue", "classify"]
          + ["callback", "call-now"] * 3)
 op = st.tuples(st.sampled_from(NAMES), st.integers(0, 7), st.integers(0, 3))
 LOGINS = [(10,), (20,), (10, 20), ()]
@@ -31,6 +31,7 @@ config = st.fixed_dictionaries({
     "wrapup": st.sampled_from([0.0, 5.0]),
     "ring_timeout": st.sampled_from([None, 4.0]),
     "weight": st.integers(0, 2),
+    "disposition_required": st.booleans(),
 })
 
 
@@ -136,6 +137,9 @@ class Driver:
                 acd.call_ended(call, self.talking.pop(call), now)
         elif name == "wrap-up-end":
             acd.wrapup_ended(agent, now)
+        elif name == "classify":         # the agent's own call, or now and then another one
+            unclassified = acd.agents[agent].unclassified_call if agent in acd.agents else None
+            acd.call_classified(agent, unclassified if unclassified is not None and b else self.next_call - 1, now)
         elif name == "callback":
             call = self.pick([c for c, w in acd.waiting.items() if w.kind is CallKind.LIVE], a)
             if call is not None:        # half of them for an interval the caller chose

@@ -423,6 +423,38 @@ def test_wrap_up_per_queue_or_agent_with_early_end_and_extension():
     assert acd.agents[1].state == AgentState.IDLE and acd.agents[1].idle_since == 70.0
 
 
+def test_a_queue_wanting_calls_classified_keeps_the_agent_in_wrap_up_until_they_are():
+    acd = center(agents=(1, 2), wrapup=10.0, disposition_required=True)
+    for call in (1, 2):
+        acd.call_arrived(call, 10, 10.0)
+    acd.tick(10.0)
+    for call, agent in ((1, 1), (2, 2)):
+        acd.agent_answered(call, agent, 10.0)
+        acd.call_ended(call, agent, 20.0)
+    acd.call_classified(2, 2, 25.0)                       # classified within the wrap-up: it ends on time
+    acd.tick(60.0)
+    assert acd.agents[2].state is AgentState.IDLE
+    assert acd.agents[1].state is AgentState.WRAP_UP      # the 10 s are long gone, the call is not classified
+    acd.reconcile(60.0)
+    assert not of(StateRepaired, acd.take_actions())      # waiting for a classification is no stuck state
+    acd.call_classified(1, 99, 61.0)                      # another call: nothing changes
+    assert acd.agents[1].state is AgentState.WRAP_UP
+    acd.call_classified(1, 1, 62.0)
+    assert acd.agents[1].state is AgentState.IDLE and acd.agents[1].unclassified_call is None
+
+
+def test_classifying_without_a_wrap_up_time_and_a_supervisor_ending_it():
+    acd = center(agents=(1,), disposition_required=True)   # no wrap-up time: only the classification
+    acd.call_arrived(1, 10, 10.0)
+    acd.call_arrived(2, 10, 11.0)
+    acd.tick(11.0)
+    acd.agent_answered(1, 1, 11.0)
+    acd.call_ended(1, 1, 20.0)
+    assert acd.agents[1].state is AgentState.WRAP_UP and not rings(acd.tick(30.0))
+    acd.wrapup_ended(1, 31.0)                             # ended by hand: the engine checked who may
+    assert rings(acd.tick(31.0)) == [(2, 1)]
+
+
 def test_pause_reasons_billable_time_and_alarm_after_max_duration():
     acd = center(agents=(1,))
     acd.add_pause_reason(PauseReason("training", billable=True, max_duration=600.0))

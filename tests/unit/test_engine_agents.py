@@ -164,3 +164,27 @@ def test_a_feature_code_logs_in_to_the_agents_queues_and_the_store_keeps_it(stor
     assert queries.logged_in_queue_ids(store, 1) == [1] and engine.acd.agents[1].queue_ids == {1}
     carry_out(engine, 1, parse("*42"))
     assert queries.logged_in_queue_ids(store, 1) == [] and not engine.acd.agents[1].queue_ids
+
+
+def test_a_wrap_up_waiting_for_a_classification_ends_when_the_phone_classifies_the_call(store):
+    from firmware.engine.agent_phone import carry_out
+    from firmware.engine.feature_codes import parse
+    queries.update_queue(store, 1, settings={"disposition_required": True})       # and no wrap-up time
+    call_id = queries.open_call(store, "+46701", "4930100")
+    commit_pending(store)
+    engine = engine_on(store)
+    acd, now = engine.acd, time.monotonic()
+    acd.call_arrived(call_id, 1, now)
+    acd.tick(now)                                # rings agent 1 (taken here: no SIP in this test)
+    acd.agent_answered(call_id, 1, now)
+    queries.update_call(store, call_id, agent_id=1, answered_at=time.time())
+    acd.call_ended(call_id, 1, now)
+    assert acd.agents[1].state is AgentState.WRAP_UP and acd.agents[1].unclassified_call == call_id
+    with pytest.raises(CommandError, match=f"call {call_id} must be classified first"):
+        engine.commands["wrapup_end"]({"agent_id": 1})
+    assert carry_out(engine, 1, parse("*462")) == f"call={call_id} disposition=follow-up"
+    assert acd.agents[1].state is AgentState.IDLE
+    call = queries.get_call(store, call_id)
+    assert (call["disposition"], call["disposition_by"]) == ("follow-up", "1001")
+    with pytest.raises(CommandError, match="there is no disposition 7"):
+        carry_out(engine, 1, parse("*467"))

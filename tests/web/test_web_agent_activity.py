@@ -40,7 +40,7 @@ def _sent(engine, cmd: str) -> list[dict]:
 @pytest.mark.parametrize("path, body, cmd, args", [
     ("pause", {"reason": "lunch"}, "agent_pause", {"reason": "lunch"}),
     ("unpause", None, "agent_unpause", {}),
-    ("wrapup/end", None, "wrapup_end", {}),
+    ("wrapup/end", None, "wrapup_end", {"force": True}),    # a supervisor also ends one awaiting a classification
     ("wrapup/extend", {"seconds": 60}, "wrapup_extend", {"seconds": 60}),
 ])
 def test_the_api_sends_the_command_and_answers_the_engines_state(client, token, engine, db, users, path, body,

@@ -91,6 +91,7 @@ _CALL_FILTERS = [
     _query("caller", {"type": "string"}, "caller number contains this"),
     _query("from", {"type": "string", "format": "date"}, "started on or after this day (box local time)"),
     _query("to", {"type": "string", "format": "date"}, "started on or before this day (box local time)"),
+    _query("disposition", {"type": "string"}, "only calls classified with this code (ACD12)"),
     _query("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}, "page size"),
     _query("offset", {"type": "integer", "minimum": 0, "default": 0}, "calls to skip"),
 ]
@@ -181,6 +182,8 @@ SCHEMAS: dict[str, Schema] = {
             "frequency": {"type": "number"}, "announce_position": {"type": "boolean"},
             "announce_wait": {"type": "boolean"}}},
         "announce_agent": {"type": "boolean", "description": "the caller hears the agent's number"},
+        "disposition_required": {"type": "boolean", "description": "the agent's wrap-up lasts until the call is "
+                                                                   "classified (ACD12)"},
         "schedule": {"type": "object", "description": "opening hours: timezone, weekly, holidays, exceptions"},
         "skills": {**_SKILLS, "description": "required of every call of the queue: skill: least level 1-10"},
         "skill_rules": {"type": "array", "description": "the level accepted drops as the wait grows",
@@ -248,7 +251,14 @@ SCHEMAS: dict[str, Schema] = {
         "cause": {"type": "string", "nullable": True}, "recording_id": {"type": "integer", "nullable": True},
         "caller_input": {"type": "string", "description": "digits the caller keyed while queued"},
         "direction": {"type": "string", "enum": ["inbound", "outbound"]},
-        "callback_of": {"type": "integer", "nullable": True, "description": "the call this callback answers"}}},
+        "callback_of": {"type": "integer", "nullable": True, "description": "the call this callback answers"},
+        "disposition": {"type": "string", "nullable": True, "description": "how the call was classified (ACD12)"},
+        "disposition_note": {"type": "string", "nullable": True},
+        "disposition_by": {"type": "string", "nullable": True, "description": "extension of the classifying agent"},
+        "disposition_at": _NULLABLE_TIME}},
+    "CallDisposition": {"type": "object", "required": ["disposition"], "additionalProperties": False, "properties": {
+        "disposition": {"type": "string", "description": "a code of the setting dispositions"},
+        "note": {"type": "string", "maxLength": 500}}},
     "Recording": {"type": "object", "properties": {
         "id": {"type": "integer"}, "call_id": {"type": "integer"}, "channels": {"type": "integer"},
         "started_at": _TIME, "duration_seconds": {"type": "number", "nullable": True},
@@ -309,6 +319,11 @@ SCHEMAS: dict[str, Schema] = {
                               "billable": {"type": "boolean", "default": False},
                               "max_seconds": {"type": "number", "minimum": 60, "maximum": 86400,
                                               "description": "a longer pause raises an alarm"}}}},
+        "dispositions": {"type": "array", "minItems": 1, "description": "what calls may be classified as (ACD12), "
+                                                                        "the defaults while unset",
+                         "items": {"type": "object", "required": ["code"], "additionalProperties": False,
+                                   "properties": {"code": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,30}$"},
+                                                  "label": {"type": "string", "maxLength": 60}}}},
         "alarm_notifications": _ref("AlarmNotifications")}},
     "AlarmNotifications": {
         "type": "object", "additionalProperties": False,
@@ -394,6 +409,11 @@ PATHS: dict[str, Schema] = {
                           params=_CALL_FILTERS)},
     "/calls/{call_id}": {"parameters": [_path_id("call_id", "call")],
                          "get": _op("One call record", "agent", 200, _ref("Call"), errors=(404,))},
+    "/calls/{call_id}/disposition": {
+        "parameters": [_path_id("call_id", "call")],
+        "put": _op("Classify an answered call (ACD12); an agent only the calls they answered. A wrap-up that "
+                   "waits for it ends", "agent", 200, _ref("Call"), body="CallDisposition",
+                   errors=(400, 403, 404, 409))},
     "/calls/{call_id}/monitor": {
         "parameters": [_path_id("call_id", "call")],
         "post": _op("A supervisor on a live call (TEL7): rings the extension's phone, then listen (hears both, "

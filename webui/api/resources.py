@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import jsonify, request
-from werkzeug.exceptions import BadRequest, Conflict, NotFound, ServiceUnavailable
+from werkzeug.exceptions import BadRequest, Conflict, Forbidden, NotFound, ServiceUnavailable
 
 from firmware.engine.client import EngineError, EngineUnavailable
 
@@ -117,7 +117,8 @@ def unpause_agent(agent_id: int):
 @bp.post("/agents/<int:agent_id>/wrapup/end")
 @requires("supervisor", or_own_agent=True)
 def end_wrapup(agent_id: int):
-    return jsonify(actions.end_wrapup(get_db(), actor(), agent_id))
+    """A supervisor also ends a wrap-up that waits for the call's classification; the agent classifies."""
+    return jsonify(actions.end_wrapup(get_db(), actor(), agent_id, force=current_identity().at_least("supervisor")))
 
 
 @bp.post("/agents/<int:agent_id>/wrapup/extend")
@@ -238,7 +239,7 @@ def delete_route(route_id: int):
 
 CALL_FIELDS = ("id", "caller", "callee", "queue", "queue_id", "agent", "agent_id", "started_at", "answered_at",
                "ended_at", "wait_seconds", "talk_seconds", "outcome", "cause", "recording_id", "caller_input",
-               "direction", "callback_of")
+               "direction", "callback_of", "disposition", "disposition_note", "disposition_by", "disposition_at")
 
 
 def _call(row: dict) -> dict:
@@ -272,6 +273,17 @@ def _engine(cmd: str, **args: Any) -> Any:
         raise ServiceUnavailable("engine not running") from None
     except EngineError as exc:
         raise Conflict(str(exc)) from None
+
+
+@bp.put("/calls/<int:call_id>/disposition")
+@requires("agent")
+def classify_call(call_id: int):
+    """How the call went (ACD12): an agent classifies the calls they answered, a supervisor any."""
+    identity = current_identity()
+    call = queries.get_call(get_db(), call_id)
+    if call is not None and not identity.at_least("supervisor") and call["agent_id"] != identity.agent_id:
+        raise Forbidden("an agent classifies only the calls they answered")
+    return jsonify(_call(actions.classify_call(get_db(), actor(), call_id, _body(), by_agent=identity.agent_id)))
 
 
 @bp.post("/calls/<int:call_id>/monitor")
