@@ -91,3 +91,29 @@ def test_a_feature_code_needs_the_agents_password(center, tmp_path):
     box = center["box"]
     dial(center, tmp_path, "*41", refused=403, password="not-the-password")
     assert agent_status(box)["queue_ids"] == []
+
+
+def test_a_call_the_queue_wants_classified_keeps_the_agent_in_wrap_up_until_the_phone_classifies_it(
+        center, phone, tmp_path):
+    box = center["box"]
+    queue = box.api("POST", "/queues", {"name": "classified", "settings": {"disposition_required": True}},
+                    expect=201)
+    box.api("POST", f"/queues/{queue['id']}/members", {"agent_id": center["agent"]["id"]}, expect=201)
+    box.api("POST", "/inbound-routes", {"did": "4930600", "queue_id": queue["id"]}, expect=201)
+    phone.register()
+    phone.answer_calls()
+    box.api("POST", f"/agents/{center['agent']['id']}/login", {"queue_ids": [queue["id"]]}, expect=200)
+    result = run_sipp("trunk_call.xml", f"127.0.0.1:{box.sip_port}", local_port=center["trunk_port"],
+                      service="4930600", media_port=free_port(span=3), timeout=30, workdir=tmp_path,
+                      extra=("-d", "6000"))      # the welcome, the ring, then a few seconds of talk
+    assert result.returncode == 0, result.explain() + box.logs()
+    call = box.wait_for(lambda: next((c for c in box.api("GET", "/calls", expect=200)["items"]
+                                      if c["callee"] == "4930600" and c["outcome"]), None), what="the closed CDR")
+    status = box.wait_for(lambda: (a := agent_status(box))["state"] == "wrap-up" and a,
+                          what=f"the wrap-up (agent: {agent_status(box)}, call: {call})")
+    assert status["unclassified_call"] == call["id"]
+
+    assert heard_prompt(dial(center, tmp_path, "*463"), "call-classified") > 0.9      # the third: "sale"
+    assert agent_status(box)["state"] == "idle" and agent_status(box)["unclassified_call"] is None
+    classified = box.api("GET", f"/calls/{call['id']}", expect=200)
+    assert (classified["disposition"], classified["disposition_by"]) == ("sale", "1001")
