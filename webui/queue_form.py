@@ -83,7 +83,9 @@ TEXT_INPUTS = ("strategy", *NUMBERS, *schedule_inputs("schedule"),
                *(f"standby.{name}" for name in STANDBY_NUMBERS))
 # Inputs made of several (selects, checkboxes) whose ids the values keep as text "7, 8".
 AGENT_LISTS = ("member_order", "standby.agents")
-CHECKBOXES = ("announce_agent", "callback", *(f"callback.{name}" for name in _CALLBACK_FLAGS), "messages.no_first",
+# Booleans whose default is false: stored (as true) only when ticked.
+FLAGS = ("announce_agent", "disposition_required")
+CHECKBOXES = (*FLAGS, "callback", *(f"callback.{name}" for name in _CALLBACK_FLAGS), "messages.no_first",
               *(f"messages.{name}" for name in _MESSAGE_FLAGS))
 
 
@@ -281,8 +283,7 @@ def form_to_settings(values: Values) -> dict[str, Any]:
     """The settings object (as the API takes it) from the form's values; raises SettingsError only
     for what the form itself cannot express (an exception date or a skill given twice)."""
     settings: dict[str, Any] = _numbers(values, "", NUMBERS)
-    if values["announce_agent"]:
-        settings["announce_agent"] = True
+    settings.update({name: True for name in FLAGS if values[name]})
     schedule = _schedule(values, "schedule")
     if schedule is not None:
         settings["schedule"] = schedule
@@ -326,7 +327,7 @@ def settings_to_form(settings: Mapping[str, Any] | None, strategy: str) -> Value
     settings = settings or {}
     values: Values = {"strategy": strategy}
     values.update({name: _text(settings.get(name)) for name in NUMBERS})
-    values["announce_agent"] = CHECKED if settings.get("announce_agent") else ""
+    values.update({name: CHECKED if settings.get(name) else "" for name in FLAGS})
     values.update(_schedule_values(settings.get("schedule"), "schedule"))
     for row, rule in enumerate(settings.get("overflow", [])):
         destination = rule.get("destination", {})

@@ -19,7 +19,7 @@ WEEK = {"mon": "08:00-12:00,13:00-17:00", "tue": "08:00-17:00", "wed": "08:00-17
 FULL = {
     "ring_timeout": 20, "retry_delay": 5, "wrapup": 12.5, "max_no_answer": 3, "sticky_window": 86400,
     "sticky_hold": 20, "weight": 2, "handle_time": 240,
-    "announce_agent": True,
+    "announce_agent": True, "disposition_required": True,
     "schedule": {"timezone": "Europe/Stockholm", "weekly": WEEK, "holidays": ["2026-12-25", "01-01"],
                  "exceptions": {"2026-12-24": "08:00-12:00", "2026-12-31": ""}},
     "overflow": [

@@ -182,6 +182,21 @@ def test_saving_stores_what_was_typed(admin, db, queue, engine):
     assert "Rules of queue sales saved." in page and 'name="overflow[0].threshold" value="120"' in page
 
 
+def test_the_classification_checkbox_round_trips(admin, db, queue, engine):
+    box = "Calls must be classified before the wrap-up ends"
+    page = admin.get(rules_url(queue)).get_data(as_text=True)
+    assert f'<input type="checkbox" name="disposition_required"> {box}' in page
+    assert admin.post(rules_url(queue), data=typed_rules(disposition_required="on")).status_code == 302
+    settings = stored(db, queue)["settings"]
+    assert settings["disposition_required"] is True
+    assert parse_queue_settings(settings)[0].disposition_required
+    page = admin.get(rules_url(queue)).get_data(as_text=True)
+    assert f'<input type="checkbox" name="disposition_required" checked> {box}' in page
+    assert untouched_form(page)["disposition_required"] == "on"
+    assert admin.post(rules_url(queue), data=typed_rules()).status_code == 302
+    assert "disposition_required" not in stored(db, queue)["settings"]
+
+
 def test_saving_is_audited_and_reloads_the_engine(admin, db, queue, engine):
     admin.post(rules_url(queue), data=typed_rules())
     entry = queries.list_audit(db, limit=1)[0]
