@@ -1,4 +1,5 @@
-"""The call records (CDRs): the filtered, paged list and the recordings' audio."""
+"""The call records (CDRs): the filtered, paged list, classifying a call from the pages (ACD12) and
+the recordings' audio."""
 
 from __future__ import annotations
 
@@ -6,12 +7,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Mapping
 
-from flask import Blueprint, current_app, render_template, request, send_file, url_for
-from werkzeug.exceptions import NotFound
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from werkzeug.exceptions import BadRequest, Conflict, NotFound
 
 from firmware.store import queries
-from webui import fields
-from webui.access import requires
+from webui import actions, fields
+from webui.access import Identity, actor, current_identity, requires
 from webui.db import get_db
 from webui.fields import FieldError
 
@@ -50,6 +51,18 @@ def call_filters(args: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def may_classify(identity: Identity, call: Mapping[str, Any]) -> bool:
+    """An agent classifies the calls they answered, a supervisor or admin any (as the API)."""
+    return identity.at_least("supervisor") or (identity.agent_id is not None
+                                               and call["agent_id"] == identity.agent_id)
+
+
+def _classifiable(identity: Identity, rows: list[dict]) -> set[int]:
+    """The listed calls this user gets a classify form for: answered by an agent, and theirs to classify."""
+    return {c["id"] for c in rows if c["answered_at"] is not None and c["agent_id"] is not None
+            and may_classify(identity, c)}
+
+
 @bp.get("/calls")
 @requires("agent")
 def calls():
@@ -60,12 +73,43 @@ def calls():
     rows = queries.list_calls(conn, **filters, limit=size, offset=(page - 1) * size)
     total = queries.count_calls(conn, **filters)
     kept = {k: v for k, v in request.args.items() if k != "page" and v}
+    dispositions = actions.dispositions(conn)
     return render_template(
         "calls/list.html", calls=rows, total=total, page=page, pages=max(1, -(-total // size)),
         page_url=lambda p: url_for("calls.calls", **kept, page=p),
         args=request.args, outcomes=queries.OUTCOMES,
         queues=queries.list_queues(conn), agents=queries.list_agents(conn),
+        dispositions=dispositions, labels={d["code"]: d["label"] for d in dispositions},
+        classifiable=_classifiable(current_identity(), rows),
+        here=request.full_path.rstrip("?"),
     )
+
+
+def _local_path(target: str | None) -> str:
+    """Where a form asked to go back to, if it is a path on this box; else the calls page."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("calls.calls")
+
+
+@bp.post("/calls/<int:call_id>/disposition")
+@requires("agent")
+def classify(call_id: int):
+    """Classifies a call from the calls page or the live board, then back there with what happened."""
+    conn = get_db()
+    identity = current_identity()
+    call = queries.get_call(conn, call_id)
+    if call is not None and not may_classify(identity, call):
+        abort(403, "an agent classifies only the calls they answered")
+    try:
+        classified = actions.classify_call(conn, actor(), call_id, request.form, by_agent=identity.agent_id)
+    except (BadRequest, Conflict) as exc:     # a bad field, or a call nobody answered
+        flash(exc.description, "error")
+    else:
+        labels = {d["code"]: d["label"] for d in actions.dispositions(conn)}
+        code = classified["disposition"]
+        flash(f"Call {call_id} classified as {labels.get(code, code)}.")
+    return redirect(_local_path(request.form.get("next")))
 
 
 @bp.get("/recordings/<int:recording_id>/audio")

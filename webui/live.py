@@ -4,7 +4,8 @@ An agent acts on their own agent only, a supervisor or admin on anyone.
 
 The engine's status (see firmware/engine/engine.py `snapshot`):
 {"queues": [{"id", "name", "waiting": [{"call_id", "caller", "position", "waited_seconds"}], ...}],
- "agents": [{"id", "name", "extension", "state", "queue_ids", "call_id", "pause_reason"?}], "active_calls": n}
+ "agents": [{"id", "name", "extension", "state", "queue_ids", "call_id", "pause_reason"?, "unclassified_call"}],
+ "active_calls": n}; `unclassified_call` is the call whose classification the agent's wrap-up waits for (ACD12).
 """
 
 from __future__ import annotations
@@ -36,11 +37,13 @@ def _board(status: dict | None, problem: str | None, controls: dict[str, Any]) -
 
 
 def _controls() -> dict[str, Any]:
-    """Whose pause and wrap-up this user may work on the board, and the reasons to offer. Read once
-    per page or stream: the stream renders the board again and again without the database."""
+    """Whose pause, wrap-up and waiting classification this user may work on the board, and the
+    reasons and dispositions to offer. Read once per page or stream: the stream renders the board
+    again and again without the database."""
     identity = current_identity()
     return {"everyone": identity.at_least("supervisor"), "own_agent_id": identity.agent_id,
-            "pause_reasons": actions.pause_reason_codes(get_db())}
+            "pause_reasons": actions.pause_reason_codes(get_db()),
+            "dispositions": actions.dispositions(get_db())}
 
 
 def _desk() -> list[dict[str, Any]]:

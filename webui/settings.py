@@ -1,6 +1,7 @@
-"""The box's settings pages (admin): pause reasons (ACD10) and where alarm notices go (ACD15), with a
-test notice. Both are saved through the API's own update (checks, audit entry, engine reload); a
-mistake shows the form again as typed, with the message at its input, and saves nothing."""
+"""The box's settings pages (admin): pause reasons (ACD10), what a call may be classified as
+(dispositions, ACD12) and where alarm notices go (ACD15), with a test notice. All are saved through
+the API's own update (checks, audit entry, engine reload); a mistake shows the form again as typed,
+with the message at its input, and saves nothing."""
 
 from __future__ import annotations
 
@@ -49,6 +50,35 @@ def save_pause_reasons():
         return _reasons_page(rows, errors=errors, error=f"Not saved: {field}: {message}", status=400)
     flash("Pause reasons saved.")
     return redirect(url_for("settings.pause_reasons"))
+
+
+# --- dispositions (ACD12) -------------------------------------------------------------------------
+
+def _dispositions_page(rows: list[dict], *, errors: dict[str, str] | None = None, error: str | None = None,
+                       status: int = 200):
+    return render_template("settings/dispositions.html", rows=rows, errors=errors or {}, error=error), status
+
+
+@bp.get("/dispositions")
+@requires("admin")
+def dispositions():
+    return _dispositions_page(settings_form.disposition_rows(actions.dispositions(get_db())))
+
+
+@bp.post("/dispositions")
+@requires("admin")
+def save_dispositions():
+    rows = settings_form.read_disposition_rows(request.form)
+    found, row_of = settings_form.rows_to_dispositions(rows)
+    try:
+        actions.update_settings(get_db(), actor(), {actions.DISPOSITIONS_KEY: found})
+    except FieldError as exc:
+        field, message = _field_and_message(exc)
+        name = settings_form.disposition_error_input(field, row_of)
+        errors = {name: message} if name else {}
+        return _dispositions_page(rows, errors=errors, error=f"Not saved: {field}: {message}", status=400)
+    flash("Dispositions saved.")
+    return redirect(url_for("settings.dispositions"))
 
 
 # --- alarm notifications --------------------------------------------------------------------------

@@ -1,6 +1,7 @@
-"""The settings pages' forms as settings objects and back (pure): pause reasons as rows, alarm
-notifications as two channels. Input names are the parser's field names (`pause_reasons[2].code`,
-`email.port`), so the error it reports lands at its input; a secret is never put into a form.
+"""The settings pages' forms as settings objects and back (pure): pause reasons and dispositions as
+rows, alarm notifications as two channels. Input names are the parser's field names
+(`pause_reasons[2].code`, `dispositions[0].label`, `email.port`), so the error it reports lands at its
+input; a secret is never put into a form.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ Values = dict[str, Any]
 MASK = "********"           # a secret left as it is stored (see actions._with_stored_secrets)
 EMPTY_REASON_ROWS = 3
 REASON_INPUT = re.compile(r"^pause_reasons\[(\d+)\]\.(code|billable|max_seconds)$")
+EMPTY_DISPOSITION_ROWS = 3
+DISPOSITION_INPUT = re.compile(r"^dispositions\[(\d+)\]\.(code|label)$")
 _INDEX = re.compile(r"\[(\d+)\]")
 
 
@@ -71,12 +74,55 @@ def rows_to_reasons(rows: list[Values]) -> tuple[list[dict], list[int]]:
     return reasons, row_of
 
 
-def reason_error_input(field: str, row_of: list[int]) -> str | None:
-    """`pause_reasons[1].code` of the setting -> the input of the row it came from."""
-    match = re.match(r"^pause_reasons\[(\d+)\]\.(\w+)$", field)
+def row_error_input(setting: str, field: str, row_of: list[int]) -> str | None:
+    """`pause_reasons[1].code` of the setting -> the input of the form row it came from, since
+    empty rows were left out before the parser numbered the items."""
+    match = re.match(rf"^{setting}\[(\d+)\]\.(\w+)$", field)
     if not match or int(match.group(1)) >= len(row_of):
         return None
-    return f"pause_reasons[{row_of[int(match.group(1))]}].{match.group(2)}"
+    return f"{setting}[{row_of[int(match.group(1))]}].{match.group(2)}"
+
+
+def reason_error_input(field: str, row_of: list[int]) -> str | None:
+    return row_error_input("pause_reasons", field, row_of)
+
+
+# --- dispositions (ACD12) -------------------------------------------------------------------------
+
+def disposition_rows(dispositions: list[dict], *, blank: int = EMPTY_DISPOSITION_ROWS) -> list[Values]:
+    """The saved dispositions as form rows, in order, and some empty rows to add more."""
+    rows = [{"code": str(d.get("code", "")), "label": str(d.get("label", ""))}
+            for d in dispositions if isinstance(d, dict)]
+    return rows + [{"code": "", "label": ""} for _ in range(blank)]
+
+
+def read_disposition_rows(form: Mapping[str, str]) -> list[Values]:
+    """The rows as typed, in the order of their numbers."""
+    found: dict[int, Values] = {}
+    for name in form:
+        match = DISPOSITION_INPUT.match(name)
+        if match:
+            found.setdefault(int(match.group(1)), {"code": "", "label": ""})[match.group(2)] = form[name].strip()
+    return [found[i] for i in sorted(found)]
+
+
+def rows_to_dispositions(rows: list[Values]) -> tuple[list[dict], list[int]]:
+    """The setting from the rows, empty rows left out (a label alone is kept, for the parser to
+    refuse its missing code); and for each disposition the row it came from."""
+    dispositions, row_of = [], []
+    for index, row in enumerate(rows):
+        if not row["code"] and not row["label"]:
+            continue
+        disposition = {"code": row["code"]}
+        if row["label"]:        # the parser makes an empty label the code
+            disposition["label"] = row["label"]
+        dispositions.append(disposition)
+        row_of.append(index)
+    return dispositions, row_of
+
+
+def disposition_error_input(field: str, row_of: list[int]) -> str | None:
+    return row_error_input("dispositions", field, row_of)
 
 
 # --- alarm notifications --------------------------------------------------------------------------
