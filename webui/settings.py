@@ -5,7 +5,8 @@ with the message at its input, and saves nothing."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import Conflict
@@ -23,62 +24,69 @@ def _field_and_message(exc: FieldError) -> tuple[str, str]:
     return exc.field, exc.description[len(exc.field) + len(": "):]
 
 
-# --- pause reasons --------------------------------------------------------------------------------
+# --- lists of codes: pause reasons (ACD10) and dispositions (ACD12) -----------------------------------
 
-def _reasons_page(rows: list[dict], *, errors: dict[str, str] | None = None, error: str | None = None,
-                  status: int = 200):
-    return render_template("settings/pause_reasons.html", rows=rows, errors=errors or {}, error=error), status
+@dataclass(frozen=True)
+class ListSetting:
+    """A setting edited as rows of a form, one item a row (the form's inputs are `<key>[<row>].<field>`)."""
+    key: str
+    template: str
+    saved: str                                          # the flash after a save
+    endpoint: str
+    to_rows: Callable[[list[dict]], list[dict]]         # the stored list -> rows, with empty ones to add more
+    read_rows: Callable[[Any], list[dict]]              # the form -> rows as typed
+    to_setting: Callable[[list[dict]], tuple[list[dict], list[int]]]   # rows -> the list, and each item's row
+
+
+PAUSE_REASONS = ListSetting(actions.PAUSE_REASONS_KEY, "settings/pause_reasons.html", "Pause reasons saved.",
+                            "settings.pause_reasons", settings_form.reason_rows, settings_form.read_reason_rows,
+                            settings_form.rows_to_reasons)
+DISPOSITIONS = ListSetting(actions.DISPOSITIONS_KEY, "settings/dispositions.html", "Dispositions saved.",
+                           "settings.dispositions", settings_form.disposition_rows,
+                           settings_form.read_disposition_rows, settings_form.rows_to_dispositions)
+
+
+def _list_page(setting: ListSetting, rows: list[dict], *, errors: dict[str, str] | None = None,
+               error: str | None = None, status: int = 200):
+    return render_template(setting.template, rows=rows, errors=errors or {}, error=error), status
+
+
+def _save_list(setting: ListSetting):
+    rows = setting.read_rows(request.form)
+    items, row_of = setting.to_setting(rows)
+    try:
+        actions.update_settings(get_db(), actor(), {setting.key: items})
+    except FieldError as exc:
+        field, message = _field_and_message(exc)
+        name = settings_form.row_error_input(setting.key, field, row_of)
+        errors = {name: message} if name else {}
+        return _list_page(setting, rows, errors=errors, error=f"Not saved: {field}: {message}", status=400)
+    flash(setting.saved)
+    return redirect(url_for(setting.endpoint))
 
 
 @bp.get("/pause-reasons")
 @requires("admin")
 def pause_reasons():
-    return _reasons_page(settings_form.reason_rows(actions.pause_reasons(get_db())))
+    return _list_page(PAUSE_REASONS, PAUSE_REASONS.to_rows(actions.pause_reasons(get_db())))
 
 
 @bp.post("/pause-reasons")
 @requires("admin")
 def save_pause_reasons():
-    rows = settings_form.read_reason_rows(request.form)
-    reasons, row_of = settings_form.rows_to_reasons(rows)
-    try:
-        actions.update_settings(get_db(), actor(), {actions.PAUSE_REASONS_KEY: reasons})
-    except FieldError as exc:
-        field, message = _field_and_message(exc)
-        name = settings_form.reason_error_input(field, row_of)
-        errors = {name: message} if name else {}
-        return _reasons_page(rows, errors=errors, error=f"Not saved: {field}: {message}", status=400)
-    flash("Pause reasons saved.")
-    return redirect(url_for("settings.pause_reasons"))
-
-
-# --- dispositions (ACD12) -------------------------------------------------------------------------
-
-def _dispositions_page(rows: list[dict], *, errors: dict[str, str] | None = None, error: str | None = None,
-                       status: int = 200):
-    return render_template("settings/dispositions.html", rows=rows, errors=errors or {}, error=error), status
+    return _save_list(PAUSE_REASONS)
 
 
 @bp.get("/dispositions")
 @requires("admin")
 def dispositions():
-    return _dispositions_page(settings_form.disposition_rows(actions.dispositions(get_db())))
+    return _list_page(DISPOSITIONS, DISPOSITIONS.to_rows(actions.dispositions(get_db())))
 
 
 @bp.post("/dispositions")
 @requires("admin")
 def save_dispositions():
-    rows = settings_form.read_disposition_rows(request.form)
-    found, row_of = settings_form.rows_to_dispositions(rows)
-    try:
-        actions.update_settings(get_db(), actor(), {actions.DISPOSITIONS_KEY: found})
-    except FieldError as exc:
-        field, message = _field_and_message(exc)
-        name = settings_form.disposition_error_input(field, row_of)
-        errors = {name: message} if name else {}
-        return _dispositions_page(rows, errors=errors, error=f"Not saved: {field}: {message}", status=400)
-    flash("Dispositions saved.")
-    return redirect(url_for("settings.dispositions"))
+    return _save_list(DISPOSITIONS)
 
 
 # --- alarm notifications --------------------------------------------------------------------------

@@ -83,10 +83,6 @@ def row_error_input(setting: str, field: str, row_of: list[int]) -> str | None:
     return f"{setting}[{row_of[int(match.group(1))]}].{match.group(2)}"
 
 
-def reason_error_input(field: str, row_of: list[int]) -> str | None:
-    return row_error_input("pause_reasons", field, row_of)
-
-
 # --- dispositions (ACD12) -------------------------------------------------------------------------
 
 def disposition_rows(dispositions: list[dict], *, blank: int = EMPTY_DISPOSITION_ROWS) -> list[Values]:
@@ -119,10 +115,6 @@ def rows_to_dispositions(rows: list[Values]) -> tuple[list[dict], list[int]]:
         dispositions.append(disposition)
         row_of.append(index)
     return dispositions, row_of
-
-
-def disposition_error_input(field: str, row_of: list[int]) -> str | None:
-    return row_error_input("dispositions", field, row_of)
 
 
 # --- alarm notifications --------------------------------------------------------------------------
