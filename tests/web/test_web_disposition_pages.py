@@ -347,6 +347,15 @@ def test_an_agent_sees_the_form_for_their_own_waiting_call_only(client, auth, wa
     assert '<input type="hidden" name="next" value="/live">' in page
 
 
+def test_an_agent_whose_call_waits_is_not_offered_to_end_the_wrap_up_a_supervisor_is(client, auth, waiting, users):
+    end = f'action="/live/agents/{users["agent_row"]["id"]}/wrapup/end"'
+    auth.login("ann")
+    page = client.get("/live").get_data(as_text=True)
+    assert "awaits its classification" in page and end not in page
+    auth.login("super")
+    assert end in client.get("/live").get_data(as_text=True)
+
+
 def test_a_supervisor_sees_the_form_of_every_waiting_call(client, auth, waiting, calls):
     auth.login("super")
     page = client.get("/live").get_data(as_text=True)
