@@ -32,14 +32,30 @@ def _day_start(args: Mapping[str, Any], name: str) -> float | None:
         raise FieldError(name, "is not a valid date") from None
 
 
+def _day_end(args: Mapping[str, Any], name: str) -> float | None:
+    """The midnight after a YYYY-MM-DD day: `to` names the last day shown."""
+    day = _day_start(args, name)
+    return None if day is None else (datetime.fromtimestamp(day) + timedelta(days=1)).timestamp()
+
+
+def day_window(args: Mapping[str, Any], now: float) -> tuple[float, float]:
+    """`from` and `to` (days, box local time) as [since, until); today up to now when left out."""
+    since = _day_start(args, "from")
+    if since is None:
+        since = datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
+    until = _day_end(args, "to")
+    until = now if until is None else min(until, now)
+    if until <= since:
+        raise FieldError("to", "must not be before from (nor from in the future)")
+    return since, until
+
+
 def call_filters(args: Mapping[str, Any]) -> dict[str, Any]:
     """The list_calls filters from query parameters (shared by the page and the API)."""
     outcome = fields.text(args, "outcome", required=False)
     if outcome is not None and outcome not in queries.OUTCOMES:
         raise FieldError("outcome", f"must be one of {', '.join(queries.OUTCOMES)}")
-    until = _day_start(args, "to")
-    if until is not None:  # `to` names the last day shown, so the bound is the next midnight
-        until = (datetime.fromtimestamp(until) + timedelta(days=1)).timestamp()
+    until = _day_end(args, "to")
     return {
         "outcome": outcome,
         "queue_id": fields.integer(args, "queue_id", required=False),

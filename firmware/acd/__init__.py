@@ -1,6 +1,6 @@
 """Pure queue routing logic: events in, actions out; no I/O and no clock of its own (time is passed in)."""
 
-from firmware.acd.actions import (Action, AgentPaused, Bridge, CallbackRegistered, CallFinished,  # noqa: F401
+from firmware.acd.actions import (Action, AgentActivity, AgentPaused, Bridge, CallbackRegistered, CallFinished,  # noqa: F401
                                   ClearAlarm, Destination, OfferCallback, Overflow, PlaceCallback, PlayMessage,
                                   RaiseAlarm, RingAgent, StandbyLogin, StandbyLogout, StateRepaired, StopRinging)
 from firmware.acd.config import (AgentConfig, AlarmPolicy, CallbackPolicy, Condition, MessageSet,  # noqa: F401

@@ -122,6 +122,15 @@ class AgentPaused:
 
 
 @dataclass(frozen=True)
+class AgentActivity:
+    """An agent logged in or out, or a pause began or ended (with its reason): the agent's time as
+    reports count it (logged-in time, pause time per reason, billable pause time)."""
+    agent_id: int
+    activity: str              # "login", "logout", "pause", "pause-end"
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class StandbyLogin:
     agent_id: int
     queue_id: int
@@ -141,5 +150,5 @@ class StateRepaired:
 
 
 Action = (RingAgent | StopRinging | Bridge | PlayMessage | Overflow | OfferCallback | CallbackRegistered
-          | PlaceCallback | CallFinished | RaiseAlarm | ClearAlarm | AgentPaused | StandbyLogin | StandbyLogout
-          | StateRepaired)
+          | PlaceCallback | CallFinished | RaiseAlarm | ClearAlarm | AgentPaused | AgentActivity | StandbyLogin
+          | StandbyLogout | StateRepaired)

@@ -21,7 +21,7 @@ import random
 from typing import Iterable
 
 from firmware.acd import alarms, announcements, callbacks, overflow, standby, strategies
-from firmware.acd.actions import (AgentPaused, Bridge, CallbackRegistered, CallFinished, Destination,
+from firmware.acd.actions import (AgentActivity, AgentPaused, Bridge, CallbackRegistered, CallFinished, Destination,
                                   OfferCallback, Overflow, PlaceCallback, PlayMessage, RingAgent, StandbyLogin,
                                   StandbyLogout, StateRepaired, StopRinging)
 from firmware.acd.config import (AgentConfig, Condition, MessageSet, OverflowRule, PauseReason, QueueConfig)
@@ -659,6 +659,8 @@ class Acd:
         old = agent.state
         if old is state:
             return
+        if LOGGED_OUT in (old, state):
+            self.outbox.append(AgentActivity(agent.id, "login" if old is LOGGED_OUT else "logout"))
         if old is IDLE:
             self._free -= 1
             for queue_id in agent.queue_ids:
@@ -711,7 +713,8 @@ class Acd:
         agent.pending_pause = None
         agent.pause_reason = reason
         agent.paused_since = now
-        self._set_state(agent, PAUSED)
+        self._set_state(agent, PAUSED)           # (a login first, when the agent comes in paused)
+        self.outbox.append(AgentActivity(agent.id, "pause", reason))
         limit = self.pause_reasons.get(reason)
         if limit is not None and limit.max_duration is not None:
             self._timer(now + limit.max_duration, "pause", agent.id)
@@ -722,6 +725,7 @@ class Acd:
         reason = agent.pause_reason
         agent.pause_totals[reason] = agent.pause_totals.get(reason, 0.0) + now - agent.paused_since
         agent.pause_reason = None
+        self.outbox.append(AgentActivity(agent.id, "pause-end", reason))
         alarms.transition(self.alarms, f"pause-too-long:{agent.id}", f"agent {agent.id}", False, "", self.outbox)
 
     def billable_pause(self, agent_id: int) -> float:

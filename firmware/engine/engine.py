@@ -19,7 +19,7 @@ import pjsua2 as pj
 
 from cython_ext.pjport import MediaHub
 from firmware import paths
-from firmware.acd import (Acd, AgentPaused, AgentState, Bridge, CallbackRegistered, CallbackRequest, CallFinished,
+from firmware.acd import (Acd, AgentActivity, AgentPaused, AgentState, Bridge, CallbackRegistered, CallbackRequest, CallFinished,
                           ClearAlarm, OfferCallback, Overflow, PlaceCallback, PlayMessage, RaiseAlarm, RingAgent,
                           StandbyLogin, StandbyLogout, StateRepaired, StopRinging)
 from firmware.acd.settings import (DEFAULT_DISPOSITIONS, DEFAULT_PAUSE_REASONS, SettingsError, call_skills,
@@ -467,6 +467,14 @@ class Engine:
         if isinstance(action, AgentPaused) and action.agent_id in self.agents:
             self._store_pause(action.agent_id, action.reason)      # kept across a restart like any pause
 
+    def _agent_activity(self, action: AgentActivity) -> None:
+        """Kept for the agent's time (logged in, paused per reason, billable): firmware/stats/agent_time.py."""
+        if action.agent_id not in self.agents:
+            return
+        reason = self.acd.pause_reasons.get(action.reason) if action.activity.startswith("pause") else None
+        queries.add_agent_activity(self.store, action.agent_id, action.activity, action.reason,
+                                   billable=bool(reason and reason.billable))
+
     def save_callback_state(self, call_id: int) -> None:
         """The callback list row follows the ACD's request (status, attempts, handler, log)."""
         request = self.acd.callbacks.get(call_id)
@@ -514,7 +522,7 @@ class Engine:
         RingAgent: _ring, StopRinging: _stop_ringing, Bridge: _bridge, PlayMessage: _play, Overflow: _overflow,
         OfferCallback: _offer_callback, CallbackRegistered: _callback_registered, PlaceCallback: _place_callback,
         RaiseAlarm: _alarm, ClearAlarm: _alarm, AgentPaused: _report, StandbyLogin: _report,
-        StandbyLogout: _report, StateRepaired: _report, CallFinished: _report,
+        StandbyLogout: _report, StateRepaired: _report, CallFinished: _report, AgentActivity: _agent_activity,
     }
 
     def session_ended(self, session: InboundSession, legs: list) -> None:
@@ -980,6 +988,8 @@ def run_engine(config: BoxConfig) -> int:
     paths.ensure_layout()
     store = open_store(group_commit=True)
     lost = queries.close_lost_calls(store, "engine-restart")
+    if queries.close_open_agent_activity(store, time.time()):
+        log.warning("ended the logins and pauses the previous engine left open")
     if lost:
         log.warning("closed %d calls lost by the previous engine: %s", len(lost), lost)
     repaired = repair_recordings(store, paths.data_dir())

@@ -450,6 +450,52 @@ def unfinished_recordings(conn) -> list[Row]:
     return _rows(conn.execute("SELECT * FROM recordings WHERE duration_seconds IS NULL"))
 
 
+# --- agents' activity (logins and pauses) -----------------------------------------------------------
+
+AGENT_ACTIVITIES = ("login", "logout", "pause", "pause-end")
+
+
+def add_agent_activity(conn, agent_id: int, activity: str, reason: str = "", billable: bool = False,
+                       at: float | None = None) -> None:
+    if activity not in AGENT_ACTIVITIES:
+        raise ValueError(f"unknown agent activity {activity!r}")
+    conn.execute("INSERT INTO agent_activity (agent_id, activity, reason, billable, at) VALUES (?, ?, ?, ?, ?)",
+                 (agent_id, activity, reason, int(billable), at or time.time()))
+
+
+def agent_activity(conn, agent_id: int, since: float, until: float) -> list[Row]:
+    """The agent's activity within [since, until), after the last login or logout and the last pause
+    or pause end before `since` (the agent's state when the window opens), oldest first."""
+    before = _rows(conn.execute(
+        "SELECT * FROM agent_activity WHERE id IN ("
+        " SELECT max(id) FROM agent_activity WHERE agent_id = ? AND at < ? AND activity IN ('login', 'logout')"
+        " UNION SELECT max(id) FROM agent_activity WHERE agent_id = ? AND at < ? AND activity IN ('pause', 'pause-end'))",
+        (agent_id, since, agent_id, since)))
+    within = _rows(conn.execute("SELECT * FROM agent_activity WHERE agent_id = ? AND at >= ? AND at < ? ORDER BY at, id",
+                                (agent_id, since, until)))
+    return sorted(before, key=lambda r: (r["at"], r["id"])) + within
+
+
+def close_open_agent_activity(conn, at: float) -> int:
+    """Ends the logins and pauses a previous engine left open (it died with them): a pause end (its
+    reason kept) and a logout (reason "engine-restart") at `at`. The next engine logs them in again."""
+    closed = 0
+    with transaction(conn):
+        lasts = conn.execute(
+            "SELECT a.agent_id, a.activity, a.reason, a.billable FROM agent_activity a JOIN ("
+            " SELECT agent_id, max(id) AS id FROM agent_activity GROUP BY agent_id, activity IN ('login', 'logout')"
+            ") last ON last.id = a.id").fetchall()
+        for agent_id, activity, reason, billable in lasts:       # pauses first: they end before the logout
+            if activity == "pause":
+                add_agent_activity(conn, agent_id, "pause-end", reason, bool(billable), at)
+                closed += 1
+        for agent_id, activity, _, _ in lasts:
+            if activity == "login":
+                add_agent_activity(conn, agent_id, "logout", "engine-restart", False, at)
+                closed += 1
+    return closed
+
+
 # --- callbacks --------------------------------------------------------------------------------
 
 OPEN_CALLBACK_STATUSES = ("waiting", "calling", "connecting", "no-answer")

@@ -11,7 +11,7 @@ from collections import Counter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from firmware.acd import (Acd, AgentConfig, AgentState, Bridge, CallbackPolicy, CallFinished, CallKind, PlaceCallback,
+from firmware.acd import (Acd, AgentActivity, AgentConfig, AgentState, Bridge, CallbackPolicy, CallFinished, CallKind, PlaceCallback,
                           QueueConfig, RingAgent, StopRinging, Strategy)
 
 QUEUES = (10, 20)
@@ -44,6 +44,8 @@ class Driver:
         self.ringing: set[tuple[int, int]] = set()     # (call, agent) the phone rings for
         self.talking: dict[int, int] = {}              # call -> agent, bridged or callback connecting
         self.outcomes: Counter = Counter()
+        self.logged_in: set[int] = set()               # as the agents' activity tells it
+        self.paused: dict[int, str] = {}
 
     def apply(self, actions: list) -> None:
         for action in actions:
@@ -58,10 +60,28 @@ class Driver:
                 self.ringing.discard((action.call_id, action.agent_id))
             elif isinstance(action, Bridge):
                 self.talking[action.call_id] = action.agent_id
+            elif isinstance(action, AgentActivity):
+                self.check_activity(action)
             elif isinstance(action, CallFinished):
                 self.outcomes[action.call_id] += 1
                 assert self.outcomes[action.call_id] == 1, f"call {action.call_id} got a second outcome"
         self.check()
+
+    def check_activity(self, event: AgentActivity) -> None:
+        """The agents' activity tells a consistent story: logins and logouts alternate, a pause
+        begins only while logged in and ends (with its reason) before the logout."""
+        agent = event.agent_id
+        if event.activity == "login":
+            assert agent not in self.logged_in, f"agent {agent} logged in twice"
+            self.logged_in.add(agent)
+        elif event.activity == "logout":
+            assert agent in self.logged_in and agent not in self.paused, f"agent {agent}: logout {self.paused}"
+            self.logged_in.discard(agent)
+        elif event.activity == "pause":
+            assert agent in self.logged_in and agent not in self.paused, f"agent {agent}: pause"
+            self.paused[agent] = event.reason
+        else:
+            assert self.paused.pop(agent, None) == event.reason, f"agent {agent}: pause-end {event.reason}"
 
     def check_fifo(self, ring) -> None:
         """No older call of the same queue and priority waits unoffered while a younger one rings."""
@@ -90,6 +110,9 @@ class Driver:
                 + (call_id in acd._talking and self.outcomes[call_id] == 0)
             assert places >= 1, f"call {call_id} is lost"
         assert acd._free == sum(1 for a in acd.agents.values() if a.state is AgentState.IDLE)
+        for agent in acd.agents.values():       # the activity told so far matches the states
+            assert (agent.id in self.logged_in) == (agent.state is not AgentState.LOGGED_OUT), agent
+            assert (agent.id in self.paused) == (agent.state is AgentState.PAUSED), agent
 
     def pick(self, items, index):
         items = sorted(items)

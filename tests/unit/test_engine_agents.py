@@ -188,3 +188,21 @@ def test_a_wrap_up_waiting_for_a_classification_ends_when_the_phone_classifies_t
     assert (call["disposition"], call["disposition_by"]) == ("follow-up", "1001")
     with pytest.raises(CommandError, match="there is no disposition 7"):
         carry_out(engine, 1, parse("*467"))
+
+
+def test_logins_and_pauses_are_kept_for_the_agents_time_and_closed_after_a_crash(store):
+    from firmware.stats.agent_time import agent_time
+    queries.set_setting(store, "pause_reasons", json.dumps([{"code": "coaching", "billable": True}]))
+    commit_pending(store)
+    engine = engine_on(store)                    # agent 1 is logged in from the store
+    engine._cmd_agent_pause({"agent_id": 1, "reason": "coaching"})
+    commit_pending(store)
+    rows = queries.agent_activity(store, 1, 0, time.time() + 1)
+    assert [(r["activity"], r["reason"], r["billable"]) for r in rows] == [("login", "", 0), ("pause", "coaching", 1)]
+    # The engine dies paused: the next start ends the pause and the login it left open.
+    assert queries.close_open_agent_activity(store, time.time() + 60) == 2
+    rows = queries.agent_activity(store, 1, 0, time.time() + 61)
+    assert [(r["activity"], r["reason"]) for r in rows][-2:] == [("pause-end", "coaching"), ("logout", "engine-restart")]
+    figures = agent_time(rows, 0, time.time() + 3600)
+    assert 59 < figures.billable_paused == figures.paused["coaching"] < 61 and 59 < figures.logged_in < 61
+    assert queries.close_open_agent_activity(store, time.time() + 70) == 0          # nothing left open

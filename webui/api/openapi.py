@@ -235,6 +235,15 @@ SCHEMAS: dict[str, Schema] = {
         "reason": {"type": "string", "description": "a code of the pause reasons (setting pause_reasons)"}}},
     "WrapupExtend": {"type": "object", "required": ["seconds"], "properties": {
         "seconds": {"type": "integer", "minimum": 1, "maximum": 600}}},
+    "AgentActivity": {"type": "object", "properties": {
+        "agent_id": {"type": "integer"}, "since": _TIME, "until": _TIME,
+        "items": {"type": "array", "items": {"type": "object", "properties": {
+            "at": _TIME, "activity": {"type": "string", "enum": ["login", "logout", "pause", "pause-end"]},
+            "reason": {"type": "string"}, "billable": {"type": "boolean"}}}},
+        "logged_in_seconds": {"type": "number"},
+        "paused_seconds": {"type": "object", "additionalProperties": {"type": "number"},
+                           "description": "seconds paused per reason"},
+        "billable_paused_seconds": {"type": "number"}}},
     "AgentLogin": {"type": "object", "required": ["queue_ids"], "properties": {
         "queue_ids": {"type": "array", "minItems": 1, "items": {"type": "integer"},
                       "description": "queues the agent is a member of"}}},
@@ -362,6 +371,12 @@ PATHS: dict[str, Schema] = {
                            "put": _op("Change the agent's own rules (skills, wrap-up, delays after a missed "
                                       "offer); the engine reloads", "admin", 200, _ref("Agent"),
                                       body="AgentUpdate", errors=(400, 404))},
+    "/agents/{agent_id}/activity": {
+        "parameters": [_path_id("agent_id", "agent")],
+        "get": _op("The agent's logins and pauses within days (default today) and their time: logged in, paused "
+                   "per reason, billable pause (ACD10)", "supervisor", 200, _ref("AgentActivity"), errors=(400, 404),
+                   params=[_query("from", {"type": "string", "format": "date"}, "first day (box local time)"),
+                           _query("to", {"type": "string", "format": "date"}, "last day (box local time)")])},
     "/agents/{agent_id}/login": {
         "parameters": [_path_id("agent_id", "agent")],
         "post": _op("Log the agent in to queues (kept in the database; the engine is told if running)",

@@ -3,6 +3,7 @@ recordings, the callback list, the live status and the OpenAPI description. Rule
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import jsonify, request
@@ -10,6 +11,7 @@ from werkzeug.exceptions import BadRequest, Conflict, Forbidden, NotFound, Servi
 
 from firmware.engine.client import EngineError, EngineUnavailable
 
+from firmware.stats.agent_time import agent_time
 from firmware.store import queries
 from webui import actions, engine, fields
 from webui.access import actor, current_identity, requires
@@ -17,7 +19,7 @@ from webui.api import bp
 from webui.api.openapi import SPEC
 from webui.alarms import LIST_LIMIT, alarm_rows
 from webui.callbacks import ACTION_ROLES, LIST_PARAMETERS, callback_filters
-from webui.calls import call_filters, recording_audio
+from webui.calls import call_filters, day_window, recording_audio
 from webui.db import get_db
 from webui.format import iso, with_iso_times
 
@@ -119,6 +121,23 @@ def unpause_agent(agent_id: int):
 def end_wrapup(agent_id: int):
     """A supervisor also ends a wrap-up that waits for the call's classification; the agent classifies."""
     return jsonify(actions.end_wrapup(get_db(), actor(), agent_id, force=current_identity().at_least("supervisor")))
+
+
+@bp.get("/agents/<int:agent_id>/activity")
+@requires("supervisor", or_own_agent=True)
+def agent_activity(agent_id: int):
+    """The agent's logins and pauses within a window of days (default today), and their time:
+    logged in, paused per reason, billable pause (ACD10)."""
+    actions.require_agent(get_db(), agent_id)
+    since, until = day_window(request.args, time.time())
+    rows = queries.agent_activity(get_db(), agent_id, since, until)
+    figures = agent_time(rows, since, until)
+    items = [{"at": iso(r["at"]), "activity": r["activity"], "reason": r["reason"], "billable": bool(r["billable"])}
+             for r in rows if r["at"] >= since]
+    return jsonify(agent_id=agent_id, since=iso(since), until=iso(until), items=items,
+                   logged_in_seconds=round(figures.logged_in, 1),
+                   paused_seconds={k: round(v, 1) for k, v in sorted(figures.paused.items())},
+                   billable_paused_seconds=round(figures.billable_paused, 1))
 
 
 @bp.post("/agents/<int:agent_id>/wrapup/extend")
