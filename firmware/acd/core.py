@@ -113,15 +113,7 @@ class Acd:
         queue = self.queues.get(queue_id)
         if queue is None:
             return
-        for call in [self.waiting[call_id] for _, call_id in queue.order]:
-            self._stop_ringing(call, now, "queue-removed")
-            self._remove(call)
-            if call.kind is CallKind.LIVE:
-                self.outbox.append(Overflow(call.id, queue_id, "queue-removed", TURNED_AWAY))
-                self.outbox.append(CallFinished(call.id, f"overflow:{TURNED_AWAY.kind}"))
-            else:
-                self.callbacks[call.id].log.append("its queue was removed before the callback could be made")
-                self._finish_callback(call.id, "failed", "callback-failed")
+        self._turn_away_all(queue, now)
         self._orphans.update(call_id for call_id, agent_id in self._talking.items()
                              if self.agents[agent_id].current_queue == queue_id)
         self._arrivals = [call for call in self._arrivals if call.queue_id != queue_id]
@@ -135,6 +127,18 @@ class Acd:
         del self.queues[queue_id]
         self._dirty_queues.discard(queue_id)
         self._route_all = True
+
+    def _turn_away_all(self, queue: Queue, now: float) -> None:
+        """Every caller waiting in a removed queue hears the overflow message; its callbacks fail."""
+        for call in [self.waiting[call_id] for _, call_id in queue.order]:
+            self._stop_ringing(call, now, "queue-removed")
+            self._remove(call)
+            if call.kind is CallKind.LIVE:
+                self.outbox.append(Overflow(call.id, queue.id, "queue-removed", TURNED_AWAY))
+                self.outbox.append(CallFinished(call.id, f"overflow:{TURNED_AWAY.kind}"))
+            else:
+                self.callbacks[call.id].log.append("its queue was removed before the callback could be made")
+                self._finish_callback(call.id, "failed", "callback-failed")
 
     def configure_agent(self, agent_id: int, config: AgentConfig, now: float) -> None:
         self.agent(agent_id).config = config
@@ -376,7 +380,7 @@ class Acd:
         request = self.callbacks.get(call_id)
         if request is not None and request.status == "connecting":
             self._callback_unreached(request, now)
-        classify = queue.config.disposition_required and bool(agent.queue_ids)
+        classify = queue.config.disposition_required
         if (wrapup > 0 or classify) and agent.queue_ids:
             agent.current_call = None
             agent.unclassified_call = call_id if classify else None
