@@ -68,7 +68,7 @@ def call_filters(args: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def may_classify(identity: Identity, call: Mapping[str, Any]) -> bool:
-    """An agent classifies the calls they answered, a supervisor or admin any (as the API)."""
+    """An agent classifies the calls they answered, a supervisor or admin any (pages and API alike)."""
     return identity.at_least("supervisor") or (identity.agent_id is not None
                                                and call["agent_id"] == identity.agent_id)
 

@@ -19,7 +19,7 @@ from webui.api import bp
 from webui.api.openapi import SPEC
 from webui.alarms import LIST_LIMIT, alarm_rows
 from webui.callbacks import ACTION_ROLES, LIST_PARAMETERS, callback_filters
-from webui.calls import call_filters, day_window, recording_audio
+from webui.calls import call_filters, day_window, may_classify, recording_audio
 from webui.db import get_db
 from webui.format import iso, with_iso_times
 
@@ -300,7 +300,7 @@ def classify_call(call_id: int):
     """How the call went (ACD12): an agent classifies the calls they answered, a supervisor any."""
     identity = current_identity()
     call = queries.get_call(get_db(), call_id)
-    if call is not None and not identity.at_least("supervisor") and call["agent_id"] != identity.agent_id:
+    if call is not None and not may_classify(identity, call):
         raise Forbidden("an agent classifies only the calls they answered")
     return jsonify(_call(actions.classify_call(get_db(), actor(), call_id, _body(), by_agent=identity.agent_id)))
 
