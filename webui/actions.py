@@ -16,7 +16,7 @@ from werkzeug.security import generate_password_hash
 
 from firmware.acd import Strategy
 from firmware.acd.settings import (DEFAULT_DISPOSITIONS, DEFAULT_PAUSE_REASONS, SettingsError, parse_agent_settings,
-                                   parse_dispositions, parse_pause_reasons, parse_queue_settings)
+                                   parse_dispositions, parse_pause_reasons, parse_queue_settings, parse_stored)
 from firmware.engine.prompts import LANGUAGES
 from firmware.notify import channels as notify_channels
 from firmware.notify import config as notify_config
@@ -327,11 +327,11 @@ def pause_reasons(conn) -> list[dict]:
 
 
 def pause_reason_codes(conn) -> tuple[str, ...]:
-    """The codes an agent may pause for, "no-answer" included (the parser always adds it)."""
-    try:
-        return tuple(reason.code for reason in parse_pause_reasons(pause_reasons(conn)))
-    except SettingsError:   # stored by hand and wrong: the engine falls back to the defaults, so do we
-        return tuple(reason.code for reason in parse_pause_reasons(DEFAULT_PAUSE_REASONS))
+    """The codes an agent may pause for, "no-answer" included (the parser always adds it); the
+    defaults' when the stored list is refused, as in the engine."""
+    reasons, _ = parse_stored(queries.get_setting(conn, PAUSE_REASONS_KEY), parse_pause_reasons,
+                              DEFAULT_PAUSE_REASONS)
+    return tuple(reason.code for reason in reasons)
 
 
 def _agent_command(conn, actor: str, agent: Row, cmd: str, action: str, **args: Any) -> Row:
@@ -374,11 +374,7 @@ DISPOSITION_NOTE = dict(max_length=500)
 
 def dispositions(conn) -> list[dict]:
     """What a call may be classified as ({code, label}, in order): as stored, or the defaults."""
-    raw = queries.get_setting(conn, DISPOSITIONS_KEY)
-    try:
-        return parse_dispositions(json.loads(raw) if raw else DEFAULT_DISPOSITIONS)
-    except (SettingsError, ValueError):   # stored by hand and wrong: the engine falls back too
-        return parse_dispositions(DEFAULT_DISPOSITIONS)
+    return parse_stored(queries.get_setting(conn, DISPOSITIONS_KEY), parse_dispositions, DEFAULT_DISPOSITIONS)[0]
 
 
 def classify_call(conn, actor: str, call_id: int, data: Data, *, by_agent: int | None) -> Row:
@@ -527,9 +523,10 @@ def _checked_pause_reasons(conn, value: Any) -> list:
     except SettingsError as exc:      # its field is already the body's: pause_reasons[2].code
         raise FieldError(exc.field, str(exc)[len(exc.field) + len(": "):]) from exc
     used = references.named(conn, "pause_reason")
-    for code in sorted(set(used) - codes):
+    dropped = sorted(set(used) - codes)
+    if dropped:
         raise FieldError(PAUSE_REASONS_KEY,
-                         f"{code} is used by {', '.join(used[code])}; keep it or change those rules first")
+                         f"{dropped[0]} is used by {', '.join(used[dropped[0]])}; keep it or change those rules first")
     return value
 
 

@@ -10,7 +10,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from firmware.notify.config import SECURITIES
 
 Values = dict[str, Any]
 

@@ -33,8 +33,9 @@ not the ACD's: it is checked here and read by the engine from the same object.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from firmware.acd.actions import Destination
@@ -279,7 +280,28 @@ DEFAULT_PAUSE_REASONS = [
     {"code": "meeting", "billable": True}, {"code": "training", "billable": True},
     {"code": "admin", "billable": True}, {"code": "no-answer"},
 ]
-_PAUSE_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
+_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,30}$")
+T = TypeVar("T")
+
+
+def _new_code(value: Any, field: str, seen: set[str]) -> str:
+    """A short code (a-z, 0-9 and -) that its list has not had yet; remembered in `seen`."""
+    if not isinstance(value, str) or not _CODE.match(value):
+        raise SettingsError(field, "must be a short code: a-z, 0-9 and -")
+    if value in seen:
+        raise SettingsError(field, f"{value} is there twice")
+    seen.add(value)
+    return value
+
+
+def parse_stored(raw: str | None, parse: Callable[[Any], T], default: Any) -> tuple[T, Exception | None]:
+    """A setting as the store keeps it (JSON text; None while unset) parsed, or the default parsed
+    when it is unset, not JSON or refused: the box runs on the defaults rather than not at all.
+    The second value is why the stored one was refused, if it was (for the log)."""
+    try:
+        return parse(json.loads(raw) if raw else default), None
+    except (SettingsError, ValueError) as exc:
+        return parse(default), exc
 
 
 def parse_pause_reasons(value: Any) -> list[PauseReason]:
@@ -291,17 +313,12 @@ def parse_pause_reasons(value: Any) -> list[PauseReason]:
     reasons, codes = [], set()
     for i, item in enumerate(value):
         item = _object(item, f"pause_reasons[{i}]", {"code", "billable", "max_seconds"})
-        code = item.get("code")
-        if not isinstance(code, str) or not _PAUSE_CODE.match(code):
-            raise SettingsError(f"pause_reasons[{i}].code", "must be a short code: a-z, 0-9 and -")
-        if code in codes:
-            raise SettingsError(f"pause_reasons[{i}].code", f"{code} is there twice")
+        code = _new_code(item.get("code"), f"pause_reasons[{i}].code", codes)
         if not isinstance(item.get("billable", False), bool):
             raise SettingsError(f"pause_reasons[{i}].billable", "must be true or false")
         limit = item.get("max_seconds")
         if limit is not None:
             limit = float(_number(limit, f"pause_reasons[{i}].max_seconds", 60, 86400))
-        codes.add(code)
         reasons.append(PauseReason(code, item.get("billable", False), limit))
     if "no-answer" not in codes:
         reasons.append(PauseReason("no-answer"))
@@ -324,15 +341,10 @@ def parse_dispositions(value: Any) -> list[dict[str, str]]:
     found, codes = [], set()
     for i, item in enumerate(value):
         item = _object(item, f"dispositions[{i}]", {"code", "label"})
-        code = item.get("code")
-        if not isinstance(code, str) or not _PAUSE_CODE.match(code):
-            raise SettingsError(f"dispositions[{i}].code", "must be a short code: a-z, 0-9 and -")
-        if code in codes:
-            raise SettingsError(f"dispositions[{i}].code", f"{code} is there twice")
+        code = _new_code(item.get("code"), f"dispositions[{i}].code", codes)
         label = item.get("label", code)
         if not isinstance(label, str) or not label.strip() or len(label) > 60:
             raise SettingsError(f"dispositions[{i}].label", "must be a text of at most 60 characters")
-        codes.add(code)
         found.append({"code": code, "label": label.strip()})
     return found
 

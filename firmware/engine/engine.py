@@ -7,7 +7,6 @@ sessions' clocks, so no state here needs a lock.
 from __future__ import annotations
 
 import gc
-import json
 import logging
 import signal
 import sqlite3
@@ -19,11 +18,12 @@ import pjsua2 as pj
 
 from cython_ext.pjport import MediaHub
 from firmware import paths
-from firmware.acd import (Acd, AgentActivity, AgentPaused, AgentState, Bridge, CallbackRegistered, CallbackRequest, CallFinished,
-                          ClearAlarm, OfferCallback, Overflow, PlaceCallback, PlayMessage, RaiseAlarm, RingAgent,
-                          StandbyLogin, StandbyLogout, StateRepaired, StopRinging)
+from firmware.acd import (Acd, AgentActivity, AgentPaused, AgentState, Bridge, CallbackRegistered, CallbackRequest,
+                          CallFinished, ClearAlarm, OfferCallback, Overflow, PlaceCallback, PlayMessage, RaiseAlarm,
+                          RingAgent, StandbyLogin, StandbyLogout, StateRepaired, StopRinging)
 from firmware.acd.settings import (DEFAULT_DISPOSITIONS, DEFAULT_PAUSE_REASONS, SettingsError, call_skills,
-                                   parse_agent_settings, parse_dispositions, parse_pause_reasons, parse_queue_settings)
+                                   parse_agent_settings, parse_dispositions, parse_pause_reasons, parse_queue_settings,
+                                   parse_stored)
 from firmware.config import BoxConfig
 from firmware.edge.kamailio import reload_trunk_addresses
 from firmware.edge.registrations import RegistrationWatcher
@@ -134,12 +134,10 @@ class Engine:
 
     def _stored_list(self, key: str, parse, default: list):
         """A list setting as parsed, or the default's when the stored one is refused."""
-        raw = queries.get_setting(self.store, key)
-        try:
-            return parse(json.loads(raw) if raw else default)
-        except (SettingsError, ValueError) as exc:
-            log.error("stored %s refused (%s); using the defaults", key, exc)
-            return parse(default)
+        value, refused = parse_stored(queries.get_setting(self.store, key), parse, default)
+        if refused is not None:
+            log.error("stored %s refused (%s); using the defaults", key, refused)
+        return value
 
     def _configure_pause_reasons(self) -> None:
         reasons = self._stored_list("pause_reasons", parse_pause_reasons, DEFAULT_PAUSE_REASONS)
