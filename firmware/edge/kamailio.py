@@ -9,11 +9,11 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 from firmware import paths
 from firmware.config import BoxConfig
+from firmware.edge import rpc
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +65,8 @@ def kamailio_argv(config: BoxConfig, log_level: int | None = None) -> list[str]:
         "ENGINE_URI": f'"sip:{_host(engine)}:{config.engine_port}"',
         "DB_URL": f'"sqlite://{paths.database_path()}"',
         "CTL_SOCKET": f'"unix:{ctl_socket_path()}"',
+        "RPC_FIFO": f'"{rpc.fifo_path()}"',
+        "RPC_REPLY_DIR": f'"{rpc.reply_dir()}/"',
         "LOG_LEVEL": str(log_level),
     }
     if os.environ.get(PIKE_DENSITY_ENV):
@@ -93,24 +95,16 @@ def exec_kamailio(config: BoxConfig) -> int:
     return 1  # not reached
 
 
-def kamcmd(command: str, timeout: float = 2.0) -> tuple[str | None, str]:
-    """Runs one kamcmd command against the running edge: (its output, "") or (None, why not)."""
-    try:
-        done = subprocess.run(["kamcmd", "-s", f"unix:{ctl_socket_path()}", command],
-                              capture_output=True, text=True, timeout=timeout)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return None, str(exc)
-    if done.returncode != 0:
-        return None, (done.stderr or done.stdout).strip()
-    return done.stdout, ""
-
-
 def reload_trunk_addresses(timeout: float = 2.0) -> bool:
     """Tells the running edge to read the trunks' addresses again (after a configuration change).
 
-    False, with a log line, if the edge could not be told (not running yet: it reads them at start).
+    A JSON-RPC command over the edge's FIFO (a few milliseconds; a kamcmd process took up to 2 s of
+    the engine's loop). False, with a log line, if the edge could not be told (not running yet: it
+    reads them at start).
     """
-    output, error = kamcmd("permissions.addressReload", timeout)
-    if output is None:
-        log.warning("edge not told to reload trunk addresses: %s", error)
-    return output is not None
+    try:
+        rpc.call("permissions.addressReload", timeout=timeout)
+    except (rpc.EdgeUnavailable, rpc.EdgeError, OSError) as exc:
+        log.warning("edge not told to reload trunk addresses: %s", exc)
+        return False
+    return True

@@ -1,52 +1,41 @@
-"""Reading the edge's registrations: kamailio's ul.dump as kamcmd prints it."""
+"""Reading the edge's registrations: kamailio's ul.dump as its JSON-RPC returns it."""
 
 from firmware.edge.registrations import RegistrationWatcher, registered_users
 
-DUMP = """{
-	Domains: {
-		Domain: {
-			Domain: location
-			AoRs: {
-				Info: {
-					AoR: 1003
-					Contacts: {
-						Contact: {
-							Address: sip:1003@127.0.0.1:50233
-							Expires: 3598
-						}
-					}
-				}
-				Info: {
-					AoR: 1001
-					Contacts: {
-						Contact: {
-							Address: sip:1001@127.0.0.1:45717;transport=UDP
-							Expires: deleted
-						}
-					}
-				}
-				Info: {
-					AoR: 1002
-					Contacts: {
-						Contact: {
-							Address: sip:1002@10.0.0.9:5060
-							Expires: expired
-						}
-						Contact: {
-							Address: sip:1002@10.0.0.9:5062
-							Expires: permanent
-						}
-					}
-				}
-			}
-		}
-	}
-}"""
+
+def record(aor, *expires):
+    return {"Info": {"AoR": aor, "HashID": 1, "Contacts": [
+        {"Contact": {"Address": f"sip:{aor}@127.0.0.1:{5060 + i}", "Expires": e}} for i, e in enumerate(expires)]}}
+
+
+DUMP = {"Domains": [{"Domain": {"Domain": "location", "Size": 1024, "AoRs": [
+    record("1003", 3598),
+    record("1001", "deleted"),
+    record("1002", "expired", "permanent"),
+    record("1004", 0),
+], "Stats": {"Records": 4, "Max-Slots": 1}}}]}
 
 
 def test_only_contacts_still_valid_count():
     assert registered_users(DUMP) == {"1003", "1002"}
-    assert registered_users("{\n\tDomains: {\n\t}\n}") == set()
+    assert registered_users({"Domains": []}) == set()
+
+
+def test_other_tables_and_odd_shapes_are_skipped():
+    other = {"Domains": [{"Domain": {"Domain": "elsewhere", "AoRs": [record("2001", 60)]}}]}
+    assert registered_users(other) == set()
+    odd = {"Domains": [{"Domain": {"Domain": "location", "AoRs": [
+        {"Info": {"AoR": 7, "Contacts": [{"Contact": {"Expires": 60}}]}},       # not a name
+        {"Info": {"AoR": "2002", "Contacts": "none"}},
+        {"Info": {"AoR": "2003", "Contacts": [{"Contact": {"Expires": True}}]}},
+        "junk", None]}}]}
+    assert registered_users(odd) == set()
+    assert registered_users(None) == set() and registered_users([1, 2]) == set()
+
+
+def test_a_thousand_phones():
+    dump = {"Domains": [{"Domain": {"Domain": "location", "AoRs": [record(str(3000 + i), 3600) for i in range(1000)]}}]}
+    assert len(registered_users(dump)) == 1000
 
 
 def test_the_watcher_keeps_the_last_state_when_the_edge_cannot_be_read():
