@@ -636,8 +636,9 @@ class Engine:
 
     # --- prompts and recordings -----------------------------------------------------------------
 
-    def number_prompt(self, number: int) -> str:
-        return prompts.number_prompt(min(number, max(prompts.NUMBERS)))
+    def number_prompts(self, number: int) -> list[str]:
+        """The words that say a number (a position, minutes) in the box's prompt language."""
+        return prompts.number_prompts(number, self.language)
 
     def prompt_files(self, names: list[str]) -> tuple[list[str], float]:
         files, total = [], 0.0

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-LANGUAGES = {"en": "en-gb", "sv": "sv", "de": "de", "zh": "cmn"}
+from firmware.engine import numbers
 
-# Positions up to 20 and the minutes an estimated wait is rounded to (fives to 30, tens to 60).
-NUMBERS = tuple(range(0, 21)) + (25, 30, 40, 50, 60)
+LANGUAGES = {"en": "en-gb", "sv": "sv", "de": "de", "zh": "cmn"}
 
 TEXTS: dict[str, dict[str, str]] = {
     "en": {
@@ -157,46 +158,59 @@ def prompt_path(prompts_dir: Path, language: str, name: str) -> Path:
     return prompts_dir / language / f"{name}.wav"
 
 
-def number_prompt(number: int) -> str:
-    return f"number-{number}"
+def number_prompts(number: int, language: str) -> list[str]:
+    """The prompts that say a number (a queue position, minutes) in `language`, in order."""
+    return numbers.spoken(number, language)
 
 
-def _texts(language: str) -> dict[str, str]:
-    texts = dict(TEXTS[language])
-    for n in NUMBERS:
-        texts[number_prompt(n)] = str(n)
-    return texts
+_CONVERSION = ("gain", "-n", "-3")    # normalised to -3 dBFS before the rate change, so resampling does not clip
+# The words of numbers are played one after the other ("twenty" "three"): espeak-ng's 0.4 s of
+# silence around each would break a number apart, so a word keeps only 30 ms of it at either end.
+_WORD_CONVERSION = ("silence", "1", "0.01", "-45d", "reverse", "silence", "1", "0.01", "-45d", "reverse",
+                    "pad", "0.03", "0.03", *_CONVERSION)
 
 
-_CONVERSION = "8000/1/16/gain-n-3"
+def _speech(language: str) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Every spoken prompt of a language, with its sox effects: the texts, and the words of numbers."""
+    return {**{name: (text, _CONVERSION) for name, text in TEXTS[language].items()},
+            **{name: (word, _WORD_CONVERSION) for name, word in numbers.WORDS[language].items()}}
 
 
-def _fingerprint(voice: str, text: str) -> str:
-    return hashlib.sha256(f"{voice}\0{text}\0{_CONVERSION}".encode()).hexdigest()[:16]
+def _fingerprint(voice: str, text: str, effects: tuple[str, ...] = _CONVERSION) -> str:
+    conversion = "8000/1/16/gain-n-3"      # what the prompts spoken before words were trimmed are stamped with
+    if effects != _CONVERSION:
+        conversion += "/" + " ".join(effects)
+    return hashlib.sha256(f"{voice}\0{text}\0{conversion}".encode()).hexdigest()[:16]
 
 
 # Sounds that are not speech: sox effects after `sox -n ... synth`, the same in every language.
 TONES: dict[str, tuple[str, ...]] = {
     "tone-beep": ("synth", "0.4", "sine", "1000", "gain", "-9"),     # voicemail: speak after the tone
+    # Ends every playlist of several prompts: pjmedia's playlist (2.17, wav_playlist.c) drops the
+    # last buffer it read (up to 0.25 s) when its last file ends, so that must be silence.
+    "playlist-end": ("trim", "0", "0.3"),
 }
+PLAYLIST_END = "playlist-end"
 
 
 def generate(prompts_dir: Path) -> int:
-    """Writes every prompt that is missing or whose text changed; returns how many were written."""
+    """Writes every prompt that is missing or whose text changed; returns how many were written.
+    Each prompt is two short processes (espeak-ng, sox): they run on every core at once."""
     for tool in ("espeak-ng", "sox"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is not installed (make packages)")
-    written = 0
+    jobs = []
     for language, voice in LANGUAGES.items():
         folder = prompts_dir / language
         folder.mkdir(parents=True, exist_ok=True)
-        for name, text in _texts(language).items():
-            written += _write_if_changed(prompt_path(prompts_dir, language, name), _fingerprint(voice, text),
-                                         lambda target: _speak(voice, text, target))
+        for name, (text, effects) in _speech(language).items():
+            jobs.append((prompt_path(prompts_dir, language, name), _fingerprint(voice, text, effects),
+                         lambda target, voice=voice, text=text, effects=effects: _speak(voice, text, effects, target)))
         for name, effects in TONES.items():
-            written += _write_if_changed(prompt_path(prompts_dir, language, name), _fingerprint("sox", " ".join(effects)),
-                                         lambda target: _synthesize(effects, target))
-    return written
+            jobs.append((prompt_path(prompts_dir, language, name), _fingerprint("sox", " ".join(effects)),
+                         lambda target, effects=effects: _synthesize(effects, target)))
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return sum(pool.map(lambda job: _write_if_changed(*job), jobs))
 
 
 def _write_if_changed(target: Path, fingerprint: str, write) -> int:
@@ -215,12 +229,11 @@ def _synthesize(effects: tuple[str, ...], target: Path) -> None:
     partial.replace(target)
 
 
-def _speak(voice: str, text: str, target: Path) -> None:
+def _speak(voice: str, text: str, effects: tuple[str, ...], target: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "speech.wav"
         subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(raw), text], check=True)
         partial = target.with_suffix(".part.wav")
-        # Normalised to -3 dBFS before the rate change, so resampling does not clip.
         subprocess.run(["sox", "-V1", str(raw), "-r", "8000", "-c", "1", "-b", "16", "-e", "signed-integer",
-                        str(partial), "gain", "-n", "-3"], check=True)
+                        str(partial), *effects], check=True)
         partial.replace(target)

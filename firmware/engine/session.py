@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import pjsua2 as pj
 
 from firmware.acd import Destination
+from firmware.engine import prompts
 from firmware.engine.callback_menu import Back, CallbackMenu, Chosen, Play, hour_interval, later_hours
 from firmware.engine.ua import Leg, call_setting_param
 from firmware.engine.voicemail import MAX_MESSAGE_SECONDS, VoicemailRecorder
@@ -135,7 +136,8 @@ class Prompts:
     def play(self, parts: tuple[str | int, ...] | list[str | int], now: float) -> float:
         """Plays the parts (prompt names; ints are spoken as numbers); returns when they end."""
         self.stop()
-        names = [self.engine.number_prompt(p) if isinstance(p, int) else p for p in parts]
+        names = [name for part in parts
+                 for name in (self.engine.number_prompts(part) if isinstance(part, int) else [part])]
         files, length = self.engine.prompt_files(names)
         media = self.leg.media
         self.ends_at = now + length
@@ -147,7 +149,8 @@ class Prompts:
                 player.createPlayer(files[0], pj.PJMEDIA_FILE_NO_LOOP)
             else:
                 vector = pj.StringVector()
-                for f in files:
+                end, _ = self.engine.prompt_files([prompts.PLAYLIST_END])    # not counted: silence
+                for f in [*files, *end]:
                     vector.append(f)
                 player.createPlaylist(vector, "prompts", pj.PJMEDIA_FILE_NO_LOOP)
             player.startTransmit(media)
