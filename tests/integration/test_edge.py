@@ -345,3 +345,31 @@ def test_engine_is_trusted_by_port_not_by_address(edge, check_log):
     assert sip.header(forwarded, "X-Callbox-Source") == [f"127.0.0.1:{caller_port}"], forwarded
     assert sip.header(forwarded, "X-Callbox-Agent") == [], forwarded  # forged, removed
     assert final and sip.status_code(final) == 404, final
+
+
+# --- in-dialog requests (issue 8, finding 5) ------------------------------------------------------
+
+FORGED_NEXT_HOP = ("127.0.0.7", free_port())
+
+
+@pytest.mark.parametrize("method", ["BYE", "INFO", "INVITE", "ACK"])
+def test_an_in_dialog_request_outside_any_dialog_of_the_box_is_not_relayed(edge, method, check_log):
+    """A To-tag and a Route of the sender's making, from an unknown address: 404 (an ACK is dropped),
+    and nothing reaches the address the Route names (the edge is no open relay)."""
+    target = f"sip:{FORGED_NEXT_HOP[0]}:{FORGED_NEXT_HOP[1]};lr"
+    with sip.udp_socket(*FORGED_NEXT_HOP) as victim, sip.udp_socket("127.0.0.9") as stranger:
+        message = sip.request(method, f"sip:someone@{FORGED_NEXT_HOP[0]}:{FORGED_NEXT_HOP[1]}",
+                              src=stranger.getsockname(),
+                              extra_headers=f"Route: <sip:{edge.remote};lr>, <{target}>")
+        message = re.sub(r"(\r\nTo: <[^>]*>)", r"\1;tag=forged-to-tag", message, count=1)
+        reply = sip.send_and_wait_final(stranger, message, edge.address, timeout=1.0)
+        victim.settimeout(1.0)
+        try:
+            relayed = victim.recvfrom(65535)[0].decode(errors="replace")
+        except socket.timeout:
+            relayed = None
+    assert relayed is None, f"the edge relayed a forged {method}:\n{relayed}"
+    if method == "ACK":
+        assert reply is None, reply
+    else:
+        assert reply and sip.status_code(reply) == 404, reply
