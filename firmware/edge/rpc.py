@@ -59,7 +59,8 @@ def call(method: str, *params, timeout: float = TIMEOUT):
         request_id = next(_request_ids)
     reply_name = f"callbox_rpc_reply_{os.getpid()}_{threading.get_ident()}_{request_id}"
     reply_path = reply_dir() / reply_name
-    request = {"jsonrpc": "2.0", "method": method, "params": [str(p) for p in params],
+    request = {"jsonrpc": "2.0", "method": method,
+               "params": [p if isinstance(p, int) else str(p) for p in params],
                "reply_name": reply_name, "id": request_id}
     os.mkfifo(reply_path, 0o600)
     reader = writer = -1

@@ -25,6 +25,7 @@ from firmware.acd.settings import (DEFAULT_DISPOSITIONS, DEFAULT_PAUSE_REASONS, 
                                    parse_agent_settings, parse_dispositions, parse_pause_reasons, parse_queue_settings,
                                    parse_stored)
 from firmware.config import BoxConfig
+from firmware.edge.dialogs import end_engine_dialogs
 from firmware.edge.kamailio import reload_trunk_addresses
 from firmware.edge.registrations import RegistrationWatcher
 from firmware.engine import agent_phone, prompts, wavfix
@@ -985,6 +986,9 @@ def repair_recordings(store: sqlite3.Connection, data_dir: Path) -> int:
 def run_engine(config: BoxConfig) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     paths.ensure_layout()
+    # Before this engine takes a call, every dialog of the edge with an engine is a lost one: BYE both ways.
+    if ended := end_engine_dialogs():
+        log.warning("ended %d dialogs the previous engine left at the edge", ended)
     store = open_store(group_commit=True)
     lost = queries.close_lost_calls(store, "engine-restart")
     if queries.close_open_agent_activity(store, time.time()):
