@@ -30,6 +30,10 @@ def main(argv: list[str] | None = None) -> int:
     create_admin = admin.add_parser("create", help="create the first admin (only while there is no user)")
     create_admin.add_argument("--username", default="admin")
     create_admin.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    reset = admin.add_parser("reset-password", help="set a user's password from the console and let every "
+                                                   "address try logins again (the way back in for a locked-out admin)")
+    reset.add_argument("--username", default="admin")
+    reset.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
 
     token = sub.add_parser("token", help="API bearer tokens").add_subparsers(dest="action", required=True)
     create_token = token.add_parser("create", help="create a token; the last line printed is the token")
@@ -64,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     handler = {
         "run": cmd_run, "engine": cmd_engine, "edge": cmd_edge, "web": cmd_web, "notifier": cmd_notifier,
         "migrate": cmd_migrate,
-        "prompts": cmd_prompts, "admin": cmd_admin_create, "token": cmd_token_create,
+        "prompts": cmd_prompts, "admin": cmd_admin, "token": cmd_token_create,
         "simulate": cmd_simulate, "staffing": cmd_staffing,
     }[args.command]
     return handler(args) or 0
@@ -93,20 +97,35 @@ def cmd_prompts(args) -> int:
     return 0
 
 
+def cmd_admin(args) -> int:
+    return {"create": cmd_admin_create, "reset-password": cmd_admin_reset_password}[args.action](args)
+
+
+def _read_new_password(args, prompt: str) -> str | None:
+    """The password from stdin or typed twice; None (with the reason printed) if unusable."""
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(prompt)
+        if password != getpass.getpass("again: "):
+            print("the passwords differ", file=sys.stderr)
+            return None
+    if len(password) < 8:
+        print("the password needs at least 8 characters", file=sys.stderr)
+        return None
+    if any(ord(c) < 32 or ord(c) == 127 for c in password):
+        print("the password must not contain control characters", file=sys.stderr)
+        return None
+    return password
+
+
 def cmd_admin_create(args) -> int:
     from werkzeug.security import generate_password_hash
 
     from firmware.store import queries
 
-    if args.password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = getpass.getpass("password for the new admin: ")
-        if password != getpass.getpass("again: "):
-            print("the passwords differ", file=sys.stderr)
-            return 1
-    if len(password) < 8:
-        print("the password needs at least 8 characters", file=sys.stderr)
+    password = _read_new_password(args, "password for the new admin: ")
+    if password is None:
         return 1
     conn = _store()
     if queries.create_first_admin(conn, args.username, generate_password_hash(password)) is None:
@@ -114,6 +133,31 @@ def cmd_admin_create(args) -> int:
         return 1
     queries.audit(conn, "console", "admin.create", args.username)
     print(f"admin {args.username} created")
+    return 0
+
+
+def cmd_admin_reset_password(args) -> int:
+    """The console's way back in: whoever has the serial console owns the box, so this needs no
+    other proof. The web's failed-login counts are cleared too, so the user gets in at once."""
+    from werkzeug.security import generate_password_hash
+
+    from firmware.store import queries
+
+    conn = _store()
+    user = queries.get_user_by_name(conn, args.username)
+    if user is None:
+        admins = [u["username"] for u in queries.list_users(conn) if u["role"] == "admin"]
+        print(f"no user {args.username!r}; admins: {', '.join(admins) or 'none (use callbox admin create)'}",
+              file=sys.stderr)
+        return 1
+    password = _read_new_password(args, f"new password for {args.username}: ")
+    if password is None:
+        return 1
+    with queries.transaction(conn):
+        queries.set_password(conn, user["id"], generate_password_hash(password))
+        cleared = queries.clear_login_failures(conn)
+        queries.audit(conn, "console", "user.reset-password", f"username={args.username} throttles_cleared={cleared}")
+    print(f"password of {args.username} ({user['role']}) set; logins from every address allowed again")
     return 0
 
 

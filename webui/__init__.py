@@ -26,8 +26,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # A CSRF token lives as long as the session: the default hour breaks a live view left open.
         WTF_CSRF_TIME_LIMIT=None,
         PASSWORD_HASH_METHOD="scrypt",
-        LOGIN_LOCK_AFTER=5,
-        LOGIN_LOCK_SECONDS=300,
+        # Failed logins per source address: 5 free, then 1 s, 2 s, 4 s ... at most 15 min between
+        # tries; an address that stops failing for an hour starts over.
+        LOGIN_FREE_FAILURES=5,
+        LOGIN_FIRST_DELAY=1.0,
+        LOGIN_MAX_DELAY=900.0,
+        LOGIN_FORGET_SECONDS=3600.0,
         LIVE_IDLE_SECONDS=15,
         CALLS_PAGE_SIZE=50,
     )
@@ -40,7 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     _migrate(app.config["DATABASE"])
 
-    from webui import access, admin, alarms, auth, callbacks, calls, db, errors, format, live, settings
+    from webui import access, admin, alarms, auth, callbacks, calls, db, errors, format, headers, live, settings
     from webui.access import requires
     from webui.api import bp as api_bp
 
@@ -48,6 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     csrf.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
     access.init_app(app)
     for blueprint in (auth.bp, calls.bp, callbacks.bp, live.bp, alarms.bp, admin.bp, settings.bp, api_bp):
         app.register_blueprint(blueprint)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import time
 from functools import cache
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import HTTPException
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -45,32 +46,44 @@ def setup():
 @bp.route("/login", methods=("GET", "POST"))
 @public
 def login():
+    """Failures are counted per source address, never per account: nobody can lock a user out from
+    elsewhere, and every refusal reads the same whether the name exists or not. A known name and an
+    unknown one also cost the same time (the decoy hash)."""
     if request.method == "GET":
         return render_template("auth/login.html", form={})
     conn = get_db()
     config = current_app.config
+    address = request.remote_addr or "-"
     username = (request.form.get("username") or "").strip()
     password = request.form.get("password") or ""
-    user = queries.get_user_by_name(conn, username) if username else None
     now = time.time()
-    if user is not None and user["locked_until"] is not None:
-        if user["locked_until"] > now:
-            queries.audit(conn, username, "login.locked")
-            minutes = max(1, round((user["locked_until"] - now) / 60))
-            error = f"Too many failed logins: this account is locked for {minutes} more minute(s)."
-            return render_template("auth/login.html", form=request.form, error=error), 429
-        queries.reset_failed_logins(conn, user["id"])  # the lock ran out: a fresh count
-    if user is None:
-        check_password_hash(_decoy_hash(), password)  # the same time as for a real user
-    elif check_password_hash(user["password_hash"], password):
-        queries.reset_failed_logins(conn, user["id"])
-        queries.audit(conn, username, "login")
+    wait = queries.login_wait(conn, address, now)
+    if wait > 0:
+        queries.audit(conn, username or "-", "login.throttled", f"address={address}")
+        return _refused(THROTTLED.format(seconds=math.ceil(wait)), 429, wait)
+    user = queries.get_user_by_name(conn, username) if username else None
+    matches = check_password_hash(user["password_hash"] if user else _decoy_hash(), password)
+    if user is not None and matches:
+        queries.audit(conn, username, "login", f"address={address}")
         _start_session(user)
         return redirect(_safe_next(request.args.get("next")))
-    else:
-        queries.record_failed_login(conn, user["id"], config["LOGIN_LOCK_AFTER"], config["LOGIN_LOCK_SECONDS"])
-    queries.audit(conn, username or "-", "login.failed")
-    return render_template("auth/login.html", form=request.form, error="Wrong username or password."), 401
+    wait = queries.record_login_failure(conn, address, now, free=config["LOGIN_FREE_FAILURES"],
+                                        first_delay=config["LOGIN_FIRST_DELAY"], max_delay=config["LOGIN_MAX_DELAY"],
+                                        forget_after=config["LOGIN_FORGET_SECONDS"])
+    queries.audit(conn, username or "-", "login.failed", f"address={address}")
+    if wait > 0:
+        return _refused(f"Wrong username or password. {THROTTLED.format(seconds=math.ceil(wait))}", 429, wait)
+    return _refused("Wrong username or password.", 401)
+
+
+THROTTLED = "Too many failed logins from your address: wait {seconds} s before the next try."
+
+
+def _refused(error: str, status: int, wait: float | None = None):
+    response = make_response(render_template("auth/login.html", form=request.form, error=error), status)
+    if wait is not None:
+        response.headers["Retry-After"] = str(math.ceil(wait))
+    return response
 
 
 @bp.post("/logout")

@@ -60,16 +60,39 @@ def list_users(conn) -> list[Row]:
     return _rows(conn.execute("SELECT id, username, role, agent_id, created_at FROM users ORDER BY username"))
 
 
-def record_failed_login(conn, user_id: int, lock_after: int, lock_seconds: float) -> None:
-    conn.execute(
-        "UPDATE users SET failed_logins = failed_logins + 1, "
-        "locked_until = CASE WHEN failed_logins + 1 >= ? THEN ? ELSE locked_until END WHERE id = ?",
-        (lock_after, time.time() + lock_seconds, user_id),
-    )
+def login_wait(conn, address: str, now: float) -> float:
+    """Seconds before `address` may try a password again (0: now)."""
+    row = conn.execute("SELECT blocked_until FROM login_failures WHERE address = ?", (address,)).fetchone()
+    return max(0.0, row[0] - now) if row else 0.0
 
 
-def reset_failed_logins(conn, user_id: int) -> None:
-    conn.execute("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?", (user_id,))
+def record_login_failure(conn, address: str, now: float, *, free: int, first_delay: float, max_delay: float,
+                         forget_after: float) -> float:
+    """Counts a failed login from `address` and returns how long it must now wait: nothing for the
+    first `free` failures, then first_delay, doubled at each further one, at most max_delay. A count
+    left alone for `forget_after` seconds starts over. Read and written under the write lock, so two
+    workers failing at once count two."""
+    with transaction(conn):
+        row = conn.execute("SELECT failures, last_failed_at FROM login_failures WHERE address = ?",
+                           (address,)).fetchone()
+        failures = 1 if row is None or now - row[1] > forget_after else row[0] + 1
+        over = failures - free
+        delay = 0.0 if over <= 0 else min(max_delay, first_delay * 2 ** min(over - 1, 30))
+        conn.execute(
+            "INSERT INTO login_failures (address, failures, last_failed_at, blocked_until) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(address) DO UPDATE SET failures = excluded.failures, "
+            "last_failed_at = excluded.last_failed_at, blocked_until = excluded.blocked_until",
+            (address, failures, now, now + delay))
+    return delay
+
+
+def clear_login_failures(conn) -> int:
+    """Forgets every address's failures (the console's password reset); returns how many."""
+    return conn.execute("DELETE FROM login_failures").rowcount
+
+
+def set_password(conn, user_id: int, password_hash: str) -> None:
+    conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, user_id))
 
 
 def _token_hash(token: str) -> str:
