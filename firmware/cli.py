@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import ctypes
 import getpass
 import json
 import os
 import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -218,19 +220,40 @@ def _print_figures(figures: dict, as_json: bool) -> None:
                 print(f"{name:20} {value:.4f}" if isinstance(value, float) else f"{name:20} {value}")
 
 
+PR_SET_PDEATHSIG = 1      # linux/prctl.h
+
+
+def die_with_parent() -> None:
+    """Have the kernel send this process SIGTERM when its parent dies (kept across exec).
+
+    The box's programs run under supervisord, each in a process group of its own; a supervisord
+    killed before it stopped them (kill -9, OOM) left kamailio holding the SIP port. SIGTERM is a
+    clean stop for each: kamailio and gunicorn stop their workers, the engine hangs up its calls."""
+    parent = os.getppid()
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        print(f"prctl(PR_SET_PDEATHSIG) failed: {os.strerror(ctypes.get_errno())}", file=sys.stderr)
+        return
+    if os.getppid() != parent:          # the parent died before the request was in place
+        sys.exit(1)
+
+
 def cmd_engine(args) -> int:
     from firmware.engine.engine import run_engine
 
+    die_with_parent()
     return run_engine(BoxConfig.from_env())
 
 
 def cmd_edge(args) -> int:
     from firmware.edge.kamailio import exec_kamailio
 
+    die_with_parent()
     return exec_kamailio(BoxConfig.from_env())
 
 
 def cmd_web(args) -> int:
+    die_with_parent()
     config = BoxConfig.from_env()
     paths.ensure_layout()
     gunicorn = Path(sys.executable).with_name("gunicorn")
@@ -243,12 +266,22 @@ def cmd_web(args) -> int:
 def cmd_notifier(args) -> int:
     from firmware.notify.notifier import run_notifier
 
+    die_with_parent()
     return run_notifier()
 
 
 def cmd_run(args) -> int:
     """Prepares the data directory and hands over to supervisord in the foreground (Ctrl-C stops all)."""
+    from firmware.edge.ports import taken_ports
+
     config = BoxConfig.from_env()
+    taken = taken_ports(config)
+    if taken:
+        for problem in taken:
+            print(f"callbox: {problem}", file=sys.stderr)
+        print("callbox: not started; stop what holds the ports (an earlier box?) or choose others "
+              "(CALLBOX_SIP_PORT, CALLBOX_ENGINE_PORT, CALLBOX_WEB_PORT)", file=sys.stderr)
+        return 1
     _store()
     conf = render_supervisord_conf(config)
     supervisord = shutil.which("supervisord")
