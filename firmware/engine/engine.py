@@ -28,15 +28,16 @@ from firmware.config import BoxConfig
 from firmware.edge.dialogs import end_engine_dialogs
 from firmware.edge.kamailio import reload_trunk_addresses
 from firmware.edge.registrations import RegistrationWatcher
-from firmware.engine import agent_phone, prompts, wavfix
+from firmware.engine import agent_phone, prompts, trunk_calls, wavfix
 from firmware.engine.agent_phone import FeatureCall
 from firmware.engine.control import CommandError, ControlServer
 from firmware.engine.session import MONITOR_MODES, CallbackSession, ConferenceRoom, InboundSession
 from firmware.engine.sipmsg import (AGENT_HEADER, OFFER_CALL_HEADER, OFFER_INPUT_HEADER, OFFER_QUEUE_HEADER,
                                     SOURCE_HEADER, SipMessageError, header, header_value, name_addr, offer_display,
                                     parse_hostport, request_uri, uri_user)
-from firmware.engine.ua import (KEYS_HEARD, Leg, call_setting_param, create_endpoint, create_outbound_account,
-                                create_service_account, create_trunk_account)
+from firmware.engine.ua import (KEYS_HEARD, Leg, TrunkAccount, account_in_use, call_setting_param,
+                                create_endpoint, create_outbound_account, create_service_account,
+                                create_trunk_account)
 from firmware.store import commit_pending, open_store, queries
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,8 @@ class Engine:
         self._dirty = True
         self._last_publish = 0.0
         self._prompt_lengths: dict[str, float] = {}
-        self.trunk_accounts: dict[int, pj.Account] = {}
+        self.trunk_accounts: dict[int, TrunkAccount] = {}        # registering trunks, by id
+        self.accounts_leaving: list[pj.Account] = []     # a gone trunk's calls account, until its calls end
         self.closing_recordings: list[tuple[float, int, Path]] = []   # (when to read, id, path)
         self.feature_calls: set[FeatureCall] = set()      # agents' phones told what their feature code did
         self.commands = self._command_table()
@@ -188,18 +190,31 @@ class Engine:
         return None
 
     def _sync_trunk_registrations(self) -> None:
+        """One TrunkAccount (registration and calls, ua.create_trunk_account) per registering trunk.
+        (A trunk is not edited, only created and deleted.)"""
         wanted = {t["id"]: t for t in self.trunks if t["type"] == "register"}
         for trunk_id in list(self.trunk_accounts):
             if trunk_id not in wanted:
-                self.retire(self.trunk_accounts.pop(trunk_id))
+                self._retire_trunk_account(self.trunk_accounts.pop(trunk_id))
         for trunk_id, trunk in wanted.items():
             if trunk_id not in self.trunk_accounts:
                 try:
                     self.trunk_accounts[trunk_id] = create_trunk_account(
                         self.config, self.transport_id, trunk["address"], trunk["username"] or "",
-                        trunk["password"] or "")
+                        trunk["password"] or "", self.incoming_call)
                 except pj.Error as exc:
                     log.error("trunk %s: registration not started: %s", trunk["name"], exc.info())
+
+    def _retire_trunk_account(self, account: TrunkAccount) -> None:
+        """The registration ends at once; the calls account stays while calls of it go on (pjsua2
+        would refuse to delete it, and then give the provider's next INVITE a 500)."""
+        if account.calls is not None:
+            self.accounts_leaving.append(account.calls)
+            account.calls = None
+        self.retire(account)
+
+    def _drop_idle_accounts(self) -> None:
+        self.accounts_leaving = [a for a in self.accounts_leaving if account_in_use(a)]
 
     # --- start, loop, stop ----------------------------------------------------------------------
 
@@ -239,6 +254,8 @@ class Engine:
                 self._finish_closed_recordings(now)
                 self._settle_alarms_from_before(now)
                 self._apply_registrations(now)
+                if self.accounts_leaving:
+                    self._drop_idle_accounts()
             finally:
                 commit_pending(self.store)
             self.retired.clear()
@@ -270,6 +287,7 @@ class Engine:
         self.callbacks.clear()
         self.feature_calls.clear()
         self.trunk_accounts.clear()
+        self.accounts_leaving.clear()
         self.control.close()
         del self.account
         del self.outbound_account
@@ -307,6 +325,7 @@ class Engine:
             log.warning("call from unknown source %s refused", source)
             self._refuse(leg, 403)
             return
+        did = self.called_number(trunk, did, message)
         route = self.routes.get(did)
         if route is None:
             log.info("call to unknown number %r from trunk %s", did, trunk["name"])
@@ -324,6 +343,15 @@ class Engine:
             log.error("cannot answer call %s: %s", call_id, exc.info())
             session.hang_up("answer-failed")
         self.changed()
+
+    def called_number(self, trunk: dict, request_user: str, message: str) -> str:
+        """The number a trunk's caller dialled: trunk_calls.called_number, logged when it is not
+        the request URI's user."""
+        to_user = uri_user(header(message, "To") or header(message, "t") or "")
+        number, why = trunk_calls.called_number(trunk, request_user, to_user)
+        if why:
+            log.info("call from trunk %s to %r: %s", trunk["name"], number, why)
+        return number
 
     def _refuse(self, leg: Leg, status: int) -> None:
         try:
@@ -553,11 +581,21 @@ class Engine:
         return next((t for t in self.trunks if t["id"] == trunk_id), None)
 
     def dial_out(self, number: str, trunk: dict | None, owner) -> Leg | None:
-        """A call to a number through a trunk, sent by way of the edge; None if it cannot be placed."""
+        """A call to a number through a trunk, sent by way of the edge; None if it cannot be placed.
+        A peer trunk's calls go from the box's anonymous account, a registering trunk's from its own."""
         if trunk is None:
             log.error("no trunk to dial %s", number)
             return None
-        leg = Leg(self.outbound_account, "outbound")
+        account = self.outbound_account
+        if trunk["type"] == "register":
+            # the provider challenges the INVITE: only the trunk's own account has its credentials
+            registered = self.trunk_accounts.get(trunk["id"])
+            if registered is None or registered.calls is None:
+                log.error("cannot dial %s through %s: the trunk has no account (see its registration)",
+                          number, trunk["name"])
+                return None
+            account = registered.calls
+        leg = Leg(account, "outbound")
         leg.owner = owner
         try:
             leg.makeCall(f"sip:{number}@{trunk['address']}", call_setting_param())

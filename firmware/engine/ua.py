@@ -11,6 +11,7 @@ come from the media thread.
 from __future__ import annotations
 
 import logging
+import weakref
 from collections import deque
 from typing import Protocol
 
@@ -32,12 +33,21 @@ class LegOwner(Protocol):
 # (leg, key) from pjmedia's media thread, taken by the engine's loop (Engine._take_keys)
 KEYS_HEARD: deque = deque()
 
+# Every Leg still referenced anywhere: which accounts still carry calls (account_in_use)
+LEGS: weakref.WeakSet = weakref.WeakSet()
+
+
+def account_in_use(account: pj.Account) -> bool:
+    return any(leg.account is account and not leg.disconnected for leg in LEGS)
+
 
 class Leg(pj.Call):
     """One call leg of the B2BUA; `owner` decides what happens."""
 
     def __init__(self, account: pj.Account, role: str, call_id: int = pj.PJSUA_INVALID_ID):
         super().__init__(account, call_id)
+        LEGS.add(self)
+        self.account = account    # pjsua2 refuses to delete an account while a call of it lives
         self.role = role          # "caller" or "agent"
         self.owner: LegOwner | None = None
         self.media: pj.AudioMedia | None = None
@@ -106,7 +116,11 @@ def call_setting_param(status: int = 0, *, local_uri: str | None = None,
 
 
 class ServiceAccount(pj.Account):
-    """The engine's account on its own transport: every call from the edge arrives here."""
+    """An account calls can arrive on: each one goes to `on_incoming` (the engine's incoming_call).
+
+    pjsua2 gives an INVITE to the account whose identity fits its To and request URI best, and an
+    account without onIncomingCall refuses it with 500: every account that can be chosen must be one
+    of these."""
 
     def __init__(self, on_incoming):
         super().__init__()
@@ -116,8 +130,11 @@ class ServiceAccount(pj.Account):
         self.on_incoming(self, prm)
 
 
-class TrunkAccount(pj.Account):
-    """Outbound registration to a provider, sent through the edge."""
+class TrunkAccount(ServiceAccount):
+    """Outbound registration to a provider, sent through the edge; it tells the provider to send
+    its calls to the edge's address. Calls themselves run on `calls` (create_trunk_account)."""
+
+    calls: ServiceAccount | None = None
 
     def onRegState(self, prm) -> None:
         log.info("trunk registration %s: %s %s", self.getInfo().uri, prm.code, prm.reason)
@@ -177,17 +194,52 @@ def create_service_account(config: BoxConfig, transport_id: int, on_incoming) ->
     return account
 
 
+def edge_uri(config: BoxConfig, user: str) -> str:
+    """sip:<user>@<the edge's address>: where phones and providers reach the box."""
+    host = config.bind_address.strip("[]")
+    host = f"[{host}]" if ":" in host else host
+    return f"sip:{user}@{host}:{config.sip_port}"
+
+
+# Ties between accounts that fit an INVITE equally are won by the higher priority (pjsua_acc.c).
+_TRUNK_CALLS_PRIORITY = 1
+
+
 def create_trunk_account(config: BoxConfig, transport_id: int, address: str, username: str,
-                         password: str) -> TrunkAccount:
-    acfg = _base_account_config(config, transport_id)
-    acfg.idUri = f"sip:{username}@{address}"
-    acfg.regConfig.registrarUri = f"sip:{address}"
-    acfg.regConfig.timeoutSec = 300
-    acfg.regConfig.retryIntervalSec = 30
-    acfg.sipConfig.proxies.append(f"sip:{config.bind_address}:{config.sip_port};lr")
-    acfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", username, 0, password))
-    account = TrunkAccount()
-    account.create(acfg)
+                         password: str, on_incoming) -> TrunkAccount:
+    """A provider trunk that wants a registration, as two accounts of the same identity
+    (sip:<username>@<address>) and credentials, both sending through the edge:
+
+    - the returned TrunkAccount registers, with the edge's address as its Contact: the provider
+      sends its calls there, and the edge hands them to the engine as it does any trunk's;
+    - its `calls` account carries the calls, both ways: an outbound INVITE answers the provider's
+      401/407 with the trunk's credentials, and an INVITE from the provider is an incoming call.
+      Its Contact is the engine's own, as for every call (the edge's Record-Route keeps in-dialog
+      requests going through the edge). A registration Contact of the edge on the calls
+      themselves would send their BYEs from the edge back to the edge.
+
+    The calls account has the higher priority, so pjsua2, choosing between the two for an INVITE
+    (they fit it alike), always gives it the call.
+    """
+    def trunk_config() -> pj.AccountConfig:
+        acfg = _base_account_config(config, transport_id)
+        acfg.idUri = f"sip:{username}@{address}"
+        acfg.sipConfig.proxies.append(f"sip:{config.bind_address}:{config.sip_port};lr")
+        acfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", username, 0, password))
+        return acfg
+
+    calls_config = trunk_config()
+    calls_config.priority = _TRUNK_CALLS_PRIORITY
+    calls = ServiceAccount(on_incoming)
+    calls.create(calls_config)
+    registration_config = trunk_config()
+    registration_config.regConfig.registrarUri = f"sip:{address}"
+    registration_config.regConfig.timeoutSec = 300
+    registration_config.regConfig.retryIntervalSec = 30
+    registration_config.sipConfig.contactForced = f"<{edge_uri(config, username)}>"
+    account = TrunkAccount(on_incoming)
+    account.calls = calls
+    account.create(registration_config)
     return account
 
 

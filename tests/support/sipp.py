@@ -1,7 +1,7 @@
 """SIPp runs for tests: one scenario in the foreground, or a UAS (a phone, the engine) in the background.
 
-Always on loopback (`-i 127.0.0.1 -mi 127.0.0.1`), without stdin, with an overall time limit
-that counts as failure. Scenarios are looked up in tests/integration/sipp/ by file name.
+Always on loopback (`-i 127.0.0.1 -mi 127.0.0.1`; `local_ip` picks another loopback address for
+SIP), without stdin, with an overall time limit that counts as failure. Scenarios are looked up in tests/integration/sipp/ by file name.
 
     result = run_sipp("register.xml", edge.remote, local_port=port, service="1001",
                       auth_password="s3cret-pw", workdir=tmp_path)
@@ -76,7 +76,7 @@ class _Files:
 
 
 def sipp_argv(scenario: str | Path, remote: str | None = None, *, local_port: int,
-              calls: int = 1, service: str | None = None, auth_user: str | None = None,
+              local_ip: str = LOOPBACK, calls: int = 1, service: str | None = None, auth_user: str | None = None,
               auth_password: str | None = None, inf: Path | None = None,
               media_port: int | None = None, timeout: float = 10.0, files: _Files | None = None,
               stats: bool = False, extra: tuple[str, ...] = ()) -> list[str]:
@@ -84,7 +84,7 @@ def sipp_argv(scenario: str | Path, remote: str | None = None, *, local_port: in
     if remote:
         argv.append(remote)
     argv += ["-sf", str(scenario_path(scenario)),
-             "-i", LOOPBACK, "-mi", LOOPBACK, "-p", str(local_port),
+             "-i", local_ip, "-mi", LOOPBACK, "-p", str(local_port),
              "-mp", str(media_port or free_port(span=3)),
              "-m", str(calls), "-nostdin",
              "-timeout", f"{timeout:g}s", "-timeout_error"]
