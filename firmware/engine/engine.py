@@ -35,9 +35,8 @@ from firmware.engine.session import MONITOR_MODES, CallbackSession, ConferenceRo
 from firmware.engine.sipmsg import (AGENT_HEADER, OFFER_CALL_HEADER, OFFER_INPUT_HEADER, OFFER_QUEUE_HEADER,
                                     SOURCE_HEADER, SipMessageError, header, header_value, name_addr, offer_display,
                                     parse_hostport, request_uri, uri_user)
-from firmware.engine.ua import (KEYS_HEARD, Leg, TrunkAccount, account_in_use, call_setting_param,
-                                create_endpoint, create_outbound_account, create_service_account,
-                                create_trunk_account)
+from firmware.engine.ua import (KEYS_HEARD, Leg, TrunkAccount, call_setting_param, create_endpoint,
+                                create_outbound_account, create_service_account, create_trunk_account)
 from firmware.store import commit_pending, open_store, queries
 
 log = logging.getLogger(__name__)
@@ -72,7 +71,6 @@ class Engine:
         self._last_publish = 0.0
         self._prompt_lengths: dict[str, float] = {}
         self.trunk_accounts: dict[int, TrunkAccount] = {}        # registering trunks, by id
-        self.accounts_leaving: list[pj.Account] = []     # a gone trunk's calls account, until its calls end
         self.closing_recordings: list[tuple[float, int, Path]] = []   # (when to read, id, path)
         self.feature_calls: set[FeatureCall] = set()      # agents' phones told what their feature code did
         self.commands = self._command_table()
@@ -195,7 +193,8 @@ class Engine:
         wanted = {t["id"]: t for t in self.trunks if t["type"] == "register"}
         for trunk_id in list(self.trunk_accounts):
             if trunk_id not in wanted:
-                self._retire_trunk_account(self.trunk_accounts.pop(trunk_id))
+                # the registration ends; its calls account lives on in the legs of its calls (Leg.account)
+                self.retire(self.trunk_accounts.pop(trunk_id))
         for trunk_id, trunk in wanted.items():
             if trunk_id not in self.trunk_accounts:
                 try:
@@ -204,17 +203,6 @@ class Engine:
                         trunk["password"] or "", self.incoming_call)
                 except pj.Error as exc:
                     log.error("trunk %s: registration not started: %s", trunk["name"], exc.info())
-
-    def _retire_trunk_account(self, account: TrunkAccount) -> None:
-        """The registration ends at once; the calls account stays while calls of it go on (pjsua2
-        would refuse to delete it, and then give the provider's next INVITE a 500)."""
-        if account.calls is not None:
-            self.accounts_leaving.append(account.calls)
-            account.calls = None
-        self.retire(account)
-
-    def _drop_idle_accounts(self) -> None:
-        self.accounts_leaving = [a for a in self.accounts_leaving if account_in_use(a)]
 
     # --- start, loop, stop ----------------------------------------------------------------------
 
@@ -254,8 +242,6 @@ class Engine:
                 self._finish_closed_recordings(now)
                 self._settle_alarms_from_before(now)
                 self._apply_registrations(now)
-                if self.accounts_leaving:
-                    self._drop_idle_accounts()
             finally:
                 commit_pending(self.store)
             self.retired.clear()
@@ -287,7 +273,6 @@ class Engine:
         self.callbacks.clear()
         self.feature_calls.clear()
         self.trunk_accounts.clear()
-        self.accounts_leaving.clear()
         self.control.close()
         del self.account
         del self.outbound_account

@@ -11,7 +11,6 @@ come from the media thread.
 from __future__ import annotations
 
 import logging
-import weakref
 from collections import deque
 from typing import Protocol
 
@@ -33,21 +32,15 @@ class LegOwner(Protocol):
 # (leg, key) from pjmedia's media thread, taken by the engine's loop (Engine._take_keys)
 KEYS_HEARD: deque = deque()
 
-# Every Leg still referenced anywhere: which accounts still carry calls (account_in_use)
-LEGS: weakref.WeakSet = weakref.WeakSet()
-
-
-def account_in_use(account: pj.Account) -> bool:
-    return any(leg.account is account and not leg.disconnected for leg in LEGS)
-
 
 class Leg(pj.Call):
     """One call leg of the B2BUA; `owner` decides what happens."""
 
     def __init__(self, account: pj.Account, role: str, call_id: int = pj.PJSUA_INVALID_ID):
         super().__init__(account, call_id)
-        LEGS.add(self)
-        self.account = account    # pjsua2 refuses to delete an account while a call of it lives
+        # Held, so an account outlives its calls: pjsua2 would delete it under a live call by force
+        # (the call losing its credentials, and pj.Call keeping a C++ reference to a deleted Account).
+        self.account = account
         self.role = role          # "caller" or "agent"
         self.owner: LegOwner | None = None
         self.media: pj.AudioMedia | None = None

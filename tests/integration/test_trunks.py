@@ -70,7 +70,7 @@ def provider(box, tmp_path):
                      timeout=15, what="the trunk's registration")
         contact = re.search(r"registered contact (\S+)", sipp.files.log.read_text()).group(1)
         yield trunk, sipp, contact, host
-    box.api("DELETE", f"/trunks/{trunk['id']}", expect=204)
+    box.api("DELETE", f"/trunks/{trunk['id']}")          # unless the test deleted it
 
 
 def digest_is_valid(credentials: str, method: str, password: str, *, realm: str, nonce: str) -> bool:
@@ -134,6 +134,30 @@ def test_a_registering_provider_calls_the_box_at_its_contact_and_gets_a_number_d
     assert "the number is To's" in box.logs(tail=1000)
     # the box registered the edge's address, which the provider reaches (the engine listens on loopback)
     assert (user, host, port) == (PROVIDER_USER, "127.0.0.1", box.sip_port)
+
+
+def test_a_registering_trunk_deleted_during_its_call_leaves_the_call_alone(box, center, provider, tmp_path):
+    """The registration ends at once, the call's account lives until the call has ended: pjsua2 would
+    delete it under the call by force ("deleting account 2 while call 0 is still active")."""
+    trunk, sipp, contact, provider_ip = provider
+    user, host, port = contact_hostport(contact)
+    queue = box.api("POST", "/queues", {"name": "to the office", "settings": {"overflow": [
+        {"condition": "no-agent-logged-in", "destination": {"kind": "number", "target": "+46812345"}}]}},
+        expect=201)
+    box.api("POST", "/inbound-routes", {"did": "4930802", "queue_id": queue["id"]}, expect=201)
+    numbers = tmp_path / "numbers.csv"
+    numbers.write_text("SEQUENTIAL\n4930802;\n")
+    with background_sipp("provider_call.xml", remote=f"{host}:{port}", local_ip=provider_ip,
+                         local_port=free_port(provider_ip), service=user, inf=numbers, media_port=free_port(span=3),
+                         timeout=30, workdir=tmp_path, extra=("-d", "8000")) as caller:
+        box.wait_for(lambda: "call with Proxy-Authorization" in sipp.files.log.read_text(), timeout=15,
+                     what="the provider to answer the box's call")
+        box.api("DELETE", f"/trunks/{trunk['id']}", expect=204)
+        box.wait_for(lambda: sipp.files.messages.read_text().count("REGISTER sip:") > 2, timeout=10,
+                     what="the trunk's registration to end")
+        assert caller.wait(20).returncode == 0, caller.wait(1).explain() + box.logs()
+    assert sipp.wait(10).returncode == 0, sipp.wait(1).explain() + box.logs()      # the call ended by BYE
+    assert "still active" not in box.logs(tail=1000)
 
 
 def test_a_call_to_the_registration_user_name_is_an_ordinary_call(box, center, provider, tmp_path):
