@@ -16,6 +16,9 @@ csrf = CSRFProtect()
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
+    from webui.fields import IdConverter
+
+    app.url_map.converters["id"] = IdConverter      # every row id in a route: <id:name>
     app.config.from_mapping(
         DATA_DIR=str(paths.data_dir()),
         DATABASE=str(paths.database_path()),

@@ -21,7 +21,7 @@ from firmware.engine.prompts import LANGUAGES
 from firmware.notify import channels as notify_channels
 from firmware.notify import config as notify_config
 from firmware.store import queries
-from webui import engine, fields, references
+from webui import engine, fields, references, sip_fields
 from webui.fields import FieldError
 
 Row = dict[str, Any]
@@ -36,8 +36,6 @@ MIN_USER_PASSWORD = 8
 NAME = dict(max_length=100)
 EXTENSION = dict(max_length=20, pattern=r"[0-9]+", hint="must contain digits only")
 DID = dict(max_length=32, pattern=r"\+?[0-9]+", hint="must be digits with an optional leading +")
-ADDRESS = dict(max_length=255, pattern=r"[A-Za-z0-9.\-]+(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?",
-               hint="must be host or host:port")
 # A caller on a route with a higher priority is served before the others waiting in the queue (ACD8).
 ROUTE_PRIORITY = dict(minimum=0, maximum=9)
 USERNAME = dict(max_length=64, pattern=r"[A-Za-z0-9._@-]+", hint="may contain letters, digits and . _ @ - only")
@@ -207,7 +205,7 @@ def delete_queue(conn, actor: str, queue_id: int) -> None:
 
 def add_member(conn, actor: str, queue_id: int, data: Data) -> Row:
     queue = require_queue(conn, queue_id)
-    agent_id = fields.integer(data, "agent_id")
+    agent_id = fields.identifier(data, "agent_id")
     agent = require_agent(conn, agent_id)
     with _change(conn, {}):
         if not queries.add_queue_member(conn, queue_id, agent_id):
@@ -236,8 +234,8 @@ def member(queue_id: int, agent: Row) -> Row:
 def create_trunk(conn, actor: str, data: Data) -> Row:
     name = fields.text(data, "name", **NAME)
     kind = fields.choice(data, "type", TRUNK_TYPES)
-    address = fields.text(data, "address", **ADDRESS)
-    username = fields.text(data, "username", required=kind == "register", max_length=100)
+    address = sip_fields.address(data, "address")
+    username = sip_fields.sip_user(data, "username", required=kind == "register")
     password = fields.text(data, "password", required=kind == "register", max_length=128, strip=False)
     dtmf = fields.choice(data, "dtmf", DTMF_MODES, default=DTMF_MODES[0])
     with _change(conn, {"name": name}):
@@ -259,7 +257,7 @@ def delete_trunk(conn, actor: str, trunk_id: int) -> None:
 
 def create_route(conn, actor: str, data: Data) -> Row:
     did = fields.text(data, "did", **DID)
-    queue_id = fields.integer(data, "queue_id")
+    queue_id = fields.identifier(data, "queue_id")
     priority = fields.integer(data, "priority", required=False, **ROUTE_PRIORITY)
     priority = ROUTE_PRIORITY["minimum"] if priority is None else priority
     queue = require_queue(conn, queue_id)
@@ -369,7 +367,7 @@ def extend_wrapup(conn, actor: str, agent_id: int, data: Data) -> Row:
 # --- classifying calls (ACD12) ------------------------------------------------------------------
 
 DISPOSITIONS_KEY = "dispositions"
-DISPOSITION_NOTE = dict(max_length=500)
+DISPOSITION_NOTE = dict(max_length=500, multiline=True)
 
 
 def dispositions(conn) -> list[dict]:
@@ -396,7 +394,7 @@ def classify_call(conn, actor: str, call_id: int, data: Data, *, by_agent: int |
 
 # --- the callback list (ACD14) ------------------------------------------------------------------
 
-CALLBACK_NOTE = dict(max_length=500)
+CALLBACK_NOTE = dict(max_length=500, multiline=True)
 REQUEUE_STATUSES = ("no-answer", "failed")
 CANCEL_STATUSES = ("waiting", "calling", "no-answer")    # open, and not being dialled right now
 
@@ -440,7 +438,7 @@ def calling_agent(conn, identity, data: Data) -> int:
     """The agent whose phone rings for click to call: the one linked to the user. A supervisor or
     admin may name another in `agent_id` (to set a call up for an agent, or because their own user
     has no phone); an agent may name only themselves."""
-    named = fields.integer(data, "agent_id", required=False, minimum=1)
+    named = fields.identifier(data, "agent_id", required=False)
     if named is None:
         if identity.agent_id is None:
             hint = " or name one in agent_id" if identity.at_least("supervisor") else ""
@@ -483,7 +481,7 @@ def new_password(data: Data) -> str:
 def create_user(conn, actor: str, data: Data) -> Row:
     username = fields.text(data, "username", **USERNAME)
     role = fields.choice(data, "role", queries.ROLES)
-    agent_id = fields.integer(data, "agent_id", required=False)
+    agent_id = fields.identifier(data, "agent_id", required=False)
     password = new_password(data)
     if agent_id is not None:
         require_agent(conn, agent_id)
@@ -536,16 +534,17 @@ def _with_stored_secrets(conn, value: dict) -> dict:
     stored = alarm_notifications(conn)
     merged = {}
     for name, channel in value.items():
-        if not channel:
+        if channel is None or channel == {}:
             continue
-        if isinstance(channel, dict):
-            channel = dict(channel)
-            kept = stored.get(name) if isinstance(stored.get(name), dict) else {}
-            for secret in notify_config.SECRETS:
-                if channel.get(secret, MASK) == MASK:
-                    channel.pop(secret, None)
-                    if kept.get(secret):
-                        channel[secret] = kept[secret]
+        if not isinstance(channel, dict):
+            raise FieldError(f"{notify_config.SETTING_KEY}.{name}", "must be an object ({} or null: off)")
+        channel = dict(channel)
+        kept = stored.get(name) if isinstance(stored.get(name), dict) else {}
+        for secret in notify_config.SECRETS:
+            if channel.get(secret, MASK) == MASK:
+                channel.pop(secret, None)
+                if kept.get(secret):
+                    channel[secret] = kept[secret]
         merged[name] = channel
     return merged
 

@@ -79,7 +79,7 @@ def create_agent():
                    f"Agent {request.form.get('extension', '').strip()} created.")
 
 
-@bp.post("/agents/<int:agent_id>/delete")
+@bp.post("/agents/<id:agent_id>/delete")
 @requires("admin")
 def delete_agent(agent_id: int):
     return _submit("agents", lambda: actions.delete_agent(get_db(), actor(), agent_id), "Agent deleted.")
@@ -92,14 +92,14 @@ def _agent_page(agent: dict, values: agent_form.Values, *, errors: dict[str, str
     return render_template("admin/agent.html", agent=agent, values=values, errors=errors or {}, error=error), status
 
 
-@bp.get("/agents/<int:agent_id>")
+@bp.get("/agents/<id:agent_id>")
 @requires("admin")
 def agent(agent_id: int):
     row = actions.require_agent(get_db(), agent_id)
     return _agent_page(row, agent_form.settings_to_form(row["settings"]))
 
 
-@bp.post("/agents/<int:agent_id>")
+@bp.post("/agents/<id:agent_id>")
 @requires("admin")
 def save_agent(agent_id: int):
     """Saved through the API's own update (check, audit entry, engine reload); a mistake shows the
@@ -133,19 +133,19 @@ def create_queue():
                    f"Queue {request.form.get('name', '').strip()} created.")
 
 
-@bp.post("/queues/<int:queue_id>/delete")
+@bp.post("/queues/<id:queue_id>/delete")
 @requires("admin")
 def delete_queue(queue_id: int):
     return _submit("queues", lambda: actions.delete_queue(get_db(), actor(), queue_id), "Queue deleted.")
 
 
-@bp.post("/queues/<int:queue_id>/members")
+@bp.post("/queues/<id:queue_id>/members")
 @requires("admin")
 def add_member(queue_id: int):
     return _submit("queues", lambda: actions.add_member(get_db(), actor(), queue_id, request.form), "Member added.")
 
 
-@bp.post("/queues/<int:queue_id>/members/<int:agent_id>/delete")
+@bp.post("/queues/<id:queue_id>/members/<id:agent_id>/delete")
 @requires("admin")
 def remove_member(queue_id: int, agent_id: int):
     actions.remove_member(get_db(), actor(), queue_id, agent_id)
@@ -178,14 +178,14 @@ def _rules_page(queue: dict, values: queue_form.Values, *, errors: dict[str, str
         queues=queries.list_queues(conn), **_agent_inputs(conn, queue, values)), status
 
 
-@bp.get("/queues/<int:queue_id>/rules")
+@bp.get("/queues/<id:queue_id>/rules")
 @requires("admin")
 def queue_rules(queue_id: int):
     queue = actions.require_queue(get_db(), queue_id)
     return _rules_page(queue, queue_form.settings_to_form(queue["settings"], queue["strategy"]))
 
 
-@bp.post("/queues/<int:queue_id>/rules")
+@bp.post("/queues/<id:queue_id>/rules")
 @requires("admin")
 def save_queue_rules(queue_id: int):
     """Saved through the API's own update (same checks, audit entry and engine reload); a mistake
@@ -228,7 +228,7 @@ def create_trunk():
                    f"Trunk {request.form.get('name', '').strip()} created.")
 
 
-@bp.post("/trunks/<int:trunk_id>/delete")
+@bp.post("/trunks/<id:trunk_id>/delete")
 @requires("admin")
 def delete_trunk(trunk_id: int):
     actions.delete_trunk(get_db(), actor(), trunk_id)
@@ -251,7 +251,7 @@ def create_route():
                    f"Route for {request.form.get('did', '').strip()} created.")
 
 
-@bp.post("/inbound-routes/<int:route_id>/delete")
+@bp.post("/inbound-routes/<id:route_id>/delete")
 @requires("admin")
 def delete_route(route_id: int):
     actions.delete_route(get_db(), actor(), route_id)

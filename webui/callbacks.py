@@ -35,7 +35,7 @@ def callback_filters(args: Mapping[str, Any], *, allowed: tuple[str, ...] = LIST
     unknown = sorted(set(args) - set(allowed))
     if unknown:
         raise FieldError(unknown[0], f"is not a parameter of the callback list (use {', '.join(allowed)})")
-    queue_id = fields.integer(args, "queue", required=False, minimum=1)
+    queue_id = fields.identifier(args, "queue", required=False)
     if queue_id is not None and queries.get_queue(get_db(), queue_id) is None:
         raise FieldError("queue", f"no queue {queue_id}")
     return {
@@ -94,25 +94,25 @@ def _act(call_id: int, action: str):
     return redirect(url_for("callbacks.callbacks", **_list_args(request.form).to_dict()))
 
 
-@bp.post("/callbacks/<int:call_id>/note")
+@bp.post("/callbacks/<id:call_id>/note")
 @requires(ACTION_ROLES["note"])
 def note(call_id: int):
     return _act(call_id, "note")
 
 
-@bp.post("/callbacks/<int:call_id>/requeue")
+@bp.post("/callbacks/<id:call_id>/requeue")
 @requires(ACTION_ROLES["requeue"])
 def requeue(call_id: int):
     return _act(call_id, "requeue")
 
 
-@bp.post("/callbacks/<int:call_id>/call")
+@bp.post("/callbacks/<id:call_id>/call")
 @requires(ACTION_ROLES["call"])
 def call(call_id: int):
     return _act(call_id, "call")
 
 
-@bp.post("/callbacks/<int:call_id>/cancel")
+@bp.post("/callbacks/<id:call_id>/cancel")
 @requires(ACTION_ROLES["cancel"])
 def cancel(call_id: int):
     return _act(call_id, "cancel")

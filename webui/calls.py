@@ -18,7 +18,10 @@ from webui.fields import FieldError
 
 bp = Blueprint("calls", __name__)
 
-DATE = dict(max_length=10, pattern=r"\d{4}-\d{2}-\d{2}", hint="must be a date YYYY-MM-DD")
+# Days from 1970 to 2999: the box's clock never leaves them, and a day after 9999-12-31 (asked for
+# as the end of `to`) does not exist in Python's calendar (once a 500).
+DATE_PATTERN = r"(19[7-9][0-9]|2[0-9]{3})-[0-9]{2}-[0-9]{2}"
+DATE = dict(max_length=10, pattern=DATE_PATTERN, hint="must be a date YYYY-MM-DD from 1970 to 2999")
 
 
 def _day_start(args: Mapping[str, Any], name: str) -> float | None:
@@ -58,8 +61,8 @@ def call_filters(args: Mapping[str, Any]) -> dict[str, Any]:
     until = _day_end(args, "to")
     return {
         "outcome": outcome,
-        "queue_id": fields.integer(args, "queue_id", required=False),
-        "agent_id": fields.integer(args, "agent_id", required=False),
+        "queue_id": fields.identifier(args, "queue_id", required=False),
+        "agent_id": fields.identifier(args, "agent_id", required=False),
         "caller": fields.text(args, "caller", required=False, max_length=64),
         "since": _day_start(args, "from"),
         "until": until,
@@ -84,7 +87,7 @@ def _classifiable(identity: Identity, rows: list[dict]) -> set[int]:
 def calls():
     conn = get_db()
     filters = call_filters(request.args)
-    page = fields.integer(request.args, "page", required=False, minimum=1) or 1
+    page = fields.integer(request.args, "page", required=False, minimum=1, maximum=10**9) or 1
     size = current_app.config["CALLS_PAGE_SIZE"]
     rows = queries.list_calls(conn, **filters, limit=size, offset=(page - 1) * size)
     total = queries.count_calls(conn, **filters)
@@ -108,7 +111,7 @@ def _local_path(target: str | None) -> str:
     return url_for("calls.calls")
 
 
-@bp.post("/calls/<int:call_id>/disposition")
+@bp.post("/calls/<id:call_id>/disposition")
 @requires("agent")
 def classify(call_id: int):
     """Classifies a call from the calls page or the live board, then back there with what happened."""
@@ -128,7 +131,7 @@ def classify(call_id: int):
     return redirect(_local_path(request.form.get("next")))
 
 
-@bp.get("/recordings/<int:recording_id>/audio")
+@bp.get("/recordings/<id:recording_id>/audio")
 @requires("agent")
 def recording_download(recording_id: int):
     return recording_audio(recording_id, download=True)

@@ -7,11 +7,20 @@ integer arrives as a digit string and a list as repeated fields.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.routing import BaseConverter
+
+# SQLite stores integers in 64 bits: a larger Python int raises OverflowError at the query.
+SQLITE_INT_MIN, SQLITE_INT_MAX = -2**63, 2**63 - 1
+# Row ids start at 1; an id outside [1, SQLITE_INT_MAX] names nothing (404, not a query).
+ID_RANGE = dict(minimum=1, maximum=SQLITE_INT_MAX)
+# Line breaks and tabs are text in a note; every other control character is refused.
+_LINE_CONTROLS = frozenset("\t\n\r")
 
 
 class FieldError(BadRequest):
@@ -28,8 +37,39 @@ def _missing(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
+class IdConverter(BaseConverter):
+    """`<id:name>` in a route: the digits of a row id, within SQLite's range; anything else is a 404
+    before the view runs (a 23-digit id once reached SQLite and ended in a 500). The 404 is raised
+    here, not signalled as a mismatch: werkzeug would then answer 405 from the route's other methods."""
+
+    regex = r"\d+"
+    part_isolating = True
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if not ID_RANGE["minimum"] <= number <= ID_RANGE["maximum"]:
+            raise NotFound(f"nothing has the id {value[:30]}")
+        return number
+
+    def to_url(self, value: Any) -> str:
+        return str(int(value))
+
+
+def unusable_character(value: str, *, multiline: bool = False) -> str | None:
+    """Why the box cannot store or use this text, or None: a lone surrogate (not Unicode: it cannot
+    be encoded for SQLite), NUL, or another control character (line breaks only in multi-line text)."""
+    for char in value:
+        category = unicodedata.category(char)
+        if category == "Cs":
+            return "must not contain a lone surrogate (U+D800-U+DFFF)"
+        if category == "Cc" and not (multiline and char in _LINE_CONTROLS):
+            return f"must not contain control characters (U+{ord(char):04X})"
+    return None
+
+
 def text(data: Mapping[str, Any], name: str, *, required: bool = True, max_length: int = 100,
-         pattern: str | None = None, hint: str = "has an invalid format", strip: bool = True) -> str | None:
+         pattern: str | None = None, hint: str = "has an invalid format", strip: bool = True,
+         multiline: bool = False) -> str | None:
     value = data.get(name)
     if _missing(value):
         if required:
@@ -37,20 +77,28 @@ def text(data: Mapping[str, Any], name: str, *, required: bool = True, max_lengt
         return None
     if not isinstance(value, str):
         raise FieldError(name, "must be a string")
+    if len(value) > max_length:         # as given, as the OpenAPI's maxLength counts
+        raise FieldError(name, f"must be at most {max_length} characters")
     if strip:
         value = value.strip()
-    if len(value) > max_length:
-        raise FieldError(name, f"must be at most {max_length} characters")
+    problem = unusable_character(value, multiline=multiline)
+    if problem:
+        raise FieldError(name, problem)
     if pattern is not None and not re.fullmatch(pattern, value):
         raise FieldError(name, hint)
     return value
 
 
 def _to_int(data: Mapping[str, Any], name: str, value: Any) -> int:
-    if _is_text_form(data) and isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,18}\s*", value):
-        return int(value)
+    if _is_text_form(data) and isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        digits = value.strip().lstrip("-").lstrip("0")
+        if len(digits) > 19:            # past SQLite's range; int() of a huge string costs time
+            raise FieldError(name, "is out of range")
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise FieldError(name, "must be an integer")
+    if not SQLITE_INT_MIN <= value <= SQLITE_INT_MAX:
+        raise FieldError(name, "is out of range")
     return value
 
 
@@ -67,6 +115,11 @@ def integer(data: Mapping[str, Any], name: str, *, required: bool = True, minimu
     if maximum is not None and number > maximum:
         raise FieldError(name, f"must be at most {maximum}")
     return number
+
+
+def identifier(data: Mapping[str, Any], name: str, *, required: bool = True) -> int | None:
+    """A row's id: an integer from 1 to SQLite's largest."""
+    return integer(data, name, required=required, **ID_RANGE)
 
 
 def integer_list(data: Mapping[str, Any], name: str) -> list[int]:

@@ -100,7 +100,7 @@ def _sse(event: str, data: str) -> str:
     return f"event: {event}\n{lines}\n"
 
 
-@bp.post("/live/agents/<int:agent_id>/login")
+@bp.post("/live/agents/<id:agent_id>/login")
 @requires("supervisor", or_own_agent=True)
 def agent_login(agent_id: int):
     try:
@@ -112,7 +112,7 @@ def agent_login(agent_id: int):
     return redirect(url_for("live.board"))
 
 
-@bp.post("/live/agents/<int:agent_id>/logout")
+@bp.post("/live/agents/<id:agent_id>/logout")
 @requires("supervisor", or_own_agent=True)
 def agent_logout(agent_id: int):
     actions.logout_agent(get_db(), actor(), agent_id)
@@ -133,27 +133,27 @@ def _on_agent(change, done: str):
     return redirect(url_for("live.board"))
 
 
-@bp.post("/live/agents/<int:agent_id>/pause")
+@bp.post("/live/agents/<id:agent_id>/pause")
 @requires("supervisor", or_own_agent=True)
 def agent_pause(agent_id: int):
     return _on_agent(lambda: actions.pause_agent(get_db(), actor(), agent_id, request.form),
                      f"Agent paused ({request.form.get('reason', '')}).")
 
 
-@bp.post("/live/agents/<int:agent_id>/unpause")
+@bp.post("/live/agents/<id:agent_id>/unpause")
 @requires("supervisor", or_own_agent=True)
 def agent_unpause(agent_id: int):
     return _on_agent(lambda: actions.unpause_agent(get_db(), actor(), agent_id), "Agent back from the pause.")
 
 
-@bp.post("/live/agents/<int:agent_id>/wrapup/end")
+@bp.post("/live/agents/<id:agent_id>/wrapup/end")
 @requires("supervisor", or_own_agent=True)
 def wrapup_end(agent_id: int):
     force = current_identity().at_least("supervisor")
     return _on_agent(lambda: actions.end_wrapup(get_db(), actor(), agent_id, force=force), "Wrap-up ended.")
 
 
-@bp.post("/live/agents/<int:agent_id>/wrapup/extend")
+@bp.post("/live/agents/<id:agent_id>/wrapup/extend")
 @requires("supervisor", or_own_agent=True)
 def wrapup_extend(agent_id: int):
     return _on_agent(lambda: actions.extend_wrapup(get_db(), actor(), agent_id, request.form),

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from firmware.acd.settings import Reference, SettingsError, parse_queue_settings, references
 from firmware.engine.prompts import TEXTS
 from firmware.store import queries
-from webui.fields import FieldError
+from webui.fields import SQLITE_INT_MAX, SQLITE_INT_MIN, FieldError
 
 # Prompts a rule may name: the catalogue every language has (numbers are the engine's own).
 PROMPT_NAMES = frozenset(TEXTS["en"])
@@ -32,6 +32,8 @@ def check_references(conn, settings: dict, *, pause_codes: Iterable[str], queue_
 
 def _missing(conn, reference: Reference, pause_codes: set[str], queue_id: int | None) -> str | None:
     kind, value = reference.kind, reference.value
+    if kind in ("queue", "agent") and not SQLITE_INT_MIN <= value <= SQLITE_INT_MAX:
+        return f"there is no {kind} {value}"      # no row has such an id; SQLite could not even be asked
     if kind == "queue":
         if value == queue_id:
             return "cannot be the queue itself"

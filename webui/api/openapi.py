@@ -5,7 +5,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from webui.calls import DATE_PATTERN
+from webui.fields import SQLITE_INT_MAX
+from webui.sip_fields import HOSTPORT_PATTERN, SIP_USER_PATTERN
+
 Schema = dict[str, Any]
+
+# What the checks in webui.fields enforce, said so that clients (and schemathesis) know it: ids are
+# row ids within SQLite's 64 bits; text is one line without control characters, and a name is not blank.
+_ID = {"type": "integer", "minimum": 1, "maximum": SQLITE_INT_MAX}
+_CONTROLS = "\\x00-\\x1f\\x7f-\\x9f"
+_ONE_LINE = f"^[^{_CONTROLS}]*$"
+_NOT_BLANK = f"^[^{_CONTROLS}]*[^\\s{_CONTROLS}][^{_CONTROLS}]*$"
+_NAME = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": _NOT_BLANK}
+_NOTE_CONTROLS = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f"
+_NOTE_CHAR = f"[^{_NOTE_CONTROLS}]"
+_NOTE = {"type": "string", "maxLength": 500, "pattern": f"^{_NOTE_CHAR}*$",
+         "description": "line breaks and tabs allowed, no other control character"}
+_DATE = {"type": "string", "format": "date", "pattern": f"^{DATE_PATTERN}$", "description": "a day from 1970 to 2999"}
+
+
+
+def _channel_off_when_empty(channel: Schema) -> Schema:
+    """A notification channel: its settings, or null or {} for off."""
+    return {"oneOf": [{"type": "object", "maxProperties": 0, "nullable": True}, channel]}
+
 
 _STRATEGIES = ["ring-all", "sequential", "round-robin", "longest-idle", "fewest-calls", "least-talk-time", "random",
                "weighted-random", "skills"]
@@ -55,11 +79,13 @@ def _op(summary: str, role: str, ok: int, ok_schema: Schema | None, *, errors: t
 
 def _path_id(name: str, what: str) -> Schema:
     return {"name": name, "in": "path", "required": True, "description": f"the {what}'s id",
-            "schema": {"type": "integer"}}
+            "schema": _ID}
 
 
 def _query(name: str, schema: Schema, description: str) -> Schema:
-    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+    # An empty value means the parameter was left out (a page's filter form sends empty inputs).
+    return {"name": name, "in": "query", "required": False, "allowEmptyValue": True, "description": description,
+            "schema": schema}
 
 
 _TIME = {"type": "string", "format": "date-time"}
@@ -86,14 +112,15 @@ def _item(noun: str, schema: str, param: str, *, delete_summary: str | None = No
 
 _CALL_FILTERS = [
     _query("outcome", {"type": "string", "enum": ["answered", "abandoned", "overflowed", "failed"]}, "only this outcome"),
-    _query("queue_id", {"type": "integer"}, "only calls of this queue"),
-    _query("agent_id", {"type": "integer"}, "only calls answered by this agent"),
-    _query("caller", {"type": "string"}, "caller number contains this"),
-    _query("from", {"type": "string", "format": "date"}, "started on or after this day (box local time)"),
-    _query("to", {"type": "string", "format": "date"}, "started on or before this day (box local time)"),
-    _query("disposition", {"type": "string"}, "only calls classified with this code (ACD12)"),
+    _query("queue_id", _ID, "only calls of this queue"),
+    _query("agent_id", _ID, "only calls answered by this agent"),
+    _query("caller", {"type": "string", "maxLength": 64, "pattern": _ONE_LINE}, "caller number contains this"),
+    _query("from", _DATE, "started on or after this day (box local time)"),
+    _query("to", _DATE, "started on or before this day (box local time)"),
+    _query("disposition", {"type": "string", "maxLength": 40, "pattern": _ONE_LINE},
+           "only calls classified with this code (ACD12)"),
     _query("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}, "page size"),
-    _query("offset", {"type": "integer", "minimum": 0, "default": 0}, "calls to skip"),
+    _query("offset", {"type": "integer", "minimum": 0, "maximum": SQLITE_INT_MAX, "default": 0}, "calls to skip"),
 ]
 
 _CALLBACK_STATUSES = ["waiting", "calling", "connecting", "no-answer", "answered", "failed", "cancelled", "expired"]
@@ -104,11 +131,12 @@ _CALLBACK_FILTERS = [
            "the column to sort by (ties by arrival): interval is the start of the wanted interval, log the last "
            "log text"),
     _query("order", {"type": "string", "enum": ["asc", "desc"], "default": "asc"}, "sort order"),
-    _query("queue", {"type": "integer", "minimum": 1}, "only callbacks of this queue"),
+    _query("queue", _ID, "only callbacks of this queue"),
     _query("open", {"type": "string", "enum": ["0", "1"], "default": "0"},
            "1: only open ones (waiting, calling, connecting, no-answer)"),
     _query("limit", {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}, "page size"),
-    _query("offset", {"type": "integer", "minimum": 0, "default": 0}, "callbacks to skip"),
+    _query("offset", {"type": "integer", "minimum": 0, "maximum": SQLITE_INT_MAX, "default": 0},
+           "callbacks to skip"),
 ]
 
 _SKILLS = {"type": "object", "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 10},
@@ -132,9 +160,9 @@ SCHEMAS: dict[str, Schema] = {
         "id": {"type": "integer"}, "name": {"type": "string"}, "extension": {"type": "string"},
         "settings": _ref("AgentSettings"), "created_at": _TIME}},
     "AgentCreate": {"type": "object", "required": ["name", "extension", "sip_password"], "properties": {
-        "name": {"type": "string", "maxLength": 100},
+        "name": _NAME,
         "extension": {"type": "string", "pattern": "^[0-9]+$", "maxLength": 20},
-        "sip_password": {"type": "string", "minLength": 8, "maxLength": 128, "writeOnly": True},
+        "sip_password": {"type": "string", "minLength": 8, "maxLength": 128, "pattern": _ONE_LINE, "writeOnly": True},
         "settings": _ref("AgentSettings")}},
     "AgentUpdate": {"type": "object", "required": ["settings"], "additionalProperties": False, "properties": {
         "settings": _ref("AgentSettings")}},
@@ -154,7 +182,7 @@ SCHEMAS: dict[str, Schema] = {
         "id": {"type": "integer"}, "name": {"type": "string"}, "strategy": {"type": "string"},
         "settings": _ref("QueueSettings"), "created_at": _TIME}},
     "QueueCreate": {"type": "object", "required": ["name"], "properties": {
-        "name": {"type": "string", "maxLength": 100},
+        "name": _NAME,
         "strategy": {"type": "string", "enum": _STRATEGIES, "default": "longest-idle"},
         "settings": _ref("QueueSettings")}},
     "QueueUpdate": {"type": "object", "properties": {
@@ -210,24 +238,27 @@ SCHEMAS: dict[str, Schema] = {
     "Member": {"type": "object", "properties": {
         "queue_id": {"type": "integer"}, "agent_id": {"type": "integer"}, "name": {"type": "string"},
         "extension": {"type": "string"}}},
-    "MemberCreate": {"type": "object", "required": ["agent_id"], "properties": {"agent_id": {"type": "integer"}}},
+    "MemberCreate": {"type": "object", "required": ["agent_id"], "properties": {"agent_id": _ID}},
     "Trunk": {"type": "object", "properties": {
         "id": {"type": "integer"}, "name": {"type": "string"}, "type": {"type": "string", "enum": ["peer", "register"]},
         "address": {"type": "string"}, "username": {"type": "string", "nullable": True},
         "dtmf": {"type": "string", "enum": ["rfc4733", "inband"]}, "created_at": _TIME}},
     "TrunkCreate": {"type": "object", "required": ["name", "type", "address"],
                     "description": "a register trunk also requires username and password", "properties": {
-        "name": {"type": "string", "maxLength": 100},
+        "name": _NAME,
         "type": {"type": "string", "enum": ["peer", "register"]},
-        "address": {"type": "string", "description": "host or host:port"},
-        "username": {"type": "string"}, "password": {"type": "string", "writeOnly": True},
+        "address": {"type": "string", "maxLength": 255, "pattern": f"^{HOSTPORT_PATTERN}$",
+                    "description": "host or host:port: a host name, an IPv4 address or [IPv6], port 1-65535"},
+        "username": {"type": "string", "maxLength": 100, "pattern": f"^{SIP_USER_PATTERN}$",
+                     "description": "the SIP user name (RFC 3261 user part)"},
+        "password": {"type": "string", "maxLength": 128, "pattern": _ONE_LINE, "writeOnly": True},
         "dtmf": {"type": "string", "enum": ["rfc4733", "inband"], "default": "rfc4733",
                  "description": "how the trunk sends keys: RFC 4733 events or in-band tones"}}},
     "InboundRoute": {"type": "object", "properties": {
         "id": {"type": "integer"}, "did": {"type": "string"}, "queue_id": {"type": "integer"},
         "priority": {"type": "integer", "minimum": 0, "maximum": 9}, "created_at": _TIME}},
     "InboundRouteCreate": {"type": "object", "required": ["did", "queue_id"], "properties": {
-        "did": {"type": "string", "pattern": "^\\+?[0-9]+$"}, "queue_id": {"type": "integer"},
+        "did": {"type": "string", "pattern": "^\\+?[0-9]+$", "maxLength": 32}, "queue_id": _ID,
         "priority": {"type": "integer", "minimum": 0, "maximum": 9, "default": 0,
                      "description": "callers of a route with a higher priority are served before the others "
                                     "waiting in the queue (ACD8)"}}},
@@ -245,7 +276,7 @@ SCHEMAS: dict[str, Schema] = {
                            "description": "seconds paused per reason"},
         "billable_paused_seconds": {"type": "number"}}},
     "AgentLogin": {"type": "object", "required": ["queue_ids"], "properties": {
-        "queue_ids": {"type": "array", "minItems": 1, "items": {"type": "integer"},
+        "queue_ids": {"type": "array", "minItems": 1, "items": _ID,
                       "description": "queues the agent is a member of"}}},
     "Call": {"type": "object", "properties": {
         "id": {"type": "integer"}, "caller": {"type": "string"}, "callee": {"type": "string"},
@@ -267,7 +298,7 @@ SCHEMAS: dict[str, Schema] = {
         "disposition_at": _NULLABLE_TIME}},
     "CallDisposition": {"type": "object", "required": ["disposition"], "additionalProperties": False, "properties": {
         "disposition": {"type": "string", "description": "a code of the setting dispositions"},
-        "note": {"type": "string", "maxLength": 500}}},
+        "note": _NOTE}},
     "Recording": {"type": "object", "properties": {
         "id": {"type": "integer"}, "call_id": {"type": "integer"}, "channels": {"type": "integer"},
         "started_at": _TIME, "duration_seconds": {"type": "number", "nullable": True},
@@ -277,12 +308,13 @@ SCHEMAS: dict[str, Schema] = {
         "label": {"type": "string"}, "call_id": {"type": "integer", "nullable": True},
         "connected": {"type": "boolean"}}},
     "ConferenceMemberCreate": {"type": "object", "properties": {
-        "extension": {"type": "string"}, "call_id": {"type": "integer"}}},
+        "extension": {"type": "string", "maxLength": 20, "pattern": _ONE_LINE}, "call_id": _ID}},
     "Conference": {"type": "object", "properties": {
         "id": {"type": "integer"}, "members": {"type": "array", "items": _ref("ConferenceMember")}}},
     "Monitor": {"type": "object", "required": ["mode"], "properties": {
         "mode": {"type": "string", "enum": ["listen", "whisper", "barge", "stop"]},
-        "extension": {"type": "string", "description": "the supervisor's phone, to start"}}},
+        "extension": {"type": "string", "maxLength": 20, "pattern": _ONE_LINE,
+                      "description": "the supervisor's phone, to start"}}},
     "Callback": {"type": "object", "description": "one row of the callback list (ACD14)", "properties": {
         "call_id": {"type": "integer", "description": "the call the caller left, asking to be called back"},
         "queue_id": {"type": "integer"}, "queue": {"type": "string", "description": "queue name"},
@@ -298,10 +330,10 @@ SCHEMAS: dict[str, Schema] = {
         "last_handler_name": {"type": "string", "nullable": True},
         "log": {"type": "array", "items": {"type": "string"}}, "last_log": {"type": "string"}}},
     "CallbackNote": {"type": "object", "required": ["text"], "properties": {
-        "text": {"type": "string", "minLength": 1, "maxLength": 500,
+        "text": {**_NOTE, "minLength": 1, "pattern": f"^{_NOTE_CHAR}*[^\\s{_NOTE_CONTROLS}]{_NOTE_CHAR}*$",
                  "description": "the handler's short note, kept in the callback's log with their name"}}},
     "CallbackCall": {"type": "object", "properties": {
-        "agent_id": {"type": "integer", "description": "whose phone rings; by default the agent linked to the "
+        "agent_id": {**_ID, "description": "whose phone rings; by default the agent linked to the "
                                                        "user. Only a supervisor or admin may name another agent"}}},
     "Alarm": {"type": "object", "description": "an alarm as the engine raised and cleared it (ACD15), and its notices",
               "properties": {
@@ -339,18 +371,22 @@ SCHEMAS: dict[str, Schema] = {
         "description": "where alarm notices go (ACD15); a channel left out or empty is off. Secrets are shown as "
                        "\"********\"; given back as that or left out, the saved one stays; \"\" clears it",
         "properties": {
-            "email": {"type": "object", "required": ["to", "from", "host"], "additionalProperties": False,
-                      "properties": {
-                "to": {"type": "array", "minItems": 1, "items": {"type": "string", "format": "email"}},
-                "from": {"type": "string", "format": "email"}, "host": {"type": "string"},
-                "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 587},
-                "security": {"type": "string", "enum": ["starttls", "tls", "none"], "default": "starttls"},
-                "username": {"type": "string"}, "password": {"type": "string", "format": "password"}}},
-            "sms": {"type": "object", "required": ["to", "url"], "additionalProperties": False,
-                    "description": "the gateway gets a POST of {\"to\", \"text\"} as JSON, with the token as bearer",
-                    "properties": {
-                "to": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": "^\\+?[0-9]{3,20}$"}},
-                "url": {"type": "string", "format": "uri"}, "token": {"type": "string", "format": "password"}}}}},
+            "email": _channel_off_when_empty({
+                "type": "object", "required": ["to", "from", "host"], "additionalProperties": False,
+                "properties": {
+                    "to": {"type": "array", "minItems": 1, "items": {"type": "string", "format": "email"}},
+                    "from": {"type": "string", "format": "email"}, "host": {"type": "string"},
+                    "port": {"type": "integer", "minimum": 1, "maximum": 65535, "default": 587},
+                    "security": {"type": "string", "enum": ["starttls", "tls", "none"], "default": "starttls"},
+                    "username": {"type": "string"}, "password": {"type": "string", "format": "password"}}}),
+            "sms": _channel_off_when_empty({
+                "type": "object", "required": ["to", "url"], "additionalProperties": False,
+                "description": "the gateway gets a POST of {\"to\", \"text\"} as JSON, with the token as bearer",
+                "properties": {
+                    "to": {"type": "array", "minItems": 1,
+                           "items": {"type": "string", "pattern": "^\\+?[0-9]{3,20}$"}},
+                    "url": {"type": "string", "format": "uri"},
+                    "token": {"type": "string", "format": "password"}}})}},
     "LiveStatus": {"type": "object", "description": "the engine's status snapshot", "properties": {
         "queues": {"type": "array", "items": {"type": "object", "properties": {
             "id": {"type": "integer"}, "name": {"type": "string"},
@@ -375,8 +411,8 @@ PATHS: dict[str, Schema] = {
         "parameters": [_path_id("agent_id", "agent")],
         "get": _op("The agent's logins and pauses within days (default today) and their time: logged in, paused "
                    "per reason, billable pause (ACD10)", "supervisor", 200, _ref("AgentActivity"), errors=(400, 404),
-                   params=[_query("from", {"type": "string", "format": "date"}, "first day (box local time)"),
-                           _query("to", {"type": "string", "format": "date"}, "last day (box local time)")])},
+                   params=[_query("from", _DATE, "first day (box local time)"),
+                           _query("to", _DATE, "last day (box local time)")])},
     "/agents/{agent_id}/login": {
         "parameters": [_path_id("agent_id", "agent")],
         "post": _op("Log the agent in to queues (kept in the database; the engine is told if running)",
@@ -494,6 +530,48 @@ PATHS: dict[str, Schema] = {
     "/live": {"get": _op("The engine's live status: waiting calls and agent states", "agent", 200,
                          _ref("LiveStatus"), errors=(503,))},
 }
+
+
+
+def _add_refusals(paths: dict[str, Schema]) -> None:
+    """Every operation with an id in its path may answer 404 (no such row, or an id no row can
+    have), and every one that reads a body or a query may answer 400 (issue 8, finding 9)."""
+    for path, item in paths.items():
+        for method, op in item.items():
+            if method == "parameters":
+                continue
+            codes = set()
+            if "{" in path:
+                codes.add(404)
+            if "requestBody" in op or op.get("parameters"):
+                codes.add(400)
+            for code in codes:
+                op["responses"].setdefault(str(code), {"description": _ERRORS[code], **_json(_ref("Error"))})
+            op["responses"] = dict(sorted(op["responses"].items()))
+
+
+_add_refusals(PATHS)
+
+
+def _null_means_left_out(schemas: dict[str, Schema], names: set[str]) -> None:
+    """A request body's optional field given as null counts as left out (webui.fields): say so."""
+    for name in names:
+        schema = schemas[name]
+        required = set(schema.get("required", ()))
+        for field, prop in schema.get("properties", {}).items():
+            if field in required:
+                continue
+            if "$ref" in prop:
+                prop = {"allOf": [prop]}
+            elif "enum" in prop:
+                prop = {**prop, "enum": [*prop["enum"], None]}
+            schema["properties"][field] = {**prop, "nullable": True}
+
+
+# Settings are not read field by field: a setting given as null is refused, as its parser says.
+_null_means_left_out(SCHEMAS, {op["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+                               for item in PATHS.values() for op in item.values()
+                               if isinstance(op, dict) and "requestBody" in op} - {"Settings"})
 
 SPEC: dict[str, Any] = {
     "openapi": "3.0.3",

@@ -3,6 +3,7 @@ recordings, the callback list, the live status and the OpenAPI description. Rule
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -13,7 +14,7 @@ from firmware.engine.client import EngineError, EngineUnavailable
 
 from firmware.stats.agent_time import agent_time
 from firmware.store import queries
-from webui import actions, engine, fields
+from webui import actions, engine, fields, json_body
 from webui.access import actor, current_identity, requires
 from webui.api import bp
 from webui.api.openapi import SPEC
@@ -24,11 +25,37 @@ from webui.db import get_db
 from webui.format import iso, with_iso_times
 
 
+def _query_parameters() -> dict[tuple[str, str], frozenset[str]]:
+    """The query parameters the description names, per (route as Flask writes it, method)."""
+    found = {}
+    for path, item in SPEC["paths"].items():
+        rule = bp.url_prefix + re.sub(r"{(\w+)}", r"<id:\1>", path)
+        for method, op in item.items():
+            if method != "parameters":
+                found[(rule, method.upper())] = frozenset(p["name"] for p in op.get("parameters", ())
+                                                          if p["in"] == "query")
+    return found
+
+
+QUERY_PARAMETERS = _query_parameters()
+
+
+@bp.before_request
+def refuse_unknown_query_parameters():
+    """A query parameter the description does not name is refused, not ignored (a misspelt filter
+    would list everything). After the token check, so a stranger learns nothing."""
+    known = QUERY_PARAMETERS.get((request.url_rule.rule, request.method)) if request.url_rule else None
+    if known is None:
+        return
+    current_identity()
+    unknown = sorted(set(request.args) - known)
+    if unknown:
+        raise BadRequest(f"{unknown[0][:40]}: is not a parameter of this operation"
+                         + (f" (it takes {', '.join(sorted(known))})" if known else ""))
+
+
 def _body() -> dict[str, Any]:
-    data = request.get_json(force=True, silent=True)
-    if not isinstance(data, dict):
-        raise BadRequest("the body must be a JSON object")
-    return data
+    return json_body.object_body(request.get_data())
 
 
 def _one(row: dict | None, what: str, ident: int):
@@ -69,33 +96,33 @@ def create_agent():
     return _created(actions.create_agent(get_db(), actor(), _body()))
 
 
-@bp.get("/agents/<int:agent_id>")
+@bp.get("/agents/<id:agent_id>")
 @requires("supervisor")
 def get_agent(agent_id: int):
     return _one(queries.get_agent(get_db(), agent_id), "agent", agent_id)
 
 
-@bp.put("/agents/<int:agent_id>")
+@bp.put("/agents/<id:agent_id>")
 @requires("admin")
 def update_agent(agent_id: int):
     return jsonify(with_iso_times(actions.update_agent(get_db(), actor(), agent_id, _body())))
 
 
-@bp.delete("/agents/<int:agent_id>")
+@bp.delete("/agents/<id:agent_id>")
 @requires("admin")
 def delete_agent(agent_id: int):
     actions.delete_agent(get_db(), actor(), agent_id)
     return _deleted()
 
 
-@bp.post("/agents/<int:agent_id>/login")
+@bp.post("/agents/<id:agent_id>/login")
 @requires("supervisor")
 def login_agent(agent_id: int):
     queue_ids = actions.login_agent(get_db(), actor(), agent_id, _body())
     return jsonify(agent_id=agent_id, queue_ids=queue_ids)
 
 
-@bp.post("/agents/<int:agent_id>/logout")
+@bp.post("/agents/<id:agent_id>/logout")
 @requires("supervisor")
 def logout_agent(agent_id: int):
     queue_ids = actions.logout_agent(get_db(), actor(), agent_id)
@@ -104,26 +131,26 @@ def logout_agent(agent_id: int):
 
 # --- an agent's pause and wrap-up (ACD9, ACD10): the engine's state of the agent --------------
 
-@bp.post("/agents/<int:agent_id>/pause")
+@bp.post("/agents/<id:agent_id>/pause")
 @requires("supervisor", or_own_agent=True)
 def pause_agent(agent_id: int):
     return jsonify(actions.pause_agent(get_db(), actor(), agent_id, _body()))
 
 
-@bp.post("/agents/<int:agent_id>/unpause")
+@bp.post("/agents/<id:agent_id>/unpause")
 @requires("supervisor", or_own_agent=True)
 def unpause_agent(agent_id: int):
     return jsonify(actions.unpause_agent(get_db(), actor(), agent_id))
 
 
-@bp.post("/agents/<int:agent_id>/wrapup/end")
+@bp.post("/agents/<id:agent_id>/wrapup/end")
 @requires("supervisor", or_own_agent=True)
 def end_wrapup(agent_id: int):
     """A supervisor also ends a wrap-up that waits for the call's classification; the agent classifies."""
     return jsonify(actions.end_wrapup(get_db(), actor(), agent_id, force=current_identity().at_least("supervisor")))
 
 
-@bp.get("/agents/<int:agent_id>/activity")
+@bp.get("/agents/<id:agent_id>/activity")
 @requires("supervisor", or_own_agent=True)
 def agent_activity(agent_id: int):
     """The agent's logins and pauses within a window of days (default today), and their time:
@@ -140,7 +167,7 @@ def agent_activity(agent_id: int):
                    billable_paused_seconds=round(figures.billable_paused, 1))
 
 
-@bp.post("/agents/<int:agent_id>/wrapup/extend")
+@bp.post("/agents/<id:agent_id>/wrapup/extend")
 @requires("supervisor", or_own_agent=True)
 def extend_wrapup(agent_id: int):
     return jsonify(actions.extend_wrapup(get_db(), actor(), agent_id, _body()))
@@ -160,26 +187,26 @@ def create_queue():
     return _created(actions.create_queue(get_db(), actor(), _body()))
 
 
-@bp.put("/queues/<int:queue_id>")
+@bp.put("/queues/<id:queue_id>")
 @requires("admin")
 def update_queue(queue_id: int):
     return jsonify(with_iso_times(actions.update_queue(get_db(), actor(), queue_id, _body())))
 
 
-@bp.get("/queues/<int:queue_id>")
+@bp.get("/queues/<id:queue_id>")
 @requires("supervisor")
 def get_queue(queue_id: int):
     return _one(queries.get_queue(get_db(), queue_id), "queue", queue_id)
 
 
-@bp.delete("/queues/<int:queue_id>")
+@bp.delete("/queues/<id:queue_id>")
 @requires("admin")
 def delete_queue(queue_id: int):
     actions.delete_queue(get_db(), actor(), queue_id)
     return _deleted()
 
 
-@bp.get("/queues/<int:queue_id>/members")
+@bp.get("/queues/<id:queue_id>/members")
 @requires("supervisor")
 def list_members(queue_id: int):
     conn = get_db()
@@ -187,13 +214,13 @@ def list_members(queue_id: int):
     return _items([actions.member(queue_id, a) for a in queries.list_queue_members(conn, queue_id)])
 
 
-@bp.post("/queues/<int:queue_id>/members")
+@bp.post("/queues/<id:queue_id>/members")
 @requires("admin")
 def add_member(queue_id: int):
     return _created(actions.add_member(get_db(), actor(), queue_id, _body()))
 
 
-@bp.delete("/queues/<int:queue_id>/members/<int:agent_id>")
+@bp.delete("/queues/<id:queue_id>/members/<id:agent_id>")
 @requires("admin")
 def remove_member(queue_id: int, agent_id: int):
     actions.remove_member(get_db(), actor(), queue_id, agent_id)
@@ -214,13 +241,13 @@ def create_trunk():
     return _created(actions.create_trunk(get_db(), actor(), _body()))
 
 
-@bp.get("/trunks/<int:trunk_id>")
+@bp.get("/trunks/<id:trunk_id>")
 @requires("supervisor")
 def get_trunk(trunk_id: int):
     return _one(queries.get_trunk(get_db(), trunk_id), "trunk", trunk_id)
 
 
-@bp.delete("/trunks/<int:trunk_id>")
+@bp.delete("/trunks/<id:trunk_id>")
 @requires("admin")
 def delete_trunk(trunk_id: int):
     actions.delete_trunk(get_db(), actor(), trunk_id)
@@ -241,13 +268,13 @@ def create_route():
     return _created(actions.create_route(get_db(), actor(), _body()))
 
 
-@bp.get("/inbound-routes/<int:route_id>")
+@bp.get("/inbound-routes/<id:route_id>")
 @requires("supervisor")
 def get_route(route_id: int):
     return _one(queries.get_inbound_route(get_db(), route_id), "inbound route", route_id)
 
 
-@bp.delete("/inbound-routes/<int:route_id>")
+@bp.delete("/inbound-routes/<id:route_id>")
 @requires("admin")
 def delete_route(route_id: int):
     actions.delete_route(get_db(), actor(), route_id)
@@ -275,7 +302,7 @@ def list_calls():
     return jsonify(items=[_call(r) for r in rows])
 
 
-@bp.get("/calls/<int:call_id>")
+@bp.get("/calls/<id:call_id>")
 @requires("agent")
 def get_call(call_id: int):
     row = queries.get_call(get_db(), call_id)
@@ -294,7 +321,7 @@ def _engine(cmd: str, **args: Any) -> Any:
         raise Conflict(str(exc)) from None
 
 
-@bp.put("/calls/<int:call_id>/disposition")
+@bp.put("/calls/<id:call_id>/disposition")
 @requires("agent")
 def classify_call(call_id: int):
     """How the call went (ACD12): an agent classifies the calls they answered, a supervisor any."""
@@ -305,7 +332,7 @@ def classify_call(call_id: int):
     return jsonify(_call(actions.classify_call(get_db(), actor(), call_id, _body(), by_agent=identity.agent_id)))
 
 
-@bp.post("/calls/<int:call_id>/monitor")
+@bp.post("/calls/<id:call_id>/monitor")
 @requires("supervisor")
 def monitor_call(call_id: int):
     """A supervisor's phone on a live call: start (mode and extension), change mode, or stop."""
@@ -333,19 +360,19 @@ def create_conference():
     return jsonify(room), 201
 
 
-@bp.post("/conferences/<int:conference_id>/members")
+@bp.post("/conferences/<id:conference_id>/members")
 @requires("supervisor")
 def add_conference_member(conference_id: int):
     """{extension}: dial that phone in; {call_id}: move a live call (caller and agent) in."""
     body = _body()
-    call_id = fields.integer(body, "call_id", required=False, minimum=1)
+    call_id = fields.identifier(body, "call_id", required=False)
     extension = fields.text(body, "extension", required=call_id is None, max_length=20)
     member = _engine("conference_add", conference_id=conference_id, call_id=call_id, extension=extension)
     queries.audit(get_db(), actor(), "conference.add", f"id={conference_id} member={member['label']}")
     return jsonify(member), 201
 
 
-@bp.delete("/conferences/<int:conference_id>/members/<int:member_id>")
+@bp.delete("/conferences/<id:conference_id>/members/<id:member_id>")
 @requires("supervisor")
 def remove_conference_member(conference_id: int, member_id: int):
     _engine("conference_remove", conference_id=conference_id, member_id=member_id)
@@ -353,7 +380,7 @@ def remove_conference_member(conference_id: int, member_id: int):
     return _deleted()
 
 
-@bp.delete("/conferences/<int:conference_id>")
+@bp.delete("/conferences/<id:conference_id>")
 @requires("supervisor")
 def close_conference(conference_id: int):
     _engine("conference_close", conference_id=conference_id)
@@ -361,7 +388,7 @@ def close_conference(conference_id: int):
     return _deleted()
 
 
-@bp.get("/recordings/<int:recording_id>")
+@bp.get("/recordings/<id:recording_id>")
 @requires("agent")
 def get_recording(recording_id: int):
     row = queries.get_recording(get_db(), recording_id)
@@ -371,7 +398,7 @@ def get_recording(recording_id: int):
     return jsonify(with_iso_times(row))
 
 
-@bp.get("/recordings/<int:recording_id>/audio")
+@bp.get("/recordings/<id:recording_id>/audio")
 @requires("agent")
 def get_recording_audio(recording_id: int):
     return recording_audio(recording_id, download=False)
@@ -406,7 +433,7 @@ def list_callbacks():
     return jsonify(items=[_callback(r) for r in rows])
 
 
-@bp.get("/callbacks/<int:call_id>")
+@bp.get("/callbacks/<id:call_id>")
 @requires("agent")
 def get_callback(call_id: int):
     return jsonify(_callback(actions.require_callback(get_db(), call_id)))
@@ -417,30 +444,28 @@ def _callback_action(call_id: int, action: str):
     return jsonify(_callback(row))
 
 
-@bp.post("/callbacks/<int:call_id>/note")
+@bp.post("/callbacks/<id:call_id>/note")
 @requires(ACTION_ROLES["note"])
 def note_callback(call_id: int):
     return _callback_action(call_id, "note")
 
 
-@bp.post("/callbacks/<int:call_id>/requeue")
+@bp.post("/callbacks/<id:call_id>/requeue")
 @requires(ACTION_ROLES["requeue"])
 def requeue_callback(call_id: int):
     return _callback_action(call_id, "requeue")
 
 
-@bp.post("/callbacks/<int:call_id>/call")
+@bp.post("/callbacks/<id:call_id>/call")
 @requires(ACTION_ROLES["call"])
 def call_callback(call_id: int):
     """Click to call; the body ({"agent_id": ...}) may be left out to call through the user's own phone."""
-    body = request.get_json(force=True, silent=True) if request.get_data() else {}
-    if not isinstance(body, dict):
-        raise BadRequest("the body must be a JSON object")
+    body = _body() if request.get_data() else {}
     row = actions.call_callback_now(get_db(), current_identity(), call_id, body)
     return jsonify(_callback(row))
 
 
-@bp.post("/callbacks/<int:call_id>/cancel")
+@bp.post("/callbacks/<id:call_id>/cancel")
 @requires(ACTION_ROLES["cancel"])
 def cancel_callback(call_id: int):
     return _callback_action(call_id, "cancel")
