@@ -209,7 +209,7 @@ class Engine:
     def start(self) -> None:
         self.endpoint, self.transport_id = create_endpoint(self.config)
         self.account = create_service_account(self.config, self.transport_id, self.incoming_call)
-        self.outbound_account = create_outbound_account(self.config, self.transport_id)
+        self.outbound_account = create_outbound_account(self.config, self.transport_id, self.incoming_call)
         # Bridged calls meet in our mixer inside pjmedia's clock (no Python per frame).
         self.hub = MediaHub(rate=8000)
         self.take_over_alarms()

@@ -236,11 +236,13 @@ def create_trunk_account(config: BoxConfig, transport_id: int, address: str, use
     return account
 
 
-def create_outbound_account(config: BoxConfig, transport_id: int) -> pj.Account:
-    """Calls to numbers out through a trunk: every request goes by way of the edge."""
+def create_outbound_account(config: BoxConfig, transport_id: int, on_incoming) -> ServiceAccount:
+    """Calls to numbers out through a peer trunk: every request goes by way of the edge. It has the
+    service account's identity, so pjsua2 gives an INVITE the older of the two; should it ever give
+    this one, the call is still the engine's (ServiceAccount)."""
     acfg = _base_account_config(config, transport_id)
     acfg.idUri = f"sip:callbox@{config.bind_address}:{config.engine_port}"
     acfg.sipConfig.proxies.append(f"sip:{config.bind_address}:{config.sip_port};lr")
-    account = pj.Account()
+    account = ServiceAccount(on_incoming)
     account.create(acfg)
     return account
