@@ -52,6 +52,7 @@ sys.path.insert(0, str(REPO))
 
 import requests  # noqa: E402
 
+from bench import overload  # noqa: E402
 from bench.sipreg import Phone, register_all, source_address  # noqa: E402
 from tests.integration.box import Box  # noqa: E402
 from tests.support.ports import free_port, wait_udp_bound  # noqa: E402
@@ -456,7 +457,7 @@ class Sipp:
     def __init__(self, name: str, scenario: str, workdir: Path, *, local_ip: str, port: int, media_port: int,
                  calls: int, timeout: float, remote: str | None = None, rate: float | None = None,
                  service: str | None = None, sets: dict[str, str] | None = None, duration_ms: int | None = None,
-                 bind_local: bool = False):
+                 bind_local: bool = False, extra: tuple[str, ...] = ()):
         self.name, self.workdir = name, workdir
         self.stats_path = workdir / f"{name}.stats.csv"
         self.errors_path = workdir / f"{name}.errors.log"
@@ -480,6 +481,7 @@ class Sipp:
             argv += ["-d", str(duration_ms)]
         if bind_local:
             argv.append("-bind_local")
+        argv += list(extra)
         self.argv = argv
         self.port = port
         with open(self.screen_path, "wb") as screen:
@@ -551,6 +553,7 @@ class Sipp:
             "placing_rate_median": statistics.median(periods) if periods else None,
             "elapsed": _sipp_time(row.get("ElapsedTime(C)", "")),
             "response_time_avg_s": _sipp_time(row.get("ResponseTime1(C)", "")),
+            "response_time2_avg_s": _sipp_time(row.get("ResponseTime2(C)", "")),
             "retransmissions": num("Retransmissions(C)"),
             "unexpected": num("FailedUnexpectedMessage(C)"),
             "timeouts": num("FailedCallTimeout(C)") if "FailedCallTimeout(C)" in row else None,
@@ -1096,6 +1099,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--trunk-cps", type=float, default=0,
                    help="split the calls over trunks on 127.0.0.2, .3, ... of at most this rate each "
                         "(default 0: one trunk on 127.0.0.1 carries all)")
+    p.add_argument("--concurrency", action=argparse.BooleanOptionalAction, default=True,
+                   help="run the concurrency phase (--no-concurrency: only the rate phases)")
+    p.add_argument("--overload-rate", type=float, default=0,
+                   help="overload phase (bench/overload.py): trunk calls per second offered (0: skip it)")
+    p.add_argument("--overload-seconds", type=float, default=10, help="length of the overload phase")
+    p.add_argument("--overload-hold", type=float, default=5, help="seconds each overload-phase call lasts after answer")
+    p.add_argument("--setup-limit", type=int, default=0,
+                   help="the edge's limit of calls in setup at the engine (CALLBOX_EDGE_SETUP_LIMIT; 0: default)")
     p.add_argument("--json", action="store_true", help="print the raw results as JSON too")
     p.add_argument("--keep", action="store_true", help="keep the data directory and capture")
     a = p.parse_args(argv)
@@ -1107,10 +1118,12 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="callbox-bench-"))
     box = Box.create(workdir / "box")
     (workdir / "box").mkdir(exist_ok=True)
-    rtp_base = pick_rtp_base(2 * (a.calls + int(a.rate * a.setup_hold * 2)))
+    rtp_base = pick_rtp_base(2 * (a.calls + int(max(a.rate * a.setup_hold, a.overload_rate * a.overload_hold) * 2)))
     box.rtp_port = rtp_base
     box.env["CALLBOX_RTP_PORT"] = str(rtp_base)
     box.env["PYTHONFAULTHANDLER"] = "1"      # a crashing engine leaves its Python stacks in engine.log
+    if a.setup_limit:
+        box.env["CALLBOX_EDGE_SETUP_LIMIT"] = str(a.setup_limit)
     report: dict = {"machine": machine(), "args": vars(a), "trunks": trunk_sources}
     # What the machine is doing without us: other users' work competes for the same 2 cores.
     s0 = system_ticks()
@@ -1147,10 +1160,14 @@ def main(argv: list[str] | None = None) -> int:
         report["memory_idle"] = meter.memory()         # registered agents, no call yet
         ctx = Ctx(box, center, meter, workdir, a, report["memory_idle"])
         # Concurrency first: its memory growth is then measured from the idle box.
-        report["concurrency"] = phase_concurrency(ctx)
+        if a.concurrency:
+            report["concurrency"] = phase_concurrency(ctx)
         if a.setup_seconds > 0:
             time.sleep(2)
             report["setup"] = phase_setup(ctx)
+        if a.overload_rate > 0:
+            time.sleep(2)
+            report["overload"] = overload.phase_overload(ctx, sys.modules[__name__])
         report["engine_log_problems"] = [l for l in (box.data / "log" / "engine.log").read_text(errors="replace")
                                          .splitlines() if " ERROR " in l or " WARNING " in l or "Traceback" in l][-20:]
     except Exception as exc:  # noqa: BLE001 - reported, then the box is stopped
@@ -1163,7 +1180,9 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(workdir, ignore_errors=True)
         else:
             report["workdir"] = str(workdir)
-    report["targets"] = targets(report)
+    report["targets"] = targets(report) if a.concurrency else {}
+    if a.overload_rate > 0:
+        report["targets"].update(overload.targets(report.get("overload") or {}))
     m = report["machine"]
     print(f"Callbox call benchmark: {m['nproc']} x {m['cpu_model']}, {m['mem_total_mb']} MB, kernel {m['kernel']}")
     print(f"calls {a.calls}, rate {a.rate}/s, hold {a.hold} s, agents {agents}, trunks {trunks}, "
@@ -1175,7 +1194,12 @@ def main(argv: list[str] | None = None) -> int:
               f"kamailio usrloc registered users: {r['kamailio_registered_users']}")
     if "error" in report:
         print(f"ERROR: {report['error']}")
-    print(table(report))
+    if a.concurrency or a.setup_seconds > 0:
+        print(table(report))
+    else:
+        print("\n".join(f"target {k}: {'MET' if v else 'NOT MET'}" for k, v in report["targets"].items()))
+    if "overload" in report:
+        print("\n" + overload.table(report["overload"]))
     for label, keys in (("setup phase", ("setup", "cpu")), ("concurrency window", ("concurrency", "cpu")),
                         ("RTP capture window", ("concurrency", "cpu_during_capture"))):
         top = _dig(report, keys + ("top_processes_pct",))

@@ -11,6 +11,7 @@ import hashlib
 import os
 import re
 import socket
+import time
 
 import pytest
 
@@ -373,3 +374,47 @@ def test_an_in_dialog_request_outside_any_dialog_of_the_box_is_not_relayed(edge,
         assert reply is None, reply
     else:
         assert reply and sip.status_code(reply) == 404, reply
+
+
+# --- overload (issue 8, finding 13) -------------------------------------------------------------
+
+SETUP_LIMIT = 4         # kamailio.cfg's default
+
+
+def test_past_the_setup_limit_new_calls_get_503_at_once_until_the_engine_answers(edge, check_log):
+    """INVITEs relayed to the engine without its final reply count as calls in setup; past the limit a
+    new call is refused with 503 and Retry-After straight away, and admitted again once the engine has
+    answered one (with a failure or a 200)."""
+    with sip.udp_socket("127.0.0.1", edge.config.engine_port) as engine, \
+            sip.udp_socket(TRUNK_HOST) as trunk:
+        engine.settimeout(2)
+        pending = []
+        for _ in range(SETUP_LIMIT):
+            trunk.sendto(sip.request("INVITE", f"sip:4930100@{edge.remote}", src=trunk.getsockname()).encode(),
+                         edge.address)
+            pending.append(engine.recvfrom(65535)[0].decode())
+        started = time.monotonic()
+        refused = sip.send_and_wait_final(
+            trunk, sip.request("INVITE", f"sip:4930100@{edge.remote}", src=trunk.getsockname()), edge.address)
+        refused_after = time.monotonic() - started
+        assert refused and sip.status_code(refused) == 503, refused
+        assert sip.header(refused, "Retry-After") == ["5"], refused
+        assert refused_after < 0.5
+        engine.settimeout(0.3)
+        with pytest.raises(socket.timeout):
+            engine.recvfrom(65535)         # the refused call never reached the engine
+
+        # The engine answers one setup (busy): there is room for one more call.
+        engine.sendto(sip.reply(pending.pop(), 486, "Busy Here").encode(), edge.address)
+        assert sip.status_code(sip.wait_final(trunk, timeout=2)) == 486
+        trunk.sendto(sip.request("INVITE", f"sip:4930100@{edge.remote}", src=trunk.getsockname()).encode(),
+                     edge.address)
+        engine.settimeout(2)
+        pending.append(engine.recvfrom(65535)[0].decode())
+        # An answered call has left setup as well (its dialog goes on).
+        engine.sendto(sip.reply(pending.pop(), 200, "OK").encode(), edge.address)
+        trunk.sendto(sip.request("INVITE", f"sip:4930100@{edge.remote}", src=trunk.getsockname()).encode(),
+                     edge.address)
+        pending.append(engine.recvfrom(65535)[0].decode())
+        for invite in pending:             # leave no setup pending for the tests after this one
+            engine.sendto(sip.reply(invite, 486, "Busy Here").encode(), edge.address)
