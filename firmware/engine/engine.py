@@ -28,13 +28,14 @@ from firmware.config import BoxConfig
 from firmware.edge.dialogs import end_engine_dialogs
 from firmware.edge.kamailio import reload_trunk_addresses
 from firmware.edge.registrations import RegistrationWatcher
-from firmware.engine import agent_phone, prompts, trunk_calls, wavfix
+from firmware.engine import agent_phone, prompts, sdp, trunk_calls, wavfix
 from firmware.engine.agent_phone import FeatureCall
 from firmware.engine.control import CommandError, ControlServer
 from firmware.engine.session import MONITOR_MODES, CallbackSession, ConferenceRoom, InboundSession
-from firmware.engine.sipmsg import (AGENT_HEADER, OFFER_CALL_HEADER, OFFER_INPUT_HEADER, OFFER_QUEUE_HEADER,
-                                    SOURCE_HEADER, SipMessageError, header, header_value, name_addr, offer_display,
-                                    parse_hostport, request_uri, uri_user)
+from firmware.engine.sdp import UnusableSdp
+from firmware.engine.sipmsg import (OFFER_CALL_HEADER, OFFER_INPUT_HEADER, OFFER_QUEUE_HEADER, SipMessageError,
+                                    SipRequest, UntrustedRequest, edge_assertion, header_value, name_addr,
+                                    offer_display, parse_hostport, parse_request, safe_text, uri_user)
 from firmware.engine.ua import (KEYS_HEARD, Leg, TrunkAccount, call_setting_param, create_endpoint,
                                 create_outbound_account, create_service_account, create_trunk_account)
 from firmware.store import commit_pending, open_store, queries
@@ -73,6 +74,7 @@ class Engine:
         self.trunk_accounts: dict[int, TrunkAccount] = {}        # registering trunks, by id
         self.closing_recordings: list[tuple[float, int, Path]] = []   # (when to read, id, path)
         self.feature_calls: set[FeatureCall] = set()      # agents' phones told what their feature code did
+        self.arrivals: deque = deque()     # (leg, request bytes) from onIncomingCall, answered in the loop
         self.commands = self._command_table()
         self.load_config()
 
@@ -231,6 +233,7 @@ class Engine:
             # at the turn's first write (GroupCommitConnection).
             try:
                 self.endpoint.libHandleEvents(POLL_MS)
+                self._take_arrivals()
                 self._take_keys()
                 self.control.poll(0)
                 now = time.monotonic()
@@ -283,42 +286,76 @@ class Engine:
 
     def _hang_up_all(self, cause: str) -> None:
         # In a function of its own: a loop variable left in stop() would keep a Call alive.
+        while self.arrivals:
+            self._refuse(self.arrivals.popleft()[0], 503)
         for session in [*self.sessions.values(), *self.callbacks.values(), *self.feature_calls]:
             session.hang_up(cause)
 
     # --- calls ----------------------------------------------------------------------------------
 
-    def incoming_call(self, account: pj.Account, prm) -> None:
-        leg = Leg(account, "caller", prm.callId)
-        message = prm.rdata.wholeMsg
+    def incoming_call(self, leg: Leg, message: bytes | None) -> None:
+        """pjsua2's onIncomingCall: only takes note. The call is answered or refused in the loop's
+        turn (`_take_arrivals`), after the callback has returned: pjsua2 2.17 ends an INVITE without
+        SDP at once when it is refused from inside the callback, then frees the request a second
+        time and aborts (pjsip_rx_data_free_cloned)."""
+        self.arrivals.append((leg, message))
+
+    def _take_arrivals(self) -> None:
+        while self.arrivals:
+            leg, message = self.arrivals.popleft()
+            if leg.disconnected:          # the caller gave up (CANCEL) before the engine's turn
+                self.retire(leg)
+                continue
+            try:
+                self._admit(leg, message)
+            except Exception:
+                # Whatever went wrong, the caller gets a final reply and the leg does not dangle.
+                log.exception("incoming call refused with 500")
+                self._refuse(leg, 500)
+
+    def _admit(self, leg: Leg, message: bytes | None) -> None:
+        if message is None:
+            raise SipMessageError("the request could not be read")
         try:
-            did = uri_user(request_uri(message))
-        except SipMessageError:
-            did = ""
-        agent_extension = header(message, AGENT_HEADER)
-        if agent_extension:
-            call = agent_phone.agent_dialled(self, leg, agent_extension, did)
+            request = parse_request(message)
+        except SipMessageError as exc:
+            log.warning("call refused, not a SIP request by RFC 3261: %s", exc)
+            self._refuse(leg, 400)
+            return
+        try:
+            edge = edge_assertion(request)
+        except UntrustedRequest as exc:
+            log.warning("call refused, forged or missing edge headers: %s", exc)
+            self._refuse(leg, 403)
+            return
+        did = safe_text(uri_user(request.uri))
+        if edge.agent is not None:
+            if self._sdp_refused(leg, request, f"agent {edge.agent}"):
+                return
+            call = agent_phone.agent_dialled(self, leg, edge.agent, did)
             if call is None:
                 self._refuse(leg, 404)
             else:
                 self.feature_calls.add(call)
             return
-        source = header(message, SOURCE_HEADER) or prm.rdata.srcAddress
-        caller = uri_user(header(message, "From") or header(message, "f") or "") or "anonymous"
-        trunk = self.trunk_for_source(source)
+        caller = uri_user(request.text("From")) or "anonymous"
+        trunk = self.trunk_for_source(edge.source)
         if trunk is None:
-            log.warning("call from unknown source %s refused", source)
+            log.warning("call from unknown source %s refused", edge.source)
             self._refuse(leg, 403)
             return
-        did = self.called_number(trunk, did, message)
+        if self._sdp_refused(leg, request, f"trunk {trunk['name']}"):
+            return
+        did = self.called_number(trunk, did, request)
+        sip_call_id = request.text("Call-ID")
         route = self.routes.get(did)
         if route is None:
             log.info("call to unknown number %r from trunk %s", did, trunk["name"])
-            call_id = queries.open_call(self.store, caller, did, header(message, "Call-ID"), trunk["id"])
+            call_id = queries.open_call(self.store, caller, did, sip_call_id, trunk["id"])
             queries.close_call(self.store, call_id, "failed", "unknown-number")
             self._refuse(leg, 404)
             return
-        call_id = queries.open_call(self.store, caller, did, header(message, "Call-ID"), trunk["id"])
+        call_id = queries.open_call(self.store, caller, did, sip_call_id, trunk["id"])
         session = InboundSession(self, leg, call_id, route["queue_id"], caller, did,
                                  inband_dtmf=trunk.get("dtmf") == "inband", priority=route["priority"])
         self.sessions[call_id] = session
@@ -329,14 +366,30 @@ class Engine:
             session.hang_up("answer-failed")
         self.changed()
 
-    def called_number(self, trunk: dict, request_user: str, message: str) -> str:
+    def called_number(self, trunk: dict, request_user: str, request: SipRequest) -> str:
         """The number a trunk's caller dialled: trunk_calls.called_number, logged when it is not
         the request URI's user."""
-        to_user = uri_user(header(message, "To") or header(message, "t") or "")
+        to_user = uri_user(request.text("To"))
         number, why = trunk_calls.called_number(trunk, request_user, to_user)
         if why:
             log.info("call from trunk %s to %r: %s", trunk["name"], number, why)
         return number
+
+    def _sdp_refused(self, leg: Leg, request: SipRequest, who: str) -> bool:
+        """Refuses with 488 an offer the box cannot use. An INVITE without a body is a delayed offer
+        (RFC 3261 13.2.1): the box offers in its 200 and takes the answer from the ACK."""
+        if not request.body:
+            return False
+        content_type = request.text("Content-Type").split(";", 1)[0].strip().lower()
+        try:
+            if content_type != "application/sdp":
+                raise UnusableSdp(f"a body of type {content_type!r}")
+            sdp.check(request.body)
+        except UnusableSdp as exc:
+            log.warning("call from %s refused with 488: %s", who, exc)
+            self._refuse(leg, 488)
+            return True
+        return False
 
     def _refuse(self, leg: Leg, status: int) -> None:
         try:

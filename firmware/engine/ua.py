@@ -6,10 +6,15 @@ exception: pjmedia reports them from its media thread, so `Leg.onDtmfDigit` only
 `KEYS_HEARD` and the engine's loop hands them to their owners. No callback runs per media frame:
 prompts end by the clock (their length is known), not by an end-of-file callback, which would also
 come from the media thread.
+
+An exception must not leave a callback: SWIG's director prints it and returns to pjsua2 as if the
+callback had done its work, so a leg would be left without a final reply. Every callback of a leg
+is therefore `guarded`: what raises is logged and the leg ended (500 if it was not answered yet).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import deque
 from typing import Protocol
@@ -17,6 +22,7 @@ from typing import Protocol
 import pjsua2 as pj
 
 from firmware.config import BoxConfig
+from firmware.engine import sdp
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +39,19 @@ class LegOwner(Protocol):
 KEYS_HEARD: deque = deque()
 
 
+def guarded(callback):
+    """A leg's pjsua2 callback that never lets an exception through to pjsua2: it is logged and
+    the leg is ended."""
+    @functools.wraps(callback)
+    def run(leg: "Leg", prm) -> None:
+        try:
+            callback(leg, prm)
+        except Exception:
+            log.exception("%s of a %s leg failed: the leg is ended", callback.__name__, leg.role)
+            leg.fail()
+    return run
+
+
 class Leg(pj.Call):
     """One call leg of the B2BUA; `owner` decides what happens."""
 
@@ -46,8 +65,10 @@ class Leg(pj.Call):
         self.media: pj.AudioMedia | None = None
         self.confirmed = False
         self.disconnected = False
+        self.failed = False
         self.last_status = 0
 
+    @guarded
     def onCallState(self, prm) -> None:
         info = self.getInfo()
         self.last_status = info.lastStatusCode
@@ -59,6 +80,7 @@ class Leg(pj.Call):
         if self.owner is not None:
             self.owner.leg_state(self, info)
 
+    @guarded
     def onCallMediaState(self, prm) -> None:
         info = self.getInfo()
         for media in info.media:
@@ -71,10 +93,31 @@ class Leg(pj.Call):
     def onDtmfDigit(self, prm) -> None:
         KEYS_HEARD.append((self, prm.digit))       # media thread: the loop delivers it (deque is thread-safe)
 
+    @guarded
+    def onCallRxOffer(self, prm) -> None:
+        """A re-INVITE's or UPDATE's offer: one the box cannot use is refused with 488 (the call
+        goes on as it was) before pjmedia acts on it."""
+        try:
+            sdp.check(prm.offer.wholeSdp)
+        except sdp.UnusableSdp as exc:
+            log.warning("new offer on a %s leg refused with 488: %s", self.role, exc)
+            prm.statusCode = pj.PJSIP_SC_NOT_ACCEPTABLE_HERE
+
+    def fail(self) -> None:
+        """Ends the leg after a callback failed: 500 while it was not answered, else a BYE."""
+        if self.failed:
+            return
+        self.failed = True
+        self.hangup_quietly(0 if self.confirmed or self.role != "caller" else 500)
+
     def deliver_key(self, digit: str) -> None:
         handler = getattr(self.owner, "leg_dtmf", None)
         if handler is not None:
-            handler(self, digit)
+            try:
+                handler(self, digit)
+            except Exception:
+                log.exception("key %r on a %s leg failed: the leg is ended", digit, self.role)
+                self.fail()
 
     def hangup_quietly(self, status: int = 0) -> None:
         """Hangs up unless already gone; pjsua2 raises for a call that ended meanwhile."""
@@ -120,7 +163,16 @@ class ServiceAccount(pj.Account):
         self.on_incoming = on_incoming
 
     def onIncomingCall(self, prm) -> None:
-        self.on_incoming(self, prm)
+        # Nothing here may end the call (see Engine.incoming_call). Without a Leg bound to it,
+        # pjsua2 itself refuses the call with 500 when this returns.
+        leg = Leg(self, "caller", prm.callId)
+        try:
+            # SWIG hands the bytes over as text with surrogateescape: back to the bytes that came
+            message = prm.rdata.wholeMsg.encode("utf-8", "surrogateescape")
+        except Exception:
+            log.exception("incoming request not readable")
+            message = None
+        self.on_incoming(leg, message)
 
 
 class TrunkAccount(ServiceAccount):
