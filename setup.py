@@ -57,6 +57,9 @@ def extensions() -> list[Extension]:
             extra_compile_args=CFLAGS + cflags,
             extra_link_args=libs + [f"-Wl,-rpath,{PJ_PREFIX}/lib"],
             include_dirs=["cython_ext"],
+            # A new pjproject build (another prefix) must relink it: linked to the old one, it
+            # would load a second pjlib beside the SWIG module's.
+            depends=[os.path.join(PJ_PREFIX, ".complete")],
         ))
     from Cython.Build import cythonize
 

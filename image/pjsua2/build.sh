@@ -8,7 +8,7 @@
 #                                               Exit 1 (path still printed) if it is not built yet.
 #
 # Everything lands in ${CALLBOX_CACHE:-$HOME/.cache/callbox}/pjproject-<key>, key = short sha256 over
-# the tarball's sha256, config_site.h, this script's configure/compiler flags, the Python ABI and the
+# the tarball's sha256, config_site.h, patches/*.patch, this script's configure/compiler flags, the Python ABI and the
 # Debian release. A second run with the same inputs only checks the venv and exits.
 # See README.md beside this file.
 #
@@ -128,6 +128,7 @@ key=$({
     echo "recipe=$recipe"
     echo "tarball=$tar_sha"
     echo "config_site=$(sha256 "$here/config_site.h")"
+    echo "patches=$(cat "$here"/patches/*.patch 2>/dev/null | sha256sum | cut -d' ' -f1)"
     echo "cflags=$pj_cflags"
     echo "configure=${configure_flags[*]}"
     echo "python=$py_abi"
@@ -238,6 +239,13 @@ if [ ! -e "$src/pjmedia/src/pjmedia-audiodev/bdimad_dev.c" ]; then
     sed -i 's/[[:space:]]bdimad_dev\.o\b//' "$src/pjmedia/build/Makefile"
     ! grep -q 'bdimad_dev\.o' "$src/pjmedia/build/Makefile" || die "could not drop bdimad_dev.o from pjmedia/build/Makefile"
 fi
+
+# Our fixes to pjproject (each patch says what and why), in name order.
+for patch_file in "$here"/patches/*.patch; do
+    [ -e "$patch_file" ] || continue
+    patch -d "$src" -p1 --forward --quiet <"$patch_file" >>"$work/build.log" 2>&1 \
+        || die "$(basename "$patch_file") does not apply to Debian's pjproject $version"
+done
 
 cp "$here/config_site.h" "$src/pjlib/include/pj/config_site.h"
 

@@ -4,6 +4,7 @@ progress goes on with its audio while the engine (same pid) answers all of it.""
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from contextlib import contextmanager
@@ -18,7 +19,7 @@ from tests.support import sip
 from tests.support.audio import decode_alaw
 from tests.support.ports import free_port
 from tests.support.rtp import capture
-from tests.support.sipp import run_sipp
+from tests.support.sipp import background_sipp, run_sipp, scenario_path
 
 pytestmark = [pytest.mark.sip, pytest.mark.slow]
 
@@ -193,6 +194,39 @@ def test_an_unusable_reinvite_is_refused_with_488_and_the_call_goes_on(peer, pho
     new = next(c for c in calls(box) if c["id"] not in known)
     call = box.wait_for(lambda: (c := call_row(box, new["id"]))["outcome"] and c, what="the call to end")
     assert call["outcome"] == "answered"
+
+
+def test_an_unusable_answer_in_the_ack_of_a_delayed_offer_ends_the_call(peer, tmp_path):
+    """Where Python cannot look (an answer is applied by pjsua2 as it arrives), pjproject itself
+    refuses the stream (image/pjsua2/patches/0001): the box ends the call with a BYE."""
+    box = peer["box"]
+    pid = box.engine_pid()
+    result = run_sipp("trunk_call_delayed_offer_bad_answer.xml", f"127.0.0.1:{box.sip_port}",
+                      local_port=peer["trunk_port"], service=DID, timeout=20, workdir=tmp_path)
+    assert result.returncode == 0, result.explain() + box.logs()
+    assert box.engine_pid() == pid
+
+
+def test_an_agent_phone_answering_with_an_unusable_address_is_hung_up(peer, phone, tmp_path):
+    box = peer["box"]
+    pid = box.engine_pid()
+    phone.register()
+    scenario = tmp_path / "agent_uas_bad_answer.xml"
+    # The box hangs up at once: its BYE may overtake its ACK, so SIPp's verdict is not the test's.
+    text = scenario_path("agent_uas.xml").read_text().replace("c=IN IP[media_ip_type] [media_ip]", "c=IN IP4 ::1")
+    text = re.sub(r'<recv request="ACK".*?</nop>', '<recv request="ACK" optional="true" />', text, flags=re.DOTALL)
+    scenario.write_text(text)
+    agent = background_sipp(scenario, local_port=phone.port, media_port=phone.media_port, timeout=30,
+                            workdir=tmp_path)
+    login(peer)
+    try:
+        caller = trunk_call(peer, tmp_path, hold_ms=6000, media_port=free_port(span=3), background=True)
+        hung_up = agent.wait(25)
+        assert "\nBYE sip:" in hung_up.messages, "the box did not hang up the agent's phone\n" + box.logs()
+        caller.wait(30)
+    finally:
+        agent.stop()
+    assert box.engine_pid() == pid, box.logs()
 
 
 # --- findings 3 and 4: the edge's headers cannot be forged -------------------------------------------
