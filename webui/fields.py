@@ -34,7 +34,8 @@ def _is_text_form(data: Mapping[str, Any]) -> bool:
 
 
 def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and value.strip() == "")
+    """Left out: absent, null, or an empty input. Blank text is handled by `text`: " " is no number."""
+    return value is None or value == ""
 
 
 class IdConverter(BaseConverter):
@@ -81,6 +82,10 @@ def text(data: Mapping[str, Any], name: str, *, required: bool = True, max_lengt
         raise FieldError(name, f"must be at most {max_length} characters")
     if strip:
         value = value.strip()
+        if not value and (required or pattern is not None):
+            raise FieldError(name, "is required" if required else hint)
+        if not value:
+            return None
     problem = unusable_character(value, multiline=multiline)
     if problem:
         raise FieldError(name, problem)
