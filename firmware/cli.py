@@ -140,7 +140,8 @@ def cmd_admin_create(args) -> int:
 
 def cmd_admin_reset_password(args) -> int:
     """The console's way back in: whoever has the serial console owns the box, so this needs no
-    other proof. The web's failed-login counts are cleared too, so the user gets in at once."""
+    other proof. A deactivated user is active again, and the web's failed-login counts are
+    cleared, so the user gets in at once."""
     from werkzeug.security import generate_password_hash
 
     from firmware.store import queries
@@ -157,6 +158,7 @@ def cmd_admin_reset_password(args) -> int:
         return 1
     with queries.transaction(conn):
         queries.set_password(conn, user["id"], generate_password_hash(password))
+        queries.reactivate_user(conn, user["id"])
         cleared = queries.clear_login_failures(conn)
         queries.audit(conn, "console", "user.reset-password", f"username={args.username} throttles_cleared={cleared}")
     print(f"password of {args.username} ({user['role']}) set; logins from every address allowed again")

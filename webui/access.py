@@ -48,7 +48,7 @@ def _session_identity() -> Identity | None:
     if user_id is None:
         return None
     user = queries.get_user(get_db(), user_id)
-    if user is None:  # deleted since the login
+    if user is None or user["deactivated_at"] is not None:  # deactivated since the login
         session.clear()
         return None
     return Identity(user["username"], user["role"], user["id"], user["agent_id"])

@@ -62,9 +62,12 @@ def _reload() -> None:
 
 
 def require_agent(conn, agent_id: int) -> Row:
+    """An active agent: a deactivated one is history, not something to act on (404)."""
     agent = queries.get_agent(conn, agent_id)
     if agent is None:
         raise NotFound(f"no agent {agent_id}")
+    if not agent["active"]:
+        raise NotFound(f"agent {agent['extension']} (id {agent_id}) is deactivated")
     return agent
 
 
@@ -137,12 +140,14 @@ def _refuse_if_used(what: str, uses: list[str]) -> None:
         raise Conflict(f"{what} cannot be deleted: {'; '.join(uses)}. Change those first.")
 
 
-def delete_agent(conn, actor: str, agent_id: int) -> None:
+def deactivate_agent(conn, actor: str, agent_id: int) -> None:
+    """What deleting an agent does: they leave their queues and the edge, history keeps them."""
     agent = require_agent(conn, agent_id)
     _refuse_if_used(f"agent {agent['extension']}", references.agent_uses(conn, agent_id))
     with _change(conn, {}):
-        queries.delete_agent(conn, agent_id)
-        queries.audit(conn, actor, "agent.delete", f"id={agent_id} extension={agent['extension']}")
+        queries.deactivate_agent(conn, agent_id)
+        queries.audit(conn, actor, "agent.deactivate", f"id={agent_id} extension={agent['extension']} "
+                                                       f"name={agent['name']}")
     _reload()
 
 
@@ -446,7 +451,8 @@ def calling_agent(conn, identity, data: Data) -> int:
         return identity.agent_id
     if named != identity.agent_id and not identity.at_least("supervisor"):
         raise Forbidden("only a supervisor may call through another agent's phone")
-    if queries.get_agent(conn, named) is None:
+    agent = queries.get_agent(conn, named)
+    if agent is None or not agent["active"]:
         raise FieldError("agent_id", f"no agent {named}")
     return named
 
@@ -476,6 +482,22 @@ def new_password(data: Data) -> str:
     if data.get("password2") != password:
         raise FieldError("password2", "the passwords differ")
     return password
+
+
+def deactivate_user(conn, actor: str, user_id: int, *, acting_user_id: int | None) -> Row:
+    """The user can no longer log in; the audit log keeps their name. The last active admin stays
+    (the console's `callbox admin reset-password` is the way back in, not a web without admin)."""
+    user = queries.get_user(conn, user_id)
+    if user is None or user["deactivated_at"] is not None:
+        raise NotFound(f"no active user {user_id}")
+    if user_id == acting_user_id:
+        raise Conflict("you cannot deactivate yourself: ask another admin")
+    with _change(conn, {}):
+        if user["role"] == "admin" and queries.count_active_admins(conn) <= 1:
+            raise Conflict(f"{user['username']} is the last admin")
+        queries.deactivate_user(conn, user_id)
+        queries.audit(conn, actor, "user.deactivate", f"username={user['username']} role={user['role']}")
+    return user
 
 
 def create_user(conn, actor: str, data: Data) -> Row:

@@ -11,15 +11,19 @@ from werkzeug.exceptions import BadRequest, Conflict, NotFound
 from firmware.acd.settings import SettingsError
 from firmware.store import queries
 from webui import actions, agent_form, queue_form
-from webui.access import actor, requires
+from webui.access import actor, current_identity, requires
 from webui.db import get_db
 from webui.fields import FieldError
 
 bp = Blueprint("admin", __name__)
 
 
+def _show_inactive() -> bool:
+    return request.args.get("inactive") == "1"
+
+
 def _agents(conn) -> dict[str, Any]:
-    return {"agents": queries.list_agents(conn)}
+    return {"agents": queries.list_agents(conn, inactive=_show_inactive()), "inactive": _show_inactive()}
 
 
 def _queues(conn) -> dict[str, Any]:
@@ -41,8 +45,10 @@ def _routes(conn) -> dict[str, Any]:
 
 def _users(conn) -> dict[str, Any]:
     agents = queries.list_agents(conn)
-    return {"users": queries.list_users(conn), "roles": queries.ROLES, "agents": agents,
-            "agent_names": {a["id"]: f"{a['extension']} {a['name']}" for a in agents}}
+    every_agent = queries.list_agents(conn, inactive=True)     # a user may be linked to a former agent
+    return {"users": queries.list_users(conn, inactive=_show_inactive()), "roles": queries.ROLES, "agents": agents,
+            "agent_names": {a["id"]: f"{a['extension']} {a['name']}" for a in every_agent},
+            "inactive": _show_inactive()}
 
 
 _PAGES: dict[str, Callable] = {"agents": _agents, "queues": _queues, "trunks": _trunks, "routes": _routes,
@@ -82,7 +88,9 @@ def create_agent():
 @bp.post("/agents/<id:agent_id>/delete")
 @requires("admin")
 def delete_agent(agent_id: int):
-    return _submit("agents", lambda: actions.delete_agent(get_db(), actor(), agent_id), "Agent deleted.")
+    return _submit("agents", lambda: actions.deactivate_agent(get_db(), actor(), agent_id),
+                   "Agent deactivated: out of their queues, phone refused, extension free; their calls keep "
+                   "their name.")
 
 
 # --- an agent's own rules ---------------------------------------------------------------------
@@ -272,6 +280,15 @@ def users():
 def create_user():
     return _submit("users", lambda: actions.create_user(get_db(), actor(), request.form),
                    f"User {request.form.get('username', '').strip()} created.")
+
+
+@bp.post("/users/<id:user_id>/deactivate")
+@requires("admin")
+def deactivate_user(user_id: int):
+    identity = current_identity()
+    return _submit("users", lambda: actions.deactivate_user(get_db(), actor(), user_id,
+                                                            acting_user_id=identity.user_id),
+                   "User deactivated: they can no longer log in; the audit log keeps their name.")
 
 
 @bp.get("/audit")

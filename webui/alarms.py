@@ -19,7 +19,7 @@ LIST_LIMIT = 200
 def subject_names(conn) -> dict[str, str]:
     """ "queue 3" -> "queue Support", "agent 2" -> "agent 1002 (Bo)": the store names subjects by id."""
     names = {f"queue {q['id']}": f"queue {q['name']}" for q in queries.list_queues(conn)}
-    names.update({f"agent {a['id']}": f"agent {a['extension']} ({a['name']})" for a in queries.list_agents(conn)})
+    names.update({f"agent {a['id']}": f"agent {a['extension']} ({a['name']})" for a in queries.list_agents(conn, inactive=True)})
     return names
 
 

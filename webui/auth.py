@@ -63,7 +63,7 @@ def login():
         return _refused(THROTTLED.format(seconds=math.ceil(wait)), 429, wait)
     user = queries.get_user_by_name(conn, username) if username else None
     matches = check_password_hash(user["password_hash"] if user else _decoy_hash(), password)
-    if user is not None and matches:
+    if user is not None and matches and user["deactivated_at"] is None:
         queries.audit(conn, username, "login", f"address={address}")
         _start_session(user)
         return redirect(_safe_next(request.args.get("next")))

@@ -97,7 +97,7 @@ def calls():
         "calls/list.html", calls=rows, total=total, page=page, pages=max(1, -(-total // size)),
         page_url=lambda p: url_for("calls.calls", **kept, page=p),
         args=request.args, outcomes=queries.OUTCOMES,
-        queues=queries.list_queues(conn), agents=queries.list_agents(conn),
+        queues=queries.list_queues(conn), agents=queries.list_agents(conn, inactive=True),
         dispositions=dispositions, labels={d["code"]: d["label"] for d in dispositions},
         classifiable=_classifiable(current_identity(), rows),
         here=request.full_path.rstrip("?"),

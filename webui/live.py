@@ -52,7 +52,7 @@ def _desk() -> list[dict[str, Any]]:
     identity = current_identity()
     if identity.at_least("supervisor"):
         agents = queries.list_agents(conn)
-    elif identity.agent_id is not None and (own := queries.get_agent(conn, identity.agent_id)):
+    elif identity.agent_id is not None and (own := queries.get_agent(conn, identity.agent_id)) and own["active"]:
         agents = [own]
     else:
         agents = []

@@ -39,7 +39,8 @@ def _missing(conn, reference: Reference, pause_codes: set[str], queue_id: int | 
             return "cannot be the queue itself"
         return None if queries.get_queue(conn, value) else f"there is no queue {value}"
     if kind == "agent":
-        return None if queries.get_agent(conn, value) else f"there is no agent {value}"
+        agent = queries.get_agent(conn, value)
+        return None if agent and agent["active"] else f"there is no agent {value}"
     if kind == "prompt":
         return None if value in PROMPT_NAMES else f"there is no prompt {value!r}"
     return None if value in pause_codes else f"there is no pause reason {value!r}"

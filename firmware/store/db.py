@@ -100,21 +100,35 @@ def migrate(conn: sqlite3.Connection) -> int:
     write lock, so only one of them applies a migration.
     """
     current = schema_version(conn)
-    for version, name, sql in _migrations():
-        if version <= current:
-            continue
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            current = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0]
-            if version > current:
-                for statement in _statements(sql):
-                    conn.execute(statement)
-                conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, time.time()))
-                current = version
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            conn.execute("ROLLBACK")
-            raise RuntimeError(f"migration {name} failed: {exc}") from exc
+    pending = [m for m in _migrations() if m[0] > current]
+    if not pending:
+        return current
+    # Foreign key actions off while migrating, as SQLite's own recipe for rebuilding a table says:
+    # dropping a table others point at would otherwise cascade into (or null) their rows. The keys
+    # are checked before each commit instead. The pragma only takes effect outside a transaction.
+    enforcing = conn.execute("PRAGMA foreign_keys").fetchone()[0]
+    conn.execute("PRAGMA foreign_keys=OFF")
+    try:
+        for version, name, sql in pending:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                current = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0]
+                if version > current:
+                    for statement in _statements(sql):
+                        conn.execute(statement)
+                    dangling = conn.execute("PRAGMA foreign_key_check").fetchall()
+                    if dangling:
+                        table, rowid, parent, _ = dangling[0]
+                        raise sqlite3.IntegrityError(f"{len(dangling)} rows point nowhere, e.g. {table} "
+                                                     f"row {rowid} at {parent}")
+                    conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, time.time()))
+                    current = version
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                conn.execute("ROLLBACK")
+                raise RuntimeError(f"migration {name} failed: {exc}") from exc
+    finally:
+        conn.execute(f"PRAGMA foreign_keys={'ON' if enforcing else 'OFF'}")
     return current
 
 

@@ -53,11 +53,29 @@ def get_user(conn, user_id: int) -> Row | None:
 
 
 def get_user_by_name(conn, username: str) -> Row | None:
+    """The user of that name, deactivated or not (check `deactivated_at`)."""
     return _row(conn.execute("SELECT * FROM users WHERE username = ?", (username,)))
 
 
-def list_users(conn) -> list[Row]:
-    return _rows(conn.execute("SELECT id, username, role, agent_id, created_at FROM users ORDER BY username"))
+def list_users(conn, *, inactive: bool = False) -> list[Row]:
+    """The active users; with `inactive`, the deactivated ones too (after them)."""
+    where = "" if inactive else " WHERE deactivated_at IS NULL"
+    return _rows(conn.execute("SELECT id, username, role, agent_id, created_at, deactivated_at FROM users"
+                              f"{where} ORDER BY deactivated_at IS NOT NULL, username"))
+
+
+def count_active_admins(conn) -> int:
+    return conn.execute("SELECT COUNT(*) FROM users WHERE role = 'admin' AND deactivated_at IS NULL").fetchone()[0]
+
+
+def deactivate_user(conn, user_id: int, at: float | None = None) -> bool:
+    """The user can no longer log in; the audit log keeps their name. Never deleted."""
+    return conn.execute("UPDATE users SET deactivated_at = ? WHERE id = ? AND deactivated_at IS NULL",
+                        (at or time.time(), user_id)).rowcount > 0
+
+
+def reactivate_user(conn, user_id: int) -> None:
+    conn.execute("UPDATE users SET deactivated_at = NULL WHERE id = ?", (user_id,))
 
 
 def login_wait(conn, address: str, now: float) -> float:
@@ -158,7 +176,7 @@ def update_agent_settings(conn, agent_id: int, settings: dict) -> Row | None:
     return get_agent(conn, agent_id)
 
 
-_AGENT_COLUMNS = "id, name, extension, settings, paused_reason, created_at"
+_AGENT_COLUMNS = "id, name, extension, settings, paused_reason, created_at, deactivated_at"
 
 
 def set_agent_pause(conn, agent_id: int, reason: str | None) -> None:
@@ -168,23 +186,38 @@ def set_agent_pause(conn, agent_id: int, reason: str | None) -> None:
 def _agent_row(row: Row | None) -> Row | None:
     if row is not None:
         row["settings"] = json.loads(row.get("settings") or "{}")
+        row["active"] = row["deactivated_at"] is None
     return row
 
 
 def get_agent(conn, agent_id: int) -> Row | None:
+    """The agent, deactivated or not (`active`): history names them either way."""
     return _agent_row(_row(conn.execute(f"SELECT {_AGENT_COLUMNS} FROM agents WHERE id = ?", (agent_id,))))
 
 
 def get_agent_by_extension(conn, extension: str) -> Row | None:
-    return _agent_row(_row(conn.execute(f"SELECT {_AGENT_COLUMNS} FROM agents WHERE extension = ?", (extension,))))
+    """The active agent with this extension (a deactivated one's may have been given to another)."""
+    return _agent_row(_row(conn.execute(f"SELECT {_AGENT_COLUMNS} FROM agents WHERE extension = ? "
+                                        "AND deactivated_at IS NULL", (extension,))))
 
 
-def list_agents(conn) -> list[Row]:
-    return [_agent_row(r) for r in _rows(conn.execute(f"SELECT {_AGENT_COLUMNS} FROM agents ORDER BY extension"))]
+def list_agents(conn, *, inactive: bool = False) -> list[Row]:
+    """The active agents (what the engine routes to); with `inactive`, the deactivated ones too, after them."""
+    where = "" if inactive else " WHERE deactivated_at IS NULL"
+    return [_agent_row(r) for r in _rows(conn.execute(
+        f"SELECT {_AGENT_COLUMNS} FROM agents{where} ORDER BY deactivated_at IS NOT NULL, extension, id"))]
 
 
-def delete_agent(conn, agent_id: int) -> bool:
-    return conn.execute("DELETE FROM agents WHERE id = ?", (agent_id,)).rowcount > 0
+def deactivate_agent(conn, agent_id: int, at: float | None = None) -> bool:
+    """The agent leaves: out of every queue, logged out, their phone refused at the edge (the
+    `subscriber` view), their extension free for a new agent. The row stays, so past calls,
+    classifications, callbacks and users keep pointing at them. Never deleted."""
+    done = conn.execute("UPDATE agents SET deactivated_at = ?, paused_reason = NULL "
+                        "WHERE id = ? AND deactivated_at IS NULL", (at or time.time(), agent_id)).rowcount > 0
+    if done:
+        conn.execute("DELETE FROM queue_members WHERE agent_id = ?", (agent_id,))
+        conn.execute("DELETE FROM agent_logins WHERE agent_id = ?", (agent_id,))
+    return done
 
 
 # --- queues ---------------------------------------------------------------------------------
@@ -240,7 +273,7 @@ def remove_queue_member(conn, queue_id: int, agent_id: int) -> bool:
 def list_queue_members(conn, queue_id: int) -> list[Row]:
     return _rows(conn.execute(
         "SELECT a.id, a.name, a.extension FROM queue_members m JOIN agents a ON a.id = m.agent_id "
-        "WHERE m.queue_id = ? ORDER BY a.extension", (queue_id,)))
+        "WHERE m.queue_id = ? AND a.deactivated_at IS NULL ORDER BY a.extension", (queue_id,)))
 
 
 def agent_queue_ids(conn, agent_id: int) -> list[int]:

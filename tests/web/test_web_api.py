@@ -55,10 +55,10 @@ def test_agents_create_list_get_delete(api, supervisor_api, db):
     assert not {"sip_password", "sip_ha1"} & set(listed[0])
     assert supervisor_api.get(f"/agents/{agent['id']}").get_json() == agent
 
-    assert api.delete(f"/agents/{agent['id']}").status_code == 204
-    api_error(api.get(f"/agents/{agent['id']}"), 404, "no agent")
-    api_error(api.delete(f"/agents/{agent['id']}"), 404)
-    assert [e["action"] for e in queries.list_audit(db)][:2] == ["agent.delete", "agent.create"]
+    assert api.delete(f"/agents/{agent['id']}").status_code == 204       # deactivates (issue 8, finding 10)
+    assert api.get(f"/agents/{agent['id']}").get_json()["active"] is False
+    api_error(api.delete(f"/agents/{agent['id']}"), 404, "deactivated")
+    assert [e["action"] for e in queries.list_audit(db)][:2] == ["agent.deactivate", "agent.create"]
 
 
 @pytest.mark.parametrize("body, field", [

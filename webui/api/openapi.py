@@ -158,7 +158,9 @@ SCHEMAS: dict[str, Schema] = {
     "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "string"}}},
     "Agent": {"type": "object", "properties": {
         "id": {"type": "integer"}, "name": {"type": "string"}, "extension": {"type": "string"},
-        "settings": _ref("AgentSettings"), "created_at": _TIME}},
+        "settings": _ref("AgentSettings"), "created_at": _TIME,
+        "active": {"type": "boolean", "description": "false once deactivated (deleted): kept for history"},
+        "deactivated_at": _NULLABLE_TIME}},
     "AgentCreate": {"type": "object", "required": ["name", "extension", "sip_password"], "properties": {
         "name": _NAME,
         "extension": {"type": "string", "pattern": "^[0-9]+$", "maxLength": 20},
@@ -401,9 +403,16 @@ SCHEMAS: dict[str, Schema] = {
 
 PATHS: dict[str, Schema] = {
     "/openapi.json": {"get": _op("This description", "agent", 200, {"type": "object"})},
-    "/agents": _collection("agent", "Agent", "AgentCreate"),
+    "/agents": {**_collection("agent", "Agent", "AgentCreate"),
+                "get": _op("List the active agents", "supervisor", 200, _list_of("Agent"), params=[
+                    _query("inactive", {"type": "string", "enum": ["0", "1"], "default": "0"},
+                           "1: the deactivated agents too (after the active ones)")])},
     "/agents/{agent_id}": {**_item("agent", "Agent", "agent_id", delete_errors=(404, 409),
-                                   delete_summary="Delete an agent; 409 while a queue's rules name them"),
+                                   delete_summary="Deactivate an agent: out of their queues, their phone refused "
+                                                  "at the edge, their extension free for a new agent; past calls "
+                                                  "and classifications keep naming them (GET still shows them, "
+                                                  "other operations answer 404). 409 while a queue's rules name "
+                                                  "them"),
                            "put": _op("Change the agent's own rules (skills, wrap-up, delays after a missed "
                                       "offer); the engine reloads", "admin", 200, _ref("Agent"),
                                       body="AgentUpdate", errors=(400, 404))},

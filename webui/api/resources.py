@@ -87,7 +87,9 @@ def openapi():
 @bp.get("/agents")
 @requires("supervisor")
 def list_agents():
-    return _items(queries.list_agents(get_db()))
+    """The active agents; ?inactive=1 adds the deactivated ones (history still names them)."""
+    inactive = fields.choice(request.args, "inactive", ("0", "1"), default="0") == "1"
+    return _items(queries.list_agents(get_db(), inactive=inactive))
 
 
 @bp.post("/agents")
@@ -111,7 +113,7 @@ def update_agent(agent_id: int):
 @bp.delete("/agents/<id:agent_id>")
 @requires("admin")
 def delete_agent(agent_id: int):
-    actions.delete_agent(get_db(), actor(), agent_id)
+    actions.deactivate_agent(get_db(), actor(), agent_id)
     return _deleted()
 
 
