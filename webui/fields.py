@@ -146,9 +146,7 @@ def integer_list(data: Mapping[str, Any], name: str) -> list[int]:
 
 
 def choice(data: Mapping[str, Any], name: str, choices: tuple[str, ...], *, default: str | None = None) -> str:
-    value = text(data, name, required=default is None)
-    if value is None:
-        return default  # type: ignore[return-value]
-    if value not in choices:
-        raise FieldError(name, f"must be one of {', '.join(choices)}")
-    return value
+    """One of `choices`; left out (absent, null, empty) the default. Blank text is no choice."""
+    value = text(data, name, required=default is None, pattern="|".join(map(re.escape, choices)),
+                 hint=f"must be one of {', '.join(choices)}")
+    return default if value is None else value  # type: ignore[return-value]
