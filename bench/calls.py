@@ -1107,6 +1107,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--overload-hold", type=float, default=5, help="seconds each overload-phase call lasts after answer")
     p.add_argument("--setup-limit", type=int, default=0,
                    help="the edge's limit of calls in setup at the engine (CALLBOX_EDGE_SETUP_LIMIT; 0: default)")
+    p.add_argument("--setup-rate", type=int, default=0,
+                   help="the edge's limit of calls admitted per second (CALLBOX_EDGE_SETUP_RATE; 0: default)")
     p.add_argument("--json", action="store_true", help="print the raw results as JSON too")
     p.add_argument("--keep", action="store_true", help="keep the data directory and capture")
     a = p.parse_args(argv)
@@ -1124,6 +1126,8 @@ def main(argv: list[str] | None = None) -> int:
     box.env["PYTHONFAULTHANDLER"] = "1"      # a crashing engine leaves its Python stacks in engine.log
     if a.setup_limit:
         box.env["CALLBOX_EDGE_SETUP_LIMIT"] = str(a.setup_limit)
+    if a.setup_rate:
+        box.env["CALLBOX_EDGE_SETUP_RATE"] = str(a.setup_rate)
     report: dict = {"machine": machine(), "args": vars(a), "trunks": trunk_sources}
     # What the machine is doing without us: other users' work competes for the same 2 cores.
     s0 = system_ticks()

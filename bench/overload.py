@@ -83,7 +83,8 @@ def phase_overload(ctx, calls_module) -> dict:
     refusal_ms = stats.get("response_time2_avg_s")
     return {
         "calls": calls, "rate_target": a.overload_rate, "hold_s": a.overload_hold, "elapsed_s": round(elapsed, 1),
-        "setup_limit": a.setup_limit or "default (4)",
+        "setup_limit": a.setup_limit or "default (10)",
+        "setup_rate": a.setup_rate or "default (65/s)",
         **summary,
         "refused_503": refused,
         "agent_calls_aborted_on_a_late_ack": late_acks(uas.errors_path),
@@ -113,7 +114,7 @@ def table(phase: dict) -> str:
     rows = [
         ("calls offered by the trunk SIPp (rate asked / placed, cps)",
          f"{phase.get('trunk_calls_created')} ({phase.get('rate_target')} / {phase.get('trunk_placing_rate_cps')})"),
-        ("edge's setup limit", phase.get("setup_limit")),
+        ("edge's limits: calls in setup / admitted per second", f"{phase.get('setup_limit')} / {phase.get('setup_rate')}"),
         ("refused with 503 / admitted", f"{phase.get('refused_503')} / {phase.get('admitted')}"),
         ("calls failed trunk / agent SIPp (of which a late ACK after the end)",
          f"{phase.get('trunk_calls_failed')} / {phase.get('agent_calls_failed')} "

@@ -22,9 +22,10 @@ LOG_LEVEL_ENV = "CALLBOX_EDGE_LOG_LEVEL"
 # Flood limit, requests per 2 s from one source address (default 64, see kamailio.cfg);
 # load tests that send everything from 127.0.0.1 raise it.
 PIKE_DENSITY_ENV = "CALLBOX_EDGE_PIKE_DENSITY"
-# Calls in setup at the engine (INVITEs without its final reply) before the edge answers new ones
-# 503 (default 4, see kamailio.cfg route[ADMIT]).
+# Calls in setup at the engine (INVITEs without its final reply), and calls admitted per second,
+# before the edge answers new ones 503 (defaults 10 and 65, see kamailio.cfg route[ADMIT]).
 SETUP_LIMIT_ENV = "CALLBOX_EDGE_SETUP_LIMIT"
+SETUP_RATE_ENV = "CALLBOX_EDGE_SETUP_RATE"
 
 _ANY_ADDRESS = {"", "0.0.0.0", "::", "[::]"}
 
@@ -76,6 +77,8 @@ def kamailio_argv(config: BoxConfig, log_level: int | None = None) -> list[str]:
         defines["PIKE_DENSITY"] = str(int(os.environ[PIKE_DENSITY_ENV]))
     if os.environ.get(SETUP_LIMIT_ENV):
         defines["SETUP_LIMIT"] = str(int(os.environ[SETUP_LIMIT_ENV]))
+    if os.environ.get(SETUP_RATE_ENV):
+        defines["SETUP_RATE"] = str(int(os.environ[SETUP_RATE_ENV]))
     argv = [
         kamailio_binary(),
         "-DD",                       # stay in the foreground (supervisor is the parent)

@@ -378,7 +378,7 @@ def test_an_in_dialog_request_outside_any_dialog_of_the_box_is_not_relayed(edge,
 
 # --- overload (issue 8, finding 13) -------------------------------------------------------------
 
-SETUP_LIMIT = 4         # kamailio.cfg's default
+SETUP_LIMIT = 10        # kamailio.cfg's default
 
 
 def test_past_the_setup_limit_new_calls_get_503_at_once_until_the_engine_answers(edge, check_log):
@@ -418,3 +418,44 @@ def test_past_the_setup_limit_new_calls_get_503_at_once_until_the_engine_answers
         pending.append(engine.recvfrom(65535)[0].decode())
         for invite in pending:             # leave no setup pending for the tests after this one
             engine.sendto(sip.reply(invite, 486, "Busy Here").encode(), edge.address)
+
+
+SETUP_RATE = 65         # kamailio.cfg's default: calls admitted to the engine per second
+
+
+def test_past_the_setup_rate_new_calls_get_503_however_fast_the_engine_answers(edge, check_log):
+    """The engine refuses each call at once (486), so none stays in setup; still no more than SETUP_RATE
+    calls a second reach it, the others get 503 with Retry-After."""
+    calls = 3 * SETUP_RATE
+    with sip.udp_socket("127.0.0.1", edge.config.engine_port) as engine, sip.udp_socket(TRUNK_HOST) as trunk:
+        engine.setblocking(False)
+        trunk.settimeout(2)
+        started = time.monotonic()
+        for _ in range(calls):
+            trunk.sendto(sip.request("INVITE", f"sip:4930100@{edge.remote}", src=trunk.getsockname()).encode(),
+                         edge.address)
+        finals: dict[str, int] = {}         # by Call-ID: the edge retransmits a 486 nobody ACKs
+        reached_engine = 0
+        while len(finals) < calls and time.monotonic() - started < 5:
+            try:
+                while True:
+                    invite = engine.recvfrom(65535)[0].decode()
+                    if not invite.startswith("INVITE "):
+                        continue            # the edge's ACK for a 486
+                    reached_engine += 1
+                    engine.sendto(sip.reply(invite, 486, "Busy Here").encode(), edge.address)
+            except BlockingIOError:
+                pass
+            try:
+                trunk.settimeout(0.05)
+                text = trunk.recvfrom(65535)[0].decode()
+            except socket.timeout:
+                continue
+            if sip.status_code(text) >= 200:
+                finals[sip.header(text, "Call-ID")[0]] = sip.status_code(text)
+        elapsed = time.monotonic() - started
+    seconds = int(elapsed) + 2          # clock seconds the burst can have touched
+    assert len(finals) == calls, f"{len(finals)} of {calls} answered"
+    finals = list(finals.values())
+    assert finals.count(503) >= calls - seconds * SETUP_RATE and finals.count(503) > 0, finals
+    assert reached_engine == finals.count(486) <= seconds * SETUP_RATE

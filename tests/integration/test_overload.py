@@ -1,10 +1,10 @@
 """Calls offered at twice the box's setup capacity (issue 8, finding 13), through bench/calls.py.
 
-Past its capacity the engine's answers slow down; the edge then holds SETUP_LIMIT calls in setup at
-the engine and refuses every other new call at once with 503 and Retry-After. The calls it takes all
-complete (answered, queued, hung up by the caller; no SIPp failure, every CDR closed) and the refused
-ones learn it within milliseconds. Without the limit the same load made the engine spiral
-(docs/benchmarks.md, "Overload").
+Past its capacity the edge refuses new calls at once with 503 and Retry-After (kamailio.cfg
+route[ADMIT]: at most SETUP_LIMIT calls in setup at the engine, SETUP_RATE admitted per second).
+The calls it takes all complete (answered, queued, hung up by the caller; no trunk SIPp failure,
+every CDR closed) and the refused ones learn it within milliseconds. Without the limits a longer
+run of the same load made the engine spiral (docs/benchmarks.md, "Overload").
 
 The capacity of this 2-core machine with its load generators on it is about 65 setups/s
 (docs/benchmarks.md); the test offers 130/s for 3 s with 100 agents and 3-s calls, which keeps its
