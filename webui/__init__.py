@@ -37,6 +37,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         LOGIN_FORGET_SECONDS=3600.0,
         LIVE_IDLE_SECONDS=15,
         CALLS_PAGE_SIZE=50,
+        # No form or JSON body of the box comes near this; a larger one is refused (413) unread.
+        MAX_CONTENT_LENGTH=1024 * 1024,
     )
     if test_config:
         app.config.update(test_config)

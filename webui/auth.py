@@ -58,8 +58,7 @@ def login():
     password = request.form.get("password") or ""
     now = time.time()
     wait = queries.login_wait(conn, address, now)
-    if wait > 0:
-        queries.audit(conn, username or "-", "login.throttled", f"address={address}")
+    if wait > 0:        # not audited: a flood of tries while waiting must not fill the disk
         return _refused(THROTTLED.format(seconds=math.ceil(wait)), 429, wait)
     user = queries.get_user_by_name(conn, username) if username else None
     matches = check_password_hash(user["password_hash"] if user else _decoy_hash(), password)
@@ -70,10 +69,15 @@ def login():
     wait = queries.record_login_failure(conn, address, now, free=config["LOGIN_FREE_FAILURES"],
                                         first_delay=config["LOGIN_FIRST_DELAY"], max_delay=config["LOGIN_MAX_DELAY"],
                                         forget_after=config["LOGIN_FORGET_SECONDS"])
-    queries.audit(conn, username or "-", "login.failed", f"address={address}")
+    queries.audit(conn, _as_typed(username), "login.failed", f"address={address} wait={math.ceil(wait)}")
     if wait > 0:
         return _refused(f"Wrong username or password. {THROTTLED.format(seconds=math.ceil(wait))}", 429, wait)
     return _refused("Wrong username or password.", 401)
+
+
+def _as_typed(username: str) -> str:
+    """What a stranger typed as a user name, fit for the audit log: short, no control characters."""
+    return "".join(c for c in username[:64] if c.isprintable()) or "-"
 
 
 THROTTLED = "Too many failed logins from your address: wait {seconds} s before the next try."

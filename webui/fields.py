@@ -72,6 +72,8 @@ def text(data: Mapping[str, Any], name: str, *, required: bool = True, max_lengt
          pattern: str | None = None, hint: str = "has an invalid format", strip: bool = True,
          multiline: bool = False) -> str | None:
     value = data.get(name)
+    if value == "" and pattern is not None and not required and not _is_text_form(data):
+        raise FieldError(name, hint)        # in JSON "" is a value (a form's empty input is not)
     if _missing(value):
         if required:
             raise FieldError(name, "is required")

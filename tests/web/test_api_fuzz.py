@@ -21,6 +21,9 @@ from firmware.store import queries
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "50"))
 
+# All operations are one test item: a long hunt needs more than the suite's 300 s (600 examples: 390 s).
+pytestmark = pytest.mark.timeout(max(300, EXAMPLES * 3))
+
 AGENT_STATE = {"agent_id": 1, "state": "paused", "pause_reason": "lunch"}
 ENGINE_ANSWERS = {
     "agent_pause": AGENT_STATE, "agent_unpause": AGENT_STATE, "wrapup_end": AGENT_STATE,

@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from firmware.store import queries
 from tests.web.responses import api_error
 
 HUGE = 2**64            # above SQLite's 64-bit integers
@@ -150,3 +151,19 @@ def test_an_unknown_query_parameter_is_refused(api):
 def test_a_blank_query_value_is_not_a_left_out_one(api, path):
     """Only the empty value means "left out" (found by the long schemathesis hunt)."""
     api_error(api("GET", path), 400, path.split("?")[1].split("=")[0])
+
+
+def test_a_body_over_a_megabyte_is_refused_unread(api):
+    response = api("POST", "/agents", raw=b'{"name": "' + b"x" * (1024 * 1024) + b'"}')
+    assert response.status_code == 413 and response.is_json
+
+
+def test_a_strangers_user_name_reaches_the_audit_log_short_and_printable(client, users, db):
+    client.post("/login", data={"username": "x\x1b[31m" + "y" * 500, "password": "wrong"})
+    entry = queries.list_audit(db)[0]
+    assert entry["action"] == "login.failed" and len(entry["actor"]) <= 64 and "\x1b" not in entry["actor"]
+
+
+def test_an_empty_string_in_json_is_a_value_not_a_left_out_field(api):
+    body = {"name": "t", "type": "peer", "address": "192.0.2.5", "dtmf": ""}
+    api_error(api("POST", "/trunks", body), 400, "dtmf", "must be one of")
