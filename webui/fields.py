@@ -33,9 +33,10 @@ def _is_text_form(data: Mapping[str, Any]) -> bool:
     return isinstance(data, MultiDict)
 
 
-def _missing(value: Any) -> bool:
-    """Left out: absent, null, or an empty input. Blank text is handled by `text`: " " is no number."""
-    return value is None or value == ""
+def _missing(data: Mapping[str, Any], value: Any) -> bool:
+    """Left out: absent or null, or in a form or query an empty input. In JSON "" is a value (no
+    number, no choice), and blank text is handled by `text`: " " is no number either."""
+    return value is None or (value == "" and _is_text_form(data))
 
 
 class IdConverter(BaseConverter):
@@ -72,9 +73,7 @@ def text(data: Mapping[str, Any], name: str, *, required: bool = True, max_lengt
          pattern: str | None = None, hint: str = "has an invalid format", strip: bool = True,
          multiline: bool = False) -> str | None:
     value = data.get(name)
-    if value == "" and pattern is not None and not required and not _is_text_form(data):
-        raise FieldError(name, hint)        # in JSON "" is a value (a form's empty input is not)
-    if _missing(value):
+    if _missing(data, value):
         if required:
             raise FieldError(name, "is required")
         return None
@@ -112,7 +111,7 @@ def _to_int(data: Mapping[str, Any], name: str, value: Any) -> int:
 def integer(data: Mapping[str, Any], name: str, *, required: bool = True, minimum: int | None = None,
             maximum: int | None = None) -> int | None:
     value = data.get(name)
-    if _missing(value):
+    if _missing(data, value):
         if required:
             raise FieldError(name, "is required")
         return None
@@ -131,7 +130,7 @@ def identifier(data: Mapping[str, Any], name: str, *, required: bool = True) -> 
 
 def integer_list(data: Mapping[str, Any], name: str) -> list[int]:
     if _is_text_form(data):
-        values = [v for v in data.getlist(name) if not _missing(v)]
+        values = [v for v in data.getlist(name) if not _missing(data, v)]
     else:
         values = data.get(name)
         if values is None:

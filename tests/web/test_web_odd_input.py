@@ -167,3 +167,9 @@ def test_a_strangers_user_name_reaches_the_audit_log_short_and_printable(client,
 def test_an_empty_string_in_json_is_a_value_not_a_left_out_field(api):
     body = {"name": "t", "type": "peer", "address": "192.0.2.5", "dtmf": ""}
     api_error(api("POST", "/trunks", body), 400, "dtmf", "must be one of")
+
+
+def test_an_empty_string_is_no_number_in_json(api, db):
+    queries.create_queue(db, "sales")
+    api_error(api("POST", "/inbound-routes", {"did": "6", "priority": "", "queue_id": 1}), 400, "priority",
+              "integer")
