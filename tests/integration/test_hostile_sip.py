@@ -229,6 +229,21 @@ def test_an_agent_phone_answering_with_an_unusable_address_is_hung_up(peer, phon
     assert box.engine_pid() == pid, box.logs()
 
 
+@pytest.mark.parametrize("contact", [b"Contact: <sip:caller@127.0.0.5:5060>junk", b"Contact: @@@"])
+def test_a_request_with_a_header_pjsip_cannot_read_gets_400_at_once(peer, contact):
+    """pjsip dropped it silently (the caller waited for the edge's 408 after 10 s):
+    image/pjsua2/patches/0003 answers 400 when the headers a response needs were read."""
+    box = peer["box"]
+    pid = box.engine_pid()
+    edge = ("127.0.0.1", box.sip_port)
+    with sip.udp_socket(PEER) as sock:
+        message = invite(edge, sock.getsockname(), headers=[contact], body=SDP % (b"127.0.0.1", 40000))
+        sock.sendto(message.replace(b"Contact: <sip:caller@", b"X-Old-Contact: <sip:caller@", 1), edge)
+        reply = sip.wait_final(sock, timeout=3)
+    assert reply is not None and sip.status_code(reply) == 400, reply
+    assert box.engine_pid() == pid
+
+
 # --- findings 3 and 4: the edge's headers cannot be forged -------------------------------------------
 
 SMUGGLED = {
