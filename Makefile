@@ -8,13 +8,17 @@ STAMPS     := $(CURDIR)/.stamps
 export CALLBOX_DATA ?= $(CURDIR)/var
 export CALLBOX_CACHE ?= $(HOME)/.cache/callbox
 
-.PHONY: run test setup packages venv pjsua2 prompts bench clean
+.PHONY: run test lint setup packages venv pjsua2 prompts bench clean
 
 run: setup
 	$(VENV)/bin/callbox run
 
-test: setup
+test: setup lint
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+# Style and import checks: fast, so they run first and a lint error fails `make test` at once.
+lint: venv
+	$(VENV)/bin/ruff check .
 
 setup: packages venv pjsua2 prompts cython
 

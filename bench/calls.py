@@ -1081,7 +1081,7 @@ def _mb(kb):
 
 
 def machine() -> dict:
-    model = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
+    model = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
     return {"nproc": os.cpu_count(), "cpu_model": model, "kernel": os.uname().release,
             "mem_total_mb": int(open("/proc/meminfo").readline().split()[1]) // 1024,
             "sipp": subprocess.run(["sipp", "-v"], capture_output=True, text=True).stdout.strip().splitlines()[0:1]}
@@ -1172,8 +1172,8 @@ def main(argv: list[str] | None = None) -> int:
         if a.overload_rate > 0:
             time.sleep(2)
             report["overload"] = overload.phase_overload(ctx, sys.modules[__name__])
-        report["engine_log_problems"] = [l for l in (box.data / "log" / "engine.log").read_text(errors="replace")
-                                         .splitlines() if " ERROR " in l or " WARNING " in l or "Traceback" in l][-20:]
+        report["engine_log_problems"] = [line for line in (box.data / "log" / "engine.log").read_text(errors="replace")
+                                         .splitlines() if " ERROR " in line or " WARNING " in line or "Traceback" in line][-20:]
     except Exception as exc:  # noqa: BLE001 - reported, then the box is stopped
         report["error"] = f"{type(exc).__name__}: {exc}"
         log(f"benchmark failed: {report['error']}\n{box.logs(tail=30)}")

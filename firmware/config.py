@@ -30,7 +30,7 @@ class BoxConfig:
     rootfs: Path
 
     @classmethod
-    def from_env(cls) -> "BoxConfig":
+    def from_env(cls) -> BoxConfig:
         return cls(
             bind_address=os.environ.get("CALLBOX_BIND", "127.0.0.1"),
             sip_port=_int("CALLBOX_SIP_PORT", 5060),

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from flask import Flask, abort, g, redirect, request, session, url_for
 from werkzeug.exceptions import Unauthorized

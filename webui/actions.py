@@ -8,7 +8,8 @@ import re
 import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from flask import current_app
 from werkzeug.exceptions import Conflict, Forbidden, NotFound

@@ -10,7 +10,8 @@ The engine's status (see firmware/engine/engine.py `snapshot`):
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 from flask import (Blueprint, Response, current_app, flash, redirect, render_template, request,
                    stream_with_context, url_for)

@@ -6,7 +6,8 @@ with the message at its input, and saves nothing."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import Conflict

@@ -18,7 +18,7 @@ import heapq
 import itertools
 import math
 import random
-from typing import Iterable
+from collections.abc import Iterable
 
 from firmware.acd import alarms, announcements, callbacks, overflow, standby, strategies
 from firmware.acd.actions import (AgentActivity, AgentPaused, Bridge, CallbackRegistered, CallFinished, Destination,

@@ -35,7 +35,7 @@ class Schedule:
         self._zone = ZoneInfo(self.timezone)
 
     @classmethod
-    def weekdays(cls, text: str, timezone: str = "UTC", saturday: str = "", sunday: str = "") -> "Schedule":
+    def weekdays(cls, text: str, timezone: str = "UTC", saturday: str = "", sunday: str = "") -> Schedule:
         plan = {day: hours(text) for day in range(5)}
         plan[5], plan[6] = hours(saturday), hours(sunday)
         return cls(timezone, plan)

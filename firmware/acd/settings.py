@@ -35,7 +35,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from typing import Any, Callable, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
+from collections.abc import Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from firmware.acd.actions import Destination

@@ -29,7 +29,7 @@ MEDIA_WAIT = 5.0       # a phone that never sends media is hung up on after this
 AFTER_PROMPT = 0.3     # the last syllable reaches the phone before the BYE does
 
 
-def carry_out(engine: "Engine", agent_id: int, code: FeatureCode) -> str:
+def carry_out(engine: Engine, agent_id: int, code: FeatureCode) -> str:
     """Does what the code asks for the agent; returns the audit detail. Raises CommandError with
     the reason when it cannot be done (not a member of any queue, not logged in, not in wrap-up...)."""
     agent = {"agent_id": agent_id}
@@ -60,7 +60,7 @@ def carry_out(engine: "Engine", agent_id: int, code: FeatureCode) -> str:
     return ""
 
 
-def _classify(engine: "Engine", agent_id: int, number: int) -> str:
+def _classify(engine: Engine, agent_id: int, number: int) -> str:
     if not 1 <= number <= len(engine.dispositions):
         raise CommandError(f"there is no disposition {number}")
     disposition = engine.dispositions[number - 1]["code"]
@@ -77,7 +77,7 @@ def _classify(engine: "Engine", agent_id: int, number: int) -> str:
 class FeatureCall:
     """An agent's phone that dialled a feature code: answered, told the result, hung up."""
 
-    def __init__(self, engine: "Engine", leg: Leg, prompt: str):
+    def __init__(self, engine: Engine, leg: Leg, prompt: str):
         self.engine, self.leg, self.prompt = engine, leg, prompt
         leg.owner = self
         self.prompts = Prompts(engine, leg)
@@ -120,7 +120,7 @@ class FeatureCall:
             self.engine.feature_call_ended(self)
 
 
-def agent_dialled(engine: "Engine", leg: Leg, extension: str, dialled: str) -> FeatureCall | None:
+def agent_dialled(engine: Engine, leg: Leg, extension: str, dialled: str) -> FeatureCall | None:
     """A call from agent `extension`'s phone (authenticated by the edge) to `dialled`: a feature
     code is carried out and answered; anything else is refused with 404 (None)."""
     agent_id = next((i for i, a in engine.agents.items() if a["extension"] == extension), None)

@@ -19,7 +19,8 @@ import itertools
 import json
 import socket
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 from firmware import paths
 
@@ -73,7 +74,7 @@ class EngineClient:
             while True:
                 try:
                     chunk = sock.recv(65536)
-                except socket.timeout:
+                except TimeoutError:
                     yield {"event": "idle"}
                     continue
                 if not chunk:

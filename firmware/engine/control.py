@@ -12,7 +12,8 @@ import os
 import selectors
 import socket
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 

@@ -73,7 +73,7 @@ class Bridge:
     """Two legs talking through the media hub (our mixer inside pjmedia's clock), recorded in
     stereo: the customer on the left, the agent on the right. Shared by inbound and callback calls."""
 
-    def __init__(self, engine: "Engine", cdr_id: int, customer: pj.AudioMedia, agent: pj.AudioMedia,
+    def __init__(self, engine: Engine, cdr_id: int, customer: pj.AudioMedia, agent: pj.AudioMedia,
                  customer_leg: int | None = None):
         """`customer_leg`: the caller's hub leg if it has one already (in-band key detection); the
         bridge takes it over."""
@@ -127,7 +127,7 @@ class Bridge:
 class Prompts:
     """The prompt player of one leg: one playlist at a time, its end known from the files' lengths."""
 
-    def __init__(self, engine: "Engine", leg: Leg):
+    def __init__(self, engine: Engine, leg: Leg):
         self.engine = engine
         self.leg = leg
         self.player: pj.AudioMediaPlayer | None = None
@@ -167,7 +167,7 @@ class Prompts:
 
 
 class InboundSession:
-    def __init__(self, engine: "Engine", leg: Leg, call_id: int, queue_id: int, caller: str, did: str,
+    def __init__(self, engine: Engine, leg: Leg, call_id: int, queue_id: int, caller: str, did: str,
                  inband_dtmf: bool = False, priority: int = 0):
         self.engine = engine
         self.priority = priority              # the route's (ACD8): served before lower ones in the queue
@@ -584,7 +584,7 @@ class CallbackSession:
     """A callback the ACD places: the agent's phone rings first; once the agent answers, the customer
     is dialled through the trunk their call came in on, and the two are bridged."""
 
-    def __init__(self, engine: "Engine", call_id: int, agent_id: int, number: str, queue_id: int | None):
+    def __init__(self, engine: Engine, call_id: int, agent_id: int, number: str, queue_id: int | None):
         self.engine = engine
         self.call_id = call_id           # the ACD's id: the CDR of the call that asked for the callback
         self.agent_id = agent_id
@@ -709,7 +709,7 @@ class ConferenceRoom:
     """A conference of up to 50 parties in the media hub (TEL6): phones dialled in, and live calls
     moved in with both their parties (who go back to their own call when removed)."""
 
-    def __init__(self, engine: "Engine", room_id: int):
+    def __init__(self, engine: Engine, room_id: int):
         self.engine = engine
         self.id = room_id
         self.conference = engine.hub.conference()

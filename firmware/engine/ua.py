@@ -30,9 +30,9 @@ RTP_PORT_RANGE = 20000   # RTP+RTCP pairs for up to 10,000 legs
 
 
 class LegOwner(Protocol):
-    def leg_state(self, leg: "Leg", info: pj.CallInfo) -> None: ...
-    def leg_media(self, leg: "Leg") -> None: ...
-    def leg_dtmf(self, leg: "Leg", digit: str) -> None: ...
+    def leg_state(self, leg: Leg, info: pj.CallInfo) -> None: ...
+    def leg_media(self, leg: Leg) -> None: ...
+    def leg_dtmf(self, leg: Leg, digit: str) -> None: ...
 
 
 # (leg, key) from pjmedia's media thread, taken by the engine's loop (Engine._take_keys)
@@ -43,7 +43,7 @@ def guarded(callback):
     """A leg's pjsua2 callback that never lets an exception through to pjsua2: it is logged and
     the leg is ended."""
     @functools.wraps(callback)
-    def run(leg: "Leg", prm) -> None:
+    def run(leg: Leg, prm) -> None:
         try:
             callback(leg, prm)
         except Exception:

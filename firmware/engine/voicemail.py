@@ -31,7 +31,7 @@ def voicemail_relative_path(call_id: int) -> Path:
 class VoicemailRecorder:
     """Records what one caller says until `stop()`; the recording row belongs to the call."""
 
-    def __init__(self, engine: "Engine", call_id: int):
+    def __init__(self, engine: Engine, call_id: int):
         self.engine = engine
         self.call_id = call_id
         self.recorder: pj.AudioMediaRecorder | None = None

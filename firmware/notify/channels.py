@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import smtplib
-import socket
 import ssl
 import urllib.error
 import urllib.request
@@ -53,6 +52,6 @@ def send_sms(channel: SmsChannel, text: str) -> None:
                 response.read()
         except urllib.error.HTTPError as exc:
             raise DeliveryError(f"SMS gateway answered {exc.code} for {number}") from None
-        except (urllib.error.URLError, socket.timeout, OSError) as exc:
+        except (TimeoutError, urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise DeliveryError(f"SMS gateway {channel.url.split('?')[0]} unreachable: {reason}") from None

@@ -88,7 +88,7 @@ def _statements(sql: str) -> list[str]:
         if sqlite3.complete_statement(pending):
             statements.append(pending.strip())
             pending = ""
-    if pending.strip() and not all(l.strip().startswith("--") or not l.strip() for l in pending.splitlines()):
+    if pending.strip() and not all(line.strip().startswith("--") or not line.strip() for line in pending.splitlines()):
         raise RuntimeError(f"unterminated SQL statement: {pending.strip()[:80]}")
     return statements
 

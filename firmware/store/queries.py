@@ -7,7 +7,8 @@ import json
 import secrets
 import sqlite3
 import time
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from firmware.store.db import SIP_REALM
 

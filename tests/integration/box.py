@@ -33,7 +33,7 @@ class Box:
     env: dict = field(default_factory=dict)
 
     @classmethod
-    def create(cls, data: Path) -> "Box":
+    def create(cls, data: Path) -> Box:
         box = cls(data=data, sip_port=free_port(), engine_port=free_port(), web_port=free_port(),
                   rtp_port=free_port(span=200))
         box.env = dict(os.environ, CALLBOX_DATA=str(data), CALLBOX_SIP_PORT=str(box.sip_port),

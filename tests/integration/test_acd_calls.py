@@ -85,7 +85,7 @@ def test_outside_opening_hours_the_caller_hears_closed_and_is_hung_up_on(center,
     """Open every day around the clock except today (in UTC): the box must judge by today's date
     on the wall clock, not by its own monotonic clock."""
     import datetime as dt
-    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    today = dt.datetime.now(dt.UTC).date().isoformat()
     box = center["box"]
     queue_with_rules(center, "closed today", "4930250", {"schedule": {
         "timezone": "UTC", "weekly": dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), "00:00-00:00"),

@@ -54,7 +54,7 @@ def test_sums_match_a_direct_computation(mixer, size):
     m = mixer.Mixer(rate=8000, capacity=128)
     conf = m.conference()
     parties = []
-    for k in range(size):
+    for _k in range(size):
         p = {
             "role": rng.choice(["party", "agent", "supervisor"]),
             "mode": rng.choice(["talk", "talk", "talk", "listen", "whisper"]),
@@ -94,7 +94,7 @@ def test_many_conferences_in_one_tick_stay_apart(mixer):
         for j, conn in enumerate(members):
             m.write(conn, const(m, 100 * k + j))
     m.tick()
-    for k, (x, y, z) in enumerate(confs):
+    for k, (x, _y, z) in enumerate(confs):
         assert set(samples(m.read(x))) == {(100 * k + 1) + (100 * k + 2)}
         assert set(samples(m.read(z))) == {(100 * k) + (100 * k + 1)}
 

@@ -14,7 +14,7 @@ import subprocess
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 from firmware.config import BoxConfig
 from firmware.edge.kamailio import ctl_socket_path, kamailio_argv

@@ -65,7 +65,7 @@ def wait_final(sock: socket.socket, timeout: float = 2.0, call_id: str | None = 
         sock.settimeout(left)
         try:
             data, _ = sock.recvfrom(65535)
-        except socket.timeout:
+        except TimeoutError:
             return None
         text = data.decode(errors="replace")
         if not text.startswith("SIP/2.0 ") or status_code(text) < 200:

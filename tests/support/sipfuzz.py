@@ -45,10 +45,10 @@ class Request:
         data += self.raw_tail
         return data[:self.truncate_at] if self.truncate_at is not None else data
 
-    def but(self, mutation: str, **changes) -> "Request":
+    def but(self, mutation: str, **changes) -> Request:
         return replace(self, mutations=self.mutations + (mutation,), **changes)
 
-    def with_header(self, name: str, value: bytes) -> "Request":
+    def with_header(self, name: str, value: bytes) -> Request:
         return replace(self, headers=self.headers + ((name, value),))
 
     def header_index(self, name: str) -> int | None:

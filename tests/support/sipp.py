@@ -212,7 +212,7 @@ class BackgroundSipp:
                 self.proc.kill()
                 self.proc.wait()
 
-    def __enter__(self) -> "BackgroundSipp":
+    def __enter__(self) -> BackgroundSipp:
         return self
 
     def __exit__(self, *exc) -> None:

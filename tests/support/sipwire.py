@@ -142,7 +142,7 @@ class Peer:
         self._udp.settimeout(max(timeout, 0.001))
         try:
             return [self._udp.recvfrom(65535)[0]]
-        except socket.timeout:
+        except TimeoutError:
             return []
 
     def _drain(self) -> None:
@@ -162,7 +162,7 @@ class Peer:
             self._tcp_conn, self._tcp_buffer = conn, b""
             conn.sendall(message)
             self._collect(exchange, lambda timeout: self._tcp_receive(exchange, timeout), wait, quiet, expect_final)
-        except (ConnectionError, socket.timeout, OSError):
+        except (TimeoutError, ConnectionError, OSError):
             exchange.closed_by_box = True
         finally:
             conn.close()
@@ -175,7 +175,7 @@ class Peer:
         self._tcp_conn.settimeout(max(timeout, 0.001))
         try:
             data = self._tcp_conn.recv(65535)
-        except socket.timeout:
+        except TimeoutError:
             return []
         except ConnectionError:
             data = b""
@@ -216,7 +216,7 @@ class Peer:
         """The box asks something of us (a BYE of a call it ends): 200 OK, so it is not left waiting."""
         if request.start.startswith("ACK "):
             return
-        lines = [f"SIP/2.0 200 OK"]
+        lines = ["SIP/2.0 200 OK"]
         for name in ("via", "from", "to", "call-id", "cseq"):
             lines += [f"{name.title()}: {v}" for v in request.headers.get(name, [])]
         self._send(("\r\n".join(lines) + "\r\nContent-Length: 0\r\n\r\n").encode())

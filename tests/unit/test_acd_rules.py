@@ -240,7 +240,8 @@ def test_overflow_when_closed_by_schedule_and_when_closing_while_waiting():
 
 def test_max_wait_and_a_lowered_limit_applies_to_callers_already_waiting():
     number = Destination("number", "+4940999")
-    rule = lambda s: QueueConfig(overflow=(OverflowRule(Condition.MAX_WAIT, number, s),))
+    def rule(s):
+        return QueueConfig(overflow=(OverflowRule(Condition.MAX_WAIT, number, s),))
     acd = Acd()
     acd.configure_queue(10, rule(300), 0.0)
     acd.call_arrived(1, 10, 0.0)

@@ -95,9 +95,9 @@ def test_opening_hours_holidays_and_exceptions_in_the_queues_time_zone():
     assert not schedule.is_open(at(24, 10))             # a dated holiday
     assert not schedule.is_open(at(25, 10))             # Wednesday: not in the plan
     assert schedule.is_open(at(26, 23, 59)) and not schedule.is_open(at(26, 9))     # the exception
-    assert not schedule.is_open(dt.datetime(2027, 1, 6, 10, tzinfo=dt.timezone.utc).timestamp())   # every year
+    assert not schedule.is_open(dt.datetime(2027, 1, 6, 10, tzinfo=dt.UTC).timestamp())   # every year
     window = config.callback.window
-    assert window.timezone == "UTC" and window.is_open(dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.timezone.utc).timestamp())
+    assert window.timezone == "UTC" and window.is_open(dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC).timestamp())
 
 
 def test_opening_hours_bring_a_closed_rule_unless_one_is_given():
