@@ -4,6 +4,8 @@ import pytest
 
 from tests.support.notices import smtp_server, sms_gateway
 
+pytest_plugins = ["tests.support.no_skip_in_ci"]
+
 
 @pytest.fixture
 def smtp():
