@@ -19,6 +19,7 @@ test: setup lint
 # Style and import checks: fast, so they run first and a lint error fails `make test` at once.
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 setup: packages venv pjsua2 prompts cython
 

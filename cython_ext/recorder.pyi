@@ -1,5 +1,5 @@
 import os
-from collections.abc import Buffer
+from typing_extensions import Buffer  # collections.abc.Buffer is Python 3.12+
 
 HEADER_BYTES: int
 

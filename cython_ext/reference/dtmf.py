@@ -51,7 +51,7 @@ class DtmfDetector:
         self._twist_hi = 10 ** (TWIST_REVERSE_DB / 10)
         self._steady = 10 ** (STEADY_DB / 10)
         self._pending = array("h")
-        self._prev = None            # (complex amplitudes, energy) of the previous hop
+        self._prev: tuple[list[complex], float] | None = None  # (amplitudes, energy) of the previous hop
         self._key = ""               # key of the current run of valid windows
         self._run = 0
         self._invalid = 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from array import array
 from dataclasses import dataclass, field
+from typing import Protocol
 
 UNITY = 4096
 ROLES = {"party": 0, "customer": 0, "agent": 1, "supervisor": 2}
@@ -36,11 +37,19 @@ class _Connection:
     output: list[int] = field(default_factory=list)
 
 
+class StereoSink(Protocol):
+    """What a tap writes its interleaved frames to (the recorder)."""
+    channels: int
+    rate: int
+
+    def write(self, frame: bytes) -> None: ...
+
+
 @dataclass
 class _Tap:
     left: int
     right: int
-    recorder: object
+    recorder: StereoSink | None
     frame: bytes
 
 

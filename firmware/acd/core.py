@@ -24,7 +24,8 @@ from firmware.acd import alarms, announcements, callbacks, overflow, standby, st
 from firmware.acd.actions import (AgentActivity, AgentPaused, Bridge, CallbackRegistered, CallFinished, Destination,
                                   OfferCallback, Overflow, PlaceCallback, PlayMessage, RingAgent, StandbyLogin,
                                   StandbyLogout, StateRepaired, StopRinging)
-from firmware.acd.config import (AgentConfig, Condition, MessageSet, OverflowRule, PauseReason, QueueConfig)
+from firmware.acd.config import (AgentConfig, AlarmPolicy, Condition, MessageSet, OverflowRule, PauseReason, QueueConfig,
+                                 StandbyPolicy)
 from firmware.acd.estimator import asterisk_estimate, asterisk_holdtime, position_aware_wait, update_handle_time
 from firmware.acd.states import Agent, AgentState, CallbackRequest, CallKind, Queue, WaitingCall
 
@@ -157,13 +158,14 @@ class Acd:
 
     # === agents ================================================================================
 
-    def login(self, agent_id: int, queue_ids: set[int] | list[int], now: float) -> None:
+    def login(self, agent_id: int, queue_ids: Iterable[int], now: float) -> None:
         """Logs the agent in to exactly these queues (empty: logs out)."""
         agent = self.agent(agent_id)
+        queue_ids = set(queue_ids)
         if not queue_ids:
             self.logout(agent_id, now)
             return
-        self._set_queues(agent, set(queue_ids), now)
+        self._set_queues(agent, queue_ids, now)
         if agent.state is LOGGED_OUT:
             self._settle(agent, now)
 
@@ -574,8 +576,8 @@ class Acd:
             self._reconcile_agent(agent, now, live)
         for call in list(self.waiting.values()):
             for agent_id in sorted(call.ringing):
-                agent = self.agents.get(agent_id)
-                if agent is None or agent.state is not RINGING or agent.current_call != call.id:
+                ringing = self.agents.get(agent_id)
+                if ringing is None or ringing.state is not RINGING or ringing.current_call != call.id:
                     self._repair(f"call {call.id}", f"was ringing agent {agent_id}, who is not ringing it", now)
                     self._ring_ended(call, agent_id, now)
             if live is not None and call.kind is CallKind.LIVE and call.id not in live:
@@ -597,8 +599,8 @@ class Acd:
         max_wait = overflow.while_waiting(queue.config.overflow, Condition.MAX_WAIT)
         if max_wait is not None:
             self._timer(call.entered_at + max_wait.threshold, "max-wait", call.id)
-        for rule in queue.config.skill_rules:
-            self._timer(now + rule.after, "route", queue.id)
+        for skill_rule in queue.config.skill_rules:
+            self._timer(now + skill_rule.after, "route", queue.id)
         self._first_messages(call, queue, now)
         return self.position(call.id)
 
@@ -644,6 +646,7 @@ class Acd:
             destination = TURNED_AWAY
         self.outbox.append(Overflow(call.id, queue.id, rule.condition.value, destination))
         if destination.kind == "queue":
+            assert isinstance(destination.target, int)  # checked above: a queue that exists
             self._enter(call, self.queues[destination.target], now, hops + 1)
         elif destination.kind == "callback":
             self._hold_callback(call, queue, now, None, None, forced=True)
@@ -740,7 +743,7 @@ class Acd:
 
     def _free_agents(self, queue: Queue, now: float, call: WaitingCall | None = None) -> list[Agent]:
         """Idle members that may be offered `call` now (skills, sticky agent, delays)."""
-        ids = queue.idle
+        ids: Iterable[int] = queue.idle
         if call is not None and call.sticky_agent is not None and call.sticky_agent in queue.members \
                 and now - call.entered_at < queue.config.sticky_hold:
             ids = (call.sticky_agent,) if call.sticky_agent in queue.idle else ()
@@ -886,14 +889,15 @@ class Acd:
     def _reconcile_agent(self, agent: Agent, now: float, live: set[int] | None) -> None:
         state, call_id = agent.state, agent.current_call
         if state is RINGING:
-            call = self.waiting.get(call_id)
+            call = self.waiting.get(call_id) if call_id is not None else None
             if call is None or agent.id not in call.ringing:
                 self._repair(f"agent {agent.id}", f"ringing for call {call_id}, which is not ringing it", now)
                 self._settle(agent, now, keep_idle_since=True)
         elif state is BUSY:
             if call_id is None or self._talking.get(call_id) != agent.id or (live is not None and call_id not in live):
                 self._repair(f"agent {agent.id}", f"busy on call {call_id}, which is gone", now)
-                self._talking.pop(call_id, None)
+                if call_id is not None:
+                    self._talking.pop(call_id, None)
                 self._settle(agent, now)
         elif state is WRAP_UP and now > agent.wrapup_until + self.stuck_grace and agent.unclassified_call is None:
             self._repair(f"agent {agent.id}", "wrap-up past its end", now)
@@ -1045,11 +1049,11 @@ class Acd:
         if request.interval[1] is not None:
             self._timer(max(request.interval[1], now), "callback-window", request.call_id)
 
-    def _queue_of_call(self, queue_id: int, call_id: int) -> Queue:
+    def _queue_of_call(self, queue_id: int | None, call_id: int) -> Queue:
         """The queue an answered call came from; a detached one if that queue was removed meanwhile:
         the call goes on, its end counts nowhere."""
-        if call_id in self._orphans or queue_id not in self.queues:
-            return Queue(queue_id)
+        if call_id in self._orphans or queue_id is None or queue_id not in self.queues:
+            return Queue(-1 if queue_id is None else queue_id)
         return self.queues[queue_id]
 
     def _callback_unreached(self, request: CallbackRequest, now: float) -> None:
@@ -1092,9 +1096,9 @@ class Acd:
                 live = self._live_calls(queue)
                 longest = max((now - c.entered_at for c in live), default=0.0)
                 if config.alarms is not None:
-                    self._check_alarms(queue, live, longest, now)
+                    self._check_alarms(queue, config.alarms, live, longest, now)
                 if config.standby is not None:
-                    self._check_standby(queue, len(live), longest, now)
+                    self._check_standby(queue, config.standby, len(live), longest, now)
 
     def _check_schedule(self, queue: Queue, now: float) -> None:
         queue.is_open = self._is_open(queue, now)
@@ -1103,8 +1107,9 @@ class Acd:
             for call in self._live_calls(queue):
                 self._divert(call, queue, rule, now)
 
-    def _check_alarms(self, queue: Queue, live: list[WaitingCall], longest: float, now: float) -> None:
-        policy, states, subject = queue.config.alarms, queue.alarms, f"queue {queue.id}"
+    def _check_alarms(self, queue: Queue, policy: AlarmPolicy, live: list[WaitingCall], longest: float,
+                      now: float) -> None:
+        states, subject = queue.alarms, f"queue {queue.id}"
         if policy.min_agents is not None:
             agents = len(queue.members)
             active = alarms.hysteresis(states.get("few-agents", False), agents < policy.min_agents,
@@ -1138,8 +1143,7 @@ class Acd:
         calls = queue.answered + queue.abandoned + len(self._live_calls(queue))
         return (in_target / calls if calls else 1.0), calls
 
-    def _check_standby(self, queue: Queue, waiting: int, longest: float, now: float) -> None:
-        policy = queue.config.standby
+    def _check_standby(self, queue: Queue, policy: StandbyPolicy, waiting: int, longest: float, now: float) -> None:
         available = len(self._free_agents(queue, now))
         want = standby.wanted(policy, queue.standby_on_since, now, waiting, longest, available)
         if want and queue.standby_on_since is None:

@@ -36,7 +36,7 @@ import datetime as dt
 import json
 import re
 from typing import Any, NamedTuple, TypeVar
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from firmware.acd.actions import Destination
@@ -123,6 +123,12 @@ def _date(value: Any, field: str, yearly: bool) -> dt.date | tuple[int, int]:
         raise SettingsError(field, "must be a date YYYY-MM-DD" + (" or MM-DD (every year)" if yearly else "")) from None
 
 
+def _exact_date(value: Any, field: str) -> dt.date:
+    day = _date(value, field, yearly=False)
+    assert isinstance(day, dt.date)  # only yearly dates come back as (month, day)
+    return day
+
+
 def _schedule(value: Any, field: str) -> Schedule:
     value = _object(value, field, {"timezone", "weekly", "holidays", "exceptions"})
     zone = value.get("timezone", "UTC")
@@ -141,7 +147,7 @@ def _schedule(value: Any, field: str) -> Schedule:
         zone,
         {day: _hours(weekly[name], f"{field}.weekly.{name}") for day, name in enumerate(_WEEKDAYS) if name in weekly},
         {_date(d, f"{field}.holidays[{i}]", yearly=True) for i, d in enumerate(holidays)},
-        {_date(d, f"{field}.exceptions.{d}", yearly=False): _hours(h, f"{field}.exceptions.{d}")
+        {_exact_date(d, f"{field}.exceptions.{d}"): _hours(h, f"{field}.exceptions.{d}")
          for d, h in exceptions.items()})
 
 
@@ -158,8 +164,11 @@ def _callback(value: Any) -> CallbackPolicy:
             raise SettingsError(f"callback.{flag}", "must be true or false")
     return CallbackPolicy(key=key, window=window, ask_number=value.get("ask_number", True),
                           offer_later=value.get("offer_later", True),
-                          **{k: (int(v) if k in ("max_concurrent", "max_attempts") else float(v))
-                             for k, v in options.items()})
+                          **_callback_numbers(options))
+
+
+def _callback_numbers(options: dict[str, float]) -> dict[str, Any]:
+    return {k: (int(v) if k in ("max_concurrent", "max_attempts") else float(v)) for k, v in options.items()}
 
 
 def _messages(value: Any) -> MessageSet:
@@ -189,9 +198,9 @@ _AGENT_NUMBERS = {"wrapup": (0, 3600), "no_answer_delay": (0, 3600), "reject_del
                   "busy_delay": (0, 3600)}
 
 
-def _numbers(value: dict, field: str, limits: dict[str, tuple[float, float]]) -> dict[str, float | int]:
+def _numbers(value: dict, field: str, limits: Mapping[str, tuple[float, float]]) -> dict[str, Any]:
     """The numbers of `value` named in `limits`, checked; integers where _INTEGERS says so."""
-    numbers = {}
+    numbers: dict[str, Any] = {}
     for name, (low, high) in limits.items():
         if name in value:
             where = f"{field}.{name}" if field else name
@@ -311,7 +320,7 @@ def parse_pause_reasons(value: Any) -> list[PauseReason]:
     after missed offers) is always there."""
     if not isinstance(value, list):
         raise SettingsError("pause_reasons", "must be a list of reasons")
-    reasons, codes = [], set()
+    reasons, codes = [], set[str]()
     for i, item in enumerate(value):
         item = _object(item, f"pause_reasons[{i}]", {"code", "billable", "max_seconds"})
         code = _new_code(item.get("code"), f"pause_reasons[{i}].code", codes)
@@ -339,7 +348,7 @@ def parse_dispositions(value: Any) -> list[dict[str, str]]:
     agents see them (a phone's *46N picks number N). The label defaults to the code."""
     if not isinstance(value, list) or not value:
         raise SettingsError("dispositions", "must be a list of at least one disposition")
-    found, codes = [], set()
+    found, codes = [], set[str]()
     for i, item in enumerate(value):
         item = _object(item, f"dispositions[{i}]", {"code", "label"})
         code = _new_code(item.get("code"), f"dispositions[{i}].code", codes)

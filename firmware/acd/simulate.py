@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 import math
 import random
+from typing import Any
 from dataclasses import dataclass, field
 
 from firmware.acd.actions import Bridge, CallFinished, PlaceCallback, RingAgent
@@ -167,7 +168,7 @@ class Result:
         return (sum(abs(a) for a, _ in self.estimate_errors) / n, sum(abs(b) for _, b in self.estimate_errors) / n)
 
     def as_dict(self) -> dict:
-        figures = {
+        figures: dict[str, Any] = {
             "calls": self.calls, "answered": self.answered, "abandoned": self.abandoned,
             "overflowed": self.overflowed, "service_level": self.service_level, "sl_target_seconds": self.sl_target,
             "asa_seconds": self.asa_seconds, "p_wait": self.p_wait, "abandon_rate": self.abandon_rate,
@@ -365,7 +366,9 @@ class Simulation:
         skills = self.queue_skills.get(queue_id)
         self.acd.call_arrived(number, queue_id, t, skills=skills)
         if self.s.record_estimates and number in self.acd.waiting:
-            self.estimates[number] = (self.acd.estimated_wait(number, t), self.acd.asterisk_estimated_wait(number, t))
+            ours, asterisk = self.acd.estimated_wait(number, t), self.acd.asterisk_estimated_wait(number, t)
+            if ours is not None and asterisk is not None:
+                self.estimates[number] = (ours, asterisk)
         if self.s.patience is not None:
             self._push(t + self.rng.expovariate(1.0 / self.s.patience), "abandon", number)
 

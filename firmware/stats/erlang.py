@@ -173,6 +173,7 @@ def agents_needed(calls_per_hour: float, aht: float, target: float, service_leve
     load = offered_load(calls_per_hour, aht)
     agents = max(1, math.floor(load) + (0 if patience else 1))
     while True:
+        figures: ErlangA | ErlangC
         if patience:
             figures = erlang_a(load, agents, aht, patience, target)
         else:

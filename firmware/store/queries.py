@@ -7,8 +7,8 @@ import json
 import secrets
 import sqlite3
 import time
-from typing import Any
 from collections.abc import Iterable
+from typing import Any, overload
 
 from firmware.store.db import SIP_REALM
 
@@ -27,6 +27,13 @@ def _row(cursor: sqlite3.Cursor) -> Row | None:
     return dict(r) if r is not None else None
 
 
+def _written(row: Row | None) -> Row:
+    """The row an INSERT just made, read back on the same connection: it exists."""
+    if row is None:
+        raise LookupError("the row just written was not found")
+    return row
+
+
 # --- users, tokens, audit, settings ---------------------------------------------------------
 
 def count_users(conn: sqlite3.Connection) -> int:
@@ -38,7 +45,7 @@ def create_user(conn, username: str, password_hash: str, role: str, agent_id: in
         "INSERT INTO users (username, password_hash, role, agent_id, created_at) VALUES (?, ?, ?, ?, ?)",
         (username, password_hash, role, agent_id, time.time()),
     )
-    return get_user(conn, cur.lastrowid)
+    return _written(get_user(conn, cur.lastrowid))
 
 
 def create_first_admin(conn, username: str, password_hash: str) -> Row | None:
@@ -169,7 +176,7 @@ def create_agent(conn, name: str, extension: str, sip_password: str, settings: d
         "INSERT INTO agents (name, extension, sip_ha1, settings, created_at) VALUES (?, ?, ?, ?, ?)",
         (name, extension, sip_ha1(extension, sip_password), json.dumps(settings or {}), time.time()),
     )
-    return get_agent(conn, cur.lastrowid)
+    return _written(get_agent(conn, cur.lastrowid))
 
 
 def update_agent_settings(conn, agent_id: int, settings: dict) -> Row | None:
@@ -184,6 +191,10 @@ def set_agent_pause(conn, agent_id: int, reason: str | None) -> None:
     conn.execute("UPDATE agents SET paused_reason = ? WHERE id = ?", (reason, agent_id))
 
 
+@overload
+def _agent_row(row: Row) -> Row: ...
+@overload
+def _agent_row(row: None) -> None: ...
 def _agent_row(row: Row | None) -> Row | None:
     if row is not None:
         row["settings"] = json.loads(row.get("settings") or "{}")
@@ -228,7 +239,7 @@ def create_queue(conn, name: str, strategy: str = "longest-idle", settings: dict
         "INSERT INTO queues (name, strategy, settings, created_at) VALUES (?, ?, ?, ?)",
         (name, strategy, json.dumps(settings or {}), time.time()),
     )
-    return get_queue(conn, cur.lastrowid)
+    return _written(get_queue(conn, cur.lastrowid))
 
 
 def update_queue(conn, queue_id: int, *, strategy: str | None = None, settings: dict | None = None) -> Row | None:
@@ -239,6 +250,10 @@ def update_queue(conn, queue_id: int, *, strategy: str | None = None, settings: 
     return get_queue(conn, queue_id)
 
 
+@overload
+def _queue_row(row: Row) -> Row: ...
+@overload
+def _queue_row(row: None) -> None: ...
 def _queue_row(row: Row | None) -> Row | None:
     if row is not None:
         row["settings"] = json.loads(row.get("settings") or "{}")
@@ -324,7 +339,7 @@ def create_trunk(conn, name: str, type: str, address: str, username: str | None 
         "INSERT INTO trunks (name, type, address, username, password, dtmf, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (name, type, address, username, password, dtmf, time.time()),
     )
-    return get_trunk(conn, cur.lastrowid)
+    return _written(get_trunk(conn, cur.lastrowid))
 
 
 def get_trunk(conn, trunk_id: int) -> Row | None:
@@ -350,7 +365,7 @@ def create_inbound_route(conn, did: str, queue_id: int, priority: int = 0) -> Ro
         "INSERT INTO inbound_routes (did, queue_id, priority, created_at) VALUES (?, ?, ?, ?)",
         (did, queue_id, priority, time.time()),
     )
-    return get_inbound_route(conn, cur.lastrowid)
+    return _written(get_inbound_route(conn, cur.lastrowid))
 
 
 def get_inbound_route(conn, route_id: int) -> Row | None:
@@ -621,7 +636,8 @@ def list_callbacks(conn, *, sort: str = "arrived", descending: bool = False, que
     if sort not in CALLBACK_SORTS:
         raise ValueError(f"unknown callback list column {sort!r}")
     order = "DESC" if descending else "ASC"
-    where, args = [], []
+    where: list[str] = []
+    args: list[Any] = []
     if queue_id is not None:
         where.append("c.queue_id = ?")
         args.append(queue_id)
