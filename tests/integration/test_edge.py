@@ -10,6 +10,7 @@ import dataclasses
 import hashlib
 import os
 import re
+import select
 import socket
 import time
 
@@ -421,42 +422,50 @@ def test_past_the_setup_limit_new_calls_get_503_at_once_until_the_engine_answers
 
 
 SETUP_RATE = 65         # kamailio.cfg's default: calls admitted to the engine per second
+BURST_BUFFER = 4 << 20
 
 
-@pytest.mark.xfail(strict=False, reason="issue 8 finding 13 open: failed in the full CI-like run on a loaded 2-core machine (166 of 195 answered); passes alone")
+def waiting(sock: socket.socket) -> list[str]:
+    """Every datagram waiting on a non-blocking socket."""
+    texts = []
+    while True:
+        try:
+            texts.append(sock.recvfrom(65535)[0].decode(errors="replace"))
+        except BlockingIOError:
+            return texts
+
+
 def test_past_the_setup_rate_new_calls_get_503_however_fast_the_engine_answers(edge, check_log):
     """The engine refuses each call at once (486), so none stays in setup; still no more than SETUP_RATE
-    calls a second reach it, the others get 503 with Retry-After."""
+    calls a second reach it, the others get 503 with Retry-After.
+
+    The burst's replies (a 100 and a final for each INVITE, the edge's 486s again until ACKed) come
+    faster than a test process on a loaded machine reads them: the sockets hold a few MB, and both
+    are drained whole at each turn (with the kernel's default buffer, replies were lost at the test's
+    own socket, and the full run counted "166 of 195 answered")."""
     calls = 3 * SETUP_RATE
-    with sip.udp_socket("127.0.0.1", edge.config.engine_port) as engine, sip.udp_socket(TRUNK_HOST) as trunk:
+    with sip.udp_socket("127.0.0.1", edge.config.engine_port, receive_buffer=BURST_BUFFER) as engine, \
+            sip.udp_socket(TRUNK_HOST, receive_buffer=BURST_BUFFER) as trunk:
         engine.setblocking(False)
-        trunk.settimeout(2)
+        trunk.setblocking(False)
         started = time.monotonic()
         for _ in range(calls):
             trunk.sendto(sip.request("INVITE", f"sip:4930100@{edge.remote}", src=trunk.getsockname()).encode(),
                          edge.address)
         finals: dict[str, int] = {}         # by Call-ID: the edge retransmits a 486 nobody ACKs
-        reached_engine = 0
+        reached_engine: set[str] = set()   # Call-IDs: the edge retransmits an INVITE answered late
         while len(finals) < calls and time.monotonic() - started < 5:
-            try:
-                while True:
-                    invite = engine.recvfrom(65535)[0].decode()
-                    if not invite.startswith("INVITE "):
-                        continue            # the edge's ACK for a 486
-                    reached_engine += 1
+            select.select([engine, trunk], [], [], 0.05)
+            for invite in waiting(engine):
+                if invite.startswith("INVITE "):     # not the edge's ACK for a 486
+                    reached_engine.add(sip.header(invite, "Call-ID")[0])
                     engine.sendto(sip.reply(invite, 486, "Busy Here").encode(), edge.address)
-            except BlockingIOError:
-                pass
-            try:
-                trunk.settimeout(0.05)
-                text = trunk.recvfrom(65535)[0].decode()
-            except TimeoutError:
-                continue
-            if sip.status_code(text) >= 200:
-                finals[sip.header(text, "Call-ID")[0]] = sip.status_code(text)
+            for text in waiting(trunk):
+                if sip.status_code(text) >= 200:
+                    finals[sip.header(text, "Call-ID")[0]] = sip.status_code(text)
         elapsed = time.monotonic() - started
     seconds = int(elapsed) + 2          # clock seconds the burst can have touched
     assert len(finals) == calls, f"{len(finals)} of {calls} answered"
     finals = list(finals.values())
     assert finals.count(503) >= calls - seconds * SETUP_RATE and finals.count(503) > 0, finals
-    assert reached_engine == finals.count(486) <= seconds * SETUP_RATE
+    assert len(reached_engine) == finals.count(486) <= seconds * SETUP_RATE

@@ -44,9 +44,17 @@ def header(message: str, name: str) -> list[str]:
     return [h.split(":", 1)[1].strip() for h in head if h.split(":", 1)[0].strip().lower() == name.lower()]
 
 
-def udp_socket(host: str = "127.0.0.1", port: int = 0) -> socket.socket:
+def udp_socket(host: str = "127.0.0.1", port: int = 0, *, receive_buffer: int = 0) -> socket.socket:
+    """A bound UDP socket. receive_buffer: bytes the kernel may queue for it, for a test that reads
+    a burst of replies (the default, about 200 kB, holds some 150 SIP replies: a busy test process
+    loses the rest, and a lost reply reads as one the edge never sent)."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if receive_buffer:
+        try:        # past net.core.rmem_max when the test may (root); capped at it otherwise
+            s.setsockopt(socket.SOL_SOCKET, getattr(socket, "SO_RCVBUFFORCE", 33), receive_buffer)
+        except PermissionError:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
     s.bind((host, port))
     return s
 
