@@ -49,9 +49,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     _migrate(app.config["DATABASE"])
 
-    from webui import access, admin, alarms, auth, callbacks, calls, db, errors, format, headers, live, settings
+    from webui import access, db, errors, format, headers
     from webui.access import requires
+    from webui.agents import pages as agents
+    from webui.alarms import pages as alarms
     from webui.api import bp as api_bp
+    from webui.auth import pages as auth
+    from webui.callbacks import pages as callbacks
+    from webui.calls import pages as calls
+    from webui.live import pages as live
+    from webui.queues import pages as queues
+    from webui.routes import pages as routes
+    from webui.settings import pages as settings
+    from webui.trunks import pages as trunks
+    from webui.users import pages as users
 
     app.jinja_env.filters.update(local_time=format.local_time, duration=format.duration)
     db.init_app(app)
@@ -59,7 +70,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     headers.init_app(app)
     access.init_app(app)
-    for blueprint in (auth.bp, calls.bp, callbacks.bp, live.bp, alarms.bp, admin.bp, settings.bp, api_bp):
+    for blueprint in (auth.bp, calls.bp, callbacks.bp, live.bp, alarms.bp, agents.bp, queues.bp, trunks.bp, routes.bp,
+                      users.bp, settings.bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # bearer tokens only; a browser never sends one by itself
 

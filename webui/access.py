@@ -119,13 +119,13 @@ NAV = (
     ("calls.calls", "Calls", "agent"),
     ("callbacks.callbacks", "Callbacks", "agent"),
     ("alarms.alarms", "Alarms", "supervisor"),
-    ("admin.agents", "Agents", "admin"),
-    ("admin.queues", "Queues", "admin"),
-    ("admin.trunks", "Trunks", "admin"),
-    ("admin.routes", "Inbound routes", "admin"),
-    ("admin.users", "Users", "admin"),
+    ("agents.agents", "Agents", "admin"),
+    ("queues.queues", "Queues", "admin"),
+    ("trunks.trunks", "Trunks", "admin"),
+    ("routes.routes", "Inbound routes", "admin"),
+    ("users.users", "Users", "admin"),
     ("settings.pause_reasons", "Settings", "admin"),
-    ("admin.audit", "Audit log", "admin"),
+    ("users.audit", "Audit log", "admin"),
 )
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from firmware.acd import settings as parser
 from firmware.acd.settings import SettingsError, parse_queue_settings
-from webui import queue_form
-from webui.queue_form import CHECKBOXES, form_to_settings, read_form, settings_to_form
+from webui.queues import form as queue_form
+from webui.queues.form import CHECKBOXES, form_to_settings, read_form, settings_to_form
 
 WEEK = {"mon": "08:00-12:00,13:00-17:00", "tue": "08:00-17:00", "wed": "08:00-17:00", "thu": "08:00-17:00",
         "fri": "08:00-15:00", "sat": "10:00-13:00", "sun": ""}

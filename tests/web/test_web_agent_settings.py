@@ -12,7 +12,7 @@ from firmware.store import queries
 from tests.web.responses import api_error
 from tests.web.test_web_api import AGENT, Api
 from tests.web.test_web_queue_rules import input_with_error, untouched_form
-from webui import agent_form
+from webui.agents import form as agent_form
 
 RULES = {"skills": {"de": 7, "customer care": 3}, "wrapup": 20, "no_answer_delay": 30, "reject_delay": 10,
          "busy_delay": 5.5}

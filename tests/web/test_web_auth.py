@@ -151,7 +151,7 @@ def test_refusals_read_the_same_for_a_known_and_an_unknown_name(client, users):
 
 
 def test_an_unknown_name_costs_a_password_check_too(client, users, monkeypatch):
-    from webui import auth as auth_module
+    from webui.auth import pages as auth_module
 
     checked = []
     real = auth_module.check_password_hash

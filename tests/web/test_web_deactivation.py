@@ -119,9 +119,9 @@ def test_the_last_admin_stays_even_when_two_admins_deactivate_each_other(client,
     # boss's own request, sent at the same moment, comes second: admin is the last one now
     from werkzeug.exceptions import Conflict
 
-    from webui import actions
+    from webui.users import service as users_service
     with client.application.app_context(), pytest.raises(Conflict, match="last admin"):
-        actions.deactivate_user(db, "boss", users["admin"]["id"], acting_user_id=boss["id"])
+        users_service.deactivate_user(db, "boss", users["admin"]["id"], acting_user_id=boss["id"])
     assert queries.count_active_admins(db) == 1
 
 

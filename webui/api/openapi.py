@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from webui.calls import DATE_PATTERN
+from webui.calls.service import DATE_PATTERN
 from webui.fields import SQLITE_INT_MAX
 from webui.sip_fields import HOSTPORT_PATTERN, SIP_USER_PATTERN
 
@@ -23,7 +23,6 @@ _NOTE_CHAR = f"[^{_NOTE_CONTROLS}]"
 _NOTE = {"type": "string", "maxLength": 500, "pattern": f"^{_NOTE_CHAR}*$",
          "description": "line breaks and tabs allowed, no other control character"}
 _DATE = {"type": "string", "format": "date", "pattern": f"^{DATE_PATTERN}$", "description": "a day from 1970 to 2999"}
-
 
 
 def _channel_off_when_empty(channel: Schema) -> Schema:
@@ -539,7 +538,6 @@ PATHS: dict[str, Schema] = {
     "/live": {"get": _op("The engine's live status: waiting calls and agent states", "agent", 200,
                          _ref("LiveStatus"), errors=(503,))},
 }
-
 
 
 def _add_refusals(paths: dict[str, Schema]) -> None:

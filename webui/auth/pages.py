@@ -11,11 +11,12 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from firmware.store import queries
-from webui import actions, fields
+from webui import fields
 from webui.access import public, requires, actor
 from webui.db import get_db
+from webui.users import service as users
 
-bp = Blueprint("auth", __name__)
+bp = Blueprint("auth", __name__, template_folder="templates")
 
 
 @bp.route("/setup", methods=("GET", "POST"))
@@ -28,12 +29,12 @@ def setup():
     if request.method == "GET":
         return render_template("auth/setup.html", form={})
     try:
-        username = fields.text(request.form, "username", **actions.USERNAME)
-        password = actions.new_password(request.form)
+        username = fields.text(request.form, "username", **users.USERNAME)
+        password = users.new_password(request.form)
     except HTTPException as exc:
         return render_template("auth/setup.html", form=request.form, error=exc.description), 400
     # Two browsers may submit at once: create_first_admin lets only the first one in.
-    user = queries.create_first_admin(conn, username, actions.hash_password(password))
+    user = queries.create_first_admin(conn, username, users.hash_password(password))
     if user is None:
         flash("Somebody else set the box up a moment ago; log in.", "error")
         return redirect(url_for("auth.login"))

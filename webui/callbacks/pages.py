@@ -13,37 +13,16 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest, Conflict, Forbidden, NotFound, ServiceUnavailable
 
 from firmware.store import queries
-from webui import actions, fields
 from webui.access import current_identity, requires
+from webui.callbacks import service
+from webui.callbacks.service import ACTION_ROLES, LIST_PARAMETERS, callback_filters
 from webui.db import get_db
-from webui.fields import FieldError
 
-bp = Blueprint("callbacks", __name__)
+bp = Blueprint("callbacks", __name__, template_folder="templates")
 
 COLUMNS = (("arrived", "Arrived"), ("interval", "Wanted"), ("queue", "Queue"), ("caller_input", "Caller input"),
            ("last_handler", "Last handler"), ("status", "Status"), ("log", "Last log"))
-SORTS = tuple(name for name, _ in COLUMNS)
-LIST_PARAMETERS = ("sort", "order", "queue", "open")
-ACTION_ROLES = {"note": "agent", "requeue": "agent", "call": "agent", "cancel": "supervisor"}
 DONE = {"note": "Note added", "requeue": "Requeued", "call": "Calling", "cancel": "Cancelled"}
-
-
-def callback_filters(args: Mapping[str, Any], *, allowed: tuple[str, ...] = LIST_PARAMETERS,
-                     open_default: str = "0") -> dict[str, Any]:
-    """The list_callbacks arguments from query parameters (shared by the page and the API); a
-    parameter the list does not know is refused rather than silently ignored."""
-    unknown = sorted(set(args) - set(allowed))
-    if unknown:
-        raise FieldError(unknown[0], f"is not a parameter of the callback list (use {', '.join(allowed)})")
-    queue_id = fields.identifier(args, "queue", required=False)
-    if queue_id is not None and queries.get_queue(get_db(), queue_id) is None:
-        raise FieldError("queue", f"no queue {queue_id}")
-    return {
-        "sort": fields.choice(args, "sort", SORTS, default="arrived"),
-        "descending": fields.choice(args, "order", ("asc", "desc"), default="asc") == "desc",
-        "queue_id": queue_id,
-        "open_only": fields.choice(args, "open", ("0", "1"), default=open_default) == "1",
-    }
 
 
 def _list_args(source: Mapping[str, Any]) -> MultiDict:
@@ -66,8 +45,8 @@ def _page(*, error: str | None = None, status: int = 200, failed: dict | None = 
     return render_template(
         "callbacks/list.html", callbacks=rows, columns=COLUMNS, filters=filters, args=args, sort_url=sort_url,
         queues=queries.list_queues(conn), error=error, failed=failed or {},
-        may_cancel=identity.at_least(ACTION_ROLES["cancel"]), requeue_statuses=actions.REQUEUE_STATUSES,
-        cancel_statuses=actions.CANCEL_STATUSES, call_statuses=actions.CALL_STATUSES,
+        may_cancel=identity.at_least(ACTION_ROLES["cancel"]), requeue_statuses=service.REQUEUE_STATUSES,
+        cancel_statuses=service.CANCEL_STATUSES, call_statuses=service.CALL_STATUSES,
         # the page calls through the user's own phone; naming another agent is for the API
         may_call=identity.agent_id is not None,
     ), status
@@ -84,9 +63,9 @@ def _act(call_id: int, action: str):
     list again with the message and the note as typed, in that row."""
     try:
         if action == "call":
-            actions.call_callback_now(get_db(), current_identity(), call_id, request.form)
+            service.call_callback_now(get_db(), current_identity(), call_id, request.form)
         else:
-            actions.act_on_callback(get_db(), current_identity(), call_id, action, request.form)
+            service.act_on_callback(get_db(), current_identity(), call_id, action, request.form)
     except (BadRequest, Conflict, Forbidden, NotFound, ServiceUnavailable) as exc:
         failed = {"call_id": call_id, "text": request.form.get("text", "")}
         return _page(error=f"Callback {call_id}: {exc.description}", status=exc.code, failed=failed)

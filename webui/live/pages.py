@@ -19,11 +19,13 @@ from werkzeug.exceptions import BadRequest, Conflict, NotFound, ServiceUnavailab
 
 from firmware.engine.client import EngineUnavailable
 from firmware.store import queries
-from webui import actions, engine
+from webui import engine
 from webui.access import actor, current_identity, requires
+from webui.agents import service as agents
 from webui.db import close_db, get_db
+from webui.settings import service as settings
 
-bp = Blueprint("live", __name__)
+bp = Blueprint("live", __name__, template_folder="templates")
 
 # After the engine goes away the browser comes back this much later (EventSource `retry`).
 RECONNECT_MS = 5000
@@ -43,8 +45,8 @@ def _controls() -> dict[str, Any]:
     again and again without the database."""
     identity = current_identity()
     return {"everyone": identity.at_least("supervisor"), "own_agent_id": identity.agent_id,
-            "pause_reasons": actions.pause_reason_codes(get_db()),
-            "dispositions": actions.dispositions(get_db())}
+            "pause_reasons": settings.pause_reason_codes(get_db()),
+            "dispositions": settings.dispositions(get_db())}
 
 
 def _desk() -> list[dict[str, Any]]:
@@ -105,7 +107,7 @@ def _sse(event: str, data: str) -> str:
 @requires("supervisor", or_own_agent=True)
 def agent_login(agent_id: int):
     try:
-        queue_ids = actions.login_agent(get_db(), actor(), agent_id, request.form)
+        queue_ids = agents.login_agent(get_db(), actor(), agent_id, request.form)
     except BadRequest as exc:
         flash(exc.description, "error")
     else:
@@ -116,12 +118,13 @@ def agent_login(agent_id: int):
 @bp.post("/live/agents/<id:agent_id>/logout")
 @requires("supervisor", or_own_agent=True)
 def agent_logout(agent_id: int):
-    actions.logout_agent(get_db(), actor(), agent_id)
+    agents.logout_agent(get_db(), actor(), agent_id)
     flash("Agent logged out.")
     return redirect(url_for("live.board"))
 
 
 # --- an agent's pause and wrap-up (ACD9, ACD10), from the board ----------------------------------
+
 
 def _on_agent(change, done: str):
     """Runs one pause or wrap-up change; back to the board with what happened or why not."""
@@ -137,25 +140,25 @@ def _on_agent(change, done: str):
 @bp.post("/live/agents/<id:agent_id>/pause")
 @requires("supervisor", or_own_agent=True)
 def agent_pause(agent_id: int):
-    return _on_agent(lambda: actions.pause_agent(get_db(), actor(), agent_id, request.form),
+    return _on_agent(lambda: agents.pause_agent(get_db(), actor(), agent_id, request.form),
                      f"Agent paused ({request.form.get('reason', '')}).")
 
 
 @bp.post("/live/agents/<id:agent_id>/unpause")
 @requires("supervisor", or_own_agent=True)
 def agent_unpause(agent_id: int):
-    return _on_agent(lambda: actions.unpause_agent(get_db(), actor(), agent_id), "Agent back from the pause.")
+    return _on_agent(lambda: agents.unpause_agent(get_db(), actor(), agent_id), "Agent back from the pause.")
 
 
 @bp.post("/live/agents/<id:agent_id>/wrapup/end")
 @requires("supervisor", or_own_agent=True)
 def wrapup_end(agent_id: int):
     force = current_identity().at_least("supervisor")
-    return _on_agent(lambda: actions.end_wrapup(get_db(), actor(), agent_id, force=force), "Wrap-up ended.")
+    return _on_agent(lambda: agents.end_wrapup(get_db(), actor(), agent_id, force=force), "Wrap-up ended.")
 
 
 @bp.post("/live/agents/<id:agent_id>/wrapup/extend")
 @requires("supervisor", or_own_agent=True)
 def wrapup_extend(agent_id: int):
-    return _on_agent(lambda: actions.extend_wrapup(get_db(), actor(), agent_id, request.form),
+    return _on_agent(lambda: agents.extend_wrapup(get_db(), actor(), agent_id, request.form),
                      f"Wrap-up extended by {request.form.get('seconds', '')} s.")

@@ -13,12 +13,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.exceptions import Conflict
 
 from firmware.notify.config import SECURITIES, SETTING_KEY
-from webui import actions, settings_form
 from webui.access import actor, requires
 from webui.db import get_db
 from webui.fields import FieldError
+from webui.settings import form as settings_form
+from webui.settings import service
 
-bp = Blueprint("settings", __name__, url_prefix="/settings")
+bp = Blueprint("settings", __name__, url_prefix="/settings", template_folder="templates")
 
 
 def _field_and_message(exc: FieldError) -> tuple[str, str]:
@@ -26,6 +27,7 @@ def _field_and_message(exc: FieldError) -> tuple[str, str]:
 
 
 # --- lists of codes: pause reasons (ACD10) and dispositions (ACD12) -----------------------------------
+
 
 @dataclass(frozen=True)
 class ListSetting:
@@ -39,10 +41,10 @@ class ListSetting:
     to_setting: Callable[[list[dict]], tuple[list[dict], list[int]]]   # rows -> the list, and each item's row
 
 
-PAUSE_REASONS = ListSetting(actions.PAUSE_REASONS_KEY, "settings/pause_reasons.html", "Pause reasons saved.",
+PAUSE_REASONS = ListSetting(service.PAUSE_REASONS_KEY, "settings/pause_reasons.html", "Pause reasons saved.",
                             "settings.pause_reasons", settings_form.reason_rows, settings_form.read_reason_rows,
                             settings_form.rows_to_reasons)
-DISPOSITIONS = ListSetting(actions.DISPOSITIONS_KEY, "settings/dispositions.html", "Dispositions saved.",
+DISPOSITIONS = ListSetting(service.DISPOSITIONS_KEY, "settings/dispositions.html", "Dispositions saved.",
                            "settings.dispositions", settings_form.disposition_rows,
                            settings_form.read_disposition_rows, settings_form.rows_to_dispositions)
 
@@ -56,7 +58,7 @@ def _save_list(setting: ListSetting):
     rows = setting.read_rows(request.form)
     items, row_of = setting.to_setting(rows)
     try:
-        actions.update_settings(get_db(), actor(), {setting.key: items})
+        service.update_settings(get_db(), actor(), {setting.key: items})
     except FieldError as exc:
         field, message = _field_and_message(exc)
         name = settings_form.row_error_input(setting.key, field, row_of)
@@ -69,7 +71,7 @@ def _save_list(setting: ListSetting):
 @bp.get("/pause-reasons")
 @requires("admin")
 def pause_reasons():
-    return _list_page(PAUSE_REASONS, PAUSE_REASONS.to_rows(actions.pause_reasons(get_db())))
+    return _list_page(PAUSE_REASONS, PAUSE_REASONS.to_rows(service.pause_reasons(get_db())))
 
 
 @bp.post("/pause-reasons")
@@ -81,7 +83,7 @@ def save_pause_reasons():
 @bp.get("/dispositions")
 @requires("admin")
 def dispositions():
-    return _list_page(DISPOSITIONS, DISPOSITIONS.to_rows(actions.dispositions(get_db())))
+    return _list_page(DISPOSITIONS, DISPOSITIONS.to_rows(service.dispositions(get_db())))
 
 
 @bp.post("/dispositions")
@@ -92,9 +94,10 @@ def save_dispositions():
 
 # --- alarm notifications --------------------------------------------------------------------------
 
+
 def _notifications_page(values: dict[str, Any], *, errors: dict[str, str] | None = None,
                         error: str | None = None, status: int = 200):
-    saved = actions.alarm_notifications(get_db())
+    saved = service.alarm_notifications(get_db())
     return render_template("settings/notifications.html", values=values, errors=errors or {}, error=error,
                            securities=SECURITIES, secrets_set=settings_form.secrets_set(saved)), status
 
@@ -102,7 +105,7 @@ def _notifications_page(values: dict[str, Any], *, errors: dict[str, str] | None
 @bp.get("/notifications")
 @requires("admin")
 def notifications():
-    return _notifications_page(settings_form.notifications_to_form(actions.alarm_notifications(get_db())))
+    return _notifications_page(settings_form.notifications_to_form(service.alarm_notifications(get_db())))
 
 
 @bp.post("/notifications")
@@ -111,7 +114,7 @@ def save_notifications():
     values = settings_form.read_notifications_form(request.form)
     settings = settings_form.form_to_notifications(values)
     try:
-        actions.update_settings(get_db(), actor(), {SETTING_KEY: settings})
+        service.update_settings(get_db(), actor(), {SETTING_KEY: settings})
     except FieldError as exc:
         field, message = _field_and_message(exc)
         name, message = settings_form.notification_error_input(field.partition(".")[2], message)
@@ -126,7 +129,7 @@ def save_notifications():
 def test_notice():
     """Sends a test text over the saved channels now; says per channel whether it went out."""
     try:
-        results = actions.send_test_notice(get_db(), actor())
+        results = service.send_test_notice(get_db(), actor())
     except Conflict as exc:
         flash(f"No test notice: {exc.description}", "error")
         return redirect(url_for("settings.notifications"))

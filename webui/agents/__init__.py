@@ -1,0 +1,1 @@
+"""Agents: their pages, API resources, service (the writes) and the form of their own rules."""

@@ -1,0 +1,1 @@
+"""Alarms (ACD15): page, API resource and the rows both show."""

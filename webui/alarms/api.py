@@ -1,0 +1,19 @@
+"""The API's alarms (ACD15)."""
+
+from __future__ import annotations
+
+from flask import request
+
+from webui import fields
+from webui.access import requires
+from webui.alarms.service import LIST_LIMIT, alarm_rows
+from webui.api import bp
+from webui.api.respond import items
+from webui.db import get_db
+
+
+@bp.get("/alarms")
+@requires("supervisor")
+def list_alarms():
+    limit = fields.integer(request.args, "limit", required=False, minimum=1, maximum=500) or LIST_LIMIT
+    return items(alarm_rows(get_db(), limit=limit))

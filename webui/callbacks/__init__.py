@@ -1,0 +1,1 @@
+"""The callback list (ACD14): page, API resources and service."""

@@ -1,0 +1,71 @@
+"""The API's callback list (ACD14): list, read, note, requeue, call now, cancel."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from firmware.store import queries
+from webui import fields
+from webui.access import current_identity, requires
+from webui.api import bp
+from webui.api.respond import read_body
+from webui.callbacks import service
+from webui.callbacks.service import ACTION_ROLES, LIST_PARAMETERS, callback_filters
+from webui.db import get_db
+from webui.format import iso, with_iso_times
+
+
+CALLBACK_TIMES = ("wanted_from", "wanted_until")
+
+
+def _callback(row: dict) -> dict:
+    row = with_iso_times(row)
+    return {**row, **{k: iso(row[k]) for k in CALLBACK_TIMES}}
+
+
+@bp.get("/callbacks")
+@requires("agent")
+def list_callbacks():
+    filters = callback_filters(request.args, allowed=(*LIST_PARAMETERS, "limit", "offset"))
+    limit = fields.integer(request.args, "limit", required=False, minimum=1, maximum=500) or 100
+    offset = fields.integer(request.args, "offset", required=False, minimum=0) or 0
+    rows = queries.list_callbacks(get_db(), **filters, limit=limit, offset=offset)
+    return jsonify(items=[_callback(r) for r in rows])
+
+
+@bp.get("/callbacks/<id:call_id>")
+@requires("agent")
+def get_callback(call_id: int):
+    return jsonify(_callback(service.require_callback(get_db(), call_id)))
+
+
+def _callback_action(call_id: int, action: str):
+    row = service.act_on_callback(get_db(), current_identity(), call_id, action, read_body())
+    return jsonify(_callback(row))
+
+
+@bp.post("/callbacks/<id:call_id>/note")
+@requires(ACTION_ROLES["note"])
+def note_callback(call_id: int):
+    return _callback_action(call_id, "note")
+
+
+@bp.post("/callbacks/<id:call_id>/requeue")
+@requires(ACTION_ROLES["requeue"])
+def requeue_callback(call_id: int):
+    return _callback_action(call_id, "requeue")
+
+
+@bp.post("/callbacks/<id:call_id>/call")
+@requires(ACTION_ROLES["call"])
+def call_callback(call_id: int):
+    """Click to call; the body ({"agent_id": ...}) may be left out to call through the user's own phone."""
+    body = read_body() if request.get_data() else {}
+    row = service.call_callback_now(get_db(), current_identity(), call_id, body)
+    return jsonify(_callback(row))
+
+
+@bp.post("/callbacks/<id:call_id>/cancel")
+@requires(ACTION_ROLES["cancel"])
+def cancel_callback(call_id: int):
+    return _callback_action(call_id, "cancel")

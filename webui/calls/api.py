@@ -1,0 +1,83 @@
+"""The API's calls (CDRs): list, read, classify (ACD12), a supervisor's monitor; recordings."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+from werkzeug.exceptions import Forbidden, NotFound
+
+from firmware.store import queries
+from webui import engine, fields
+from webui.access import actor, current_identity, requires
+from webui.api import bp
+from webui.api.respond import read_body
+from webui.calls import service
+from webui.calls.service import call_filters, may_classify, recording_audio
+from webui.db import get_db
+from webui.format import with_iso_times
+
+
+CALL_FIELDS = ("id", "caller", "callee", "queue", "queue_id", "agent", "agent_id", "started_at", "answered_at",
+               "ended_at", "wait_seconds", "talk_seconds", "outcome", "cause", "recording_id", "caller_input",
+               "direction", "callback_of", "disposition", "disposition_note", "disposition_by", "disposition_at")
+
+
+def _call(row: dict) -> dict:
+    return with_iso_times({k: row[k] for k in CALL_FIELDS})
+
+
+@bp.get("/calls")
+@requires("agent")
+def list_calls():
+    filters = call_filters(request.args)
+    limit = fields.integer(request.args, "limit", required=False, minimum=1, maximum=500) or 100
+    offset = fields.integer(request.args, "offset", required=False, minimum=0) or 0
+    rows = queries.list_calls(get_db(), **filters, limit=limit, offset=offset)
+    return jsonify(items=[_call(r) for r in rows])
+
+
+@bp.get("/calls/<id:call_id>")
+@requires("agent")
+def get_call(call_id: int):
+    row = queries.get_call(get_db(), call_id)
+    if row is None:
+        raise NotFound(f"no call {call_id}")
+    return jsonify(_call(row))
+
+
+@bp.put("/calls/<id:call_id>/disposition")
+@requires("agent")
+def classify_call(call_id: int):
+    """How the call went (ACD12): an agent classifies the calls they answered, a supervisor any."""
+    identity = current_identity()
+    call = queries.get_call(get_db(), call_id)
+    if call is not None and not may_classify(identity, call):
+        raise Forbidden("an agent classifies only the calls they answered")
+    return jsonify(_call(service.classify_call(get_db(), actor(), call_id, read_body(), by_agent=identity.agent_id)))
+
+
+@bp.post("/calls/<id:call_id>/monitor")
+@requires("supervisor")
+def monitor_call(call_id: int):
+    """A supervisor's phone on a live call: start (mode and extension), change mode, or stop."""
+    body = read_body()
+    mode = fields.choice(body, "mode", ("listen", "whisper", "barge", "stop"))
+    extension = fields.text(body, "extension", required=False, max_length=20)
+    result = engine.command("monitor", call_id=call_id, mode=mode, extension=extension)
+    queries.audit(get_db(), actor(), "call.monitor", f"call={call_id} mode={mode} extension={extension}")
+    return jsonify(result)
+
+
+@bp.get("/recordings/<id:recording_id>")
+@requires("agent")
+def get_recording(recording_id: int):
+    row = queries.get_recording(get_db(), recording_id)
+    if row is None:
+        raise NotFound(f"no recording {recording_id}")
+    row = {k: v for k, v in row.items() if k != "path"}  # where it lies on the box is nobody's business
+    return jsonify(with_iso_times(row))
+
+
+@bp.get("/recordings/<id:recording_id>/audio")
+@requires("agent")
+def get_recording_audio(recording_id: int):
+    return recording_audio(recording_id, download=False)

@@ -1,0 +1,1 @@
+"""Queues and their members: pages, API resources, service (the writes) and the rules form."""

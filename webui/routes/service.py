@@ -1,0 +1,39 @@
+"""The inbound routes' writes: a DID to a queue, with a priority; create and delete."""
+
+from __future__ import annotations
+
+from werkzeug.exceptions import NotFound
+
+from firmware.store import queries
+from webui import fields
+from webui.queues.service import require_queue
+from webui.service import Data, Row, change, reload_engine
+
+DID = dict(max_length=32, pattern=r"\+?[0-9]+", hint="must be digits with an optional leading +")
+# A caller on a route with a higher priority is served before the others waiting in the queue (ACD8).
+ROUTE_PRIORITY = dict(minimum=0, maximum=9)
+
+
+def create_route(conn, actor: str, data: Data) -> Row:
+    did = fields.text(data, "did", **DID)
+    queue_id = fields.identifier(data, "queue_id")
+    priority = fields.integer(data, "priority", required=False, **ROUTE_PRIORITY)
+    priority = ROUTE_PRIORITY["minimum"] if priority is None else priority
+    queue = require_queue(conn, queue_id)
+    with change(conn, {"did": did}):
+        route = queries.create_inbound_route(conn, did, queue_id, priority)
+        queries.audit(conn, actor, "route.create",
+                      f"id={route['id']} did={did} queue={queue['name']} priority={priority}")
+    reload_engine()
+    return route
+
+
+def delete_route(conn, actor: str, route_id: int) -> None:
+    route = queries.get_inbound_route(conn, route_id)
+    if route is None:
+        raise NotFound(f"no inbound route {route_id}")
+    with change(conn, {}):
+        queries.delete_inbound_route(conn, route_id)
+        queries.audit(conn, actor, "route.delete", f"id={route_id} did={route['did']}")
+    reload_engine()
+

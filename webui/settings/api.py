@@ -1,0 +1,23 @@
+"""The API's settings: read (supervisor) and change (admin)."""
+
+from __future__ import annotations
+
+from flask import jsonify
+
+from webui.access import actor, requires
+from webui.api import bp
+from webui.api.respond import read_body
+from webui.db import get_db
+from webui.settings import service
+
+
+@bp.get("/settings")
+@requires("supervisor")
+def get_settings():
+    return jsonify(service.get_settings(get_db()))
+
+
+@bp.put("/settings")
+@requires("admin")
+def update_settings():
+    return jsonify(service.update_settings(get_db(), actor(), read_body()))

@@ -1,0 +1,1 @@
+"""SIP trunks: page, API resources and service (the writes)."""

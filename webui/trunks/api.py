@@ -1,0 +1,35 @@
+"""The API's trunks."""
+
+from __future__ import annotations
+
+from firmware.store import queries
+from webui.access import actor, requires
+from webui.api import bp
+from webui.api.respond import read_body, created, deleted, items, one
+from webui.db import get_db
+from webui.trunks import service
+
+
+@bp.get("/trunks")
+@requires("supervisor")
+def list_trunks():
+    return items(queries.list_trunks(get_db()))
+
+
+@bp.post("/trunks")
+@requires("admin")
+def create_trunk():
+    return created(service.create_trunk(get_db(), actor(), read_body()))
+
+
+@bp.get("/trunks/<id:trunk_id>")
+@requires("supervisor")
+def get_trunk(trunk_id: int):
+    return one(queries.get_trunk(get_db(), trunk_id), "trunk", trunk_id)
+
+
+@bp.delete("/trunks/<id:trunk_id>")
+@requires("admin")
+def delete_trunk(trunk_id: int):
+    service.delete_trunk(get_db(), actor(), trunk_id)
+    return deleted()

@@ -1,0 +1,1 @@
+"""Web users and the audit log: pages and service (the writes)."""
