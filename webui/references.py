@@ -11,12 +11,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from firmware.acd.settings import Reference, SettingsError, parse_queue_settings, references
-from firmware.engine.prompts import TEXTS
+from firmware.prompts.catalogue import PROMPT_NAMES     # what a rule may name (number words are the engine's)
 from firmware.store import queries
 from webui.fields import SQLITE_INT_MAX, SQLITE_INT_MIN, FieldError
 
-# Prompts a rule may name: the catalogue every language has (numbers are the engine's own).
-PROMPT_NAMES = frozenset(TEXTS["en"])
 # A failed callback can still be requeued from the list, so it counts as needed too.
 KEPT_CALLBACK_STATUSES = (*queries.OPEN_CALLBACK_STATUSES, "failed")
 

@@ -11,7 +11,7 @@ from werkzeug.exceptions import Conflict
 
 from firmware.acd.settings import (DEFAULT_DISPOSITIONS, DEFAULT_PAUSE_REASONS, SettingsError, parse_dispositions,
                                    parse_pause_reasons, parse_stored)
-from firmware.engine.prompts import LANGUAGES
+from firmware.prompts.catalogue import LANGUAGES
 from firmware.notify import channels as notify_channels
 from firmware.notify import config as notify_config
 from firmware.store import queries
@@ -128,7 +128,7 @@ def update_settings(conn, actor: str, data: Data) -> Row:
         raise FieldError(unknown[0], "is not a setting")
     values: dict[str, tuple[str, str]] = {}       # key: (stored, as the audit log shows it)
     if PROMPT_LANGUAGE_KEY in data:
-        language = fields.choice(data, PROMPT_LANGUAGE_KEY, tuple(LANGUAGES))
+        language = fields.choice(data, PROMPT_LANGUAGE_KEY, LANGUAGES)
         values[PROMPT_LANGUAGE_KEY] = (language, language)
     if PAUSE_REASONS_KEY in data:
         reasons = json.dumps(_checked_pause_reasons(conn, data[PAUSE_REASONS_KEY]))
