@@ -8,7 +8,7 @@ STAMPS     := $(CURDIR)/.stamps
 export CALLBOX_DATA ?= $(CURDIR)/var
 export CALLBOX_CACHE ?= $(HOME)/.cache/callbox
 
-.PHONY: run test lint setup packages venv pjsua2 prompts bench clean
+.PHONY: run test lint setup packages venv pjsua2 prompts translations translations-update bench clean
 
 run: setup
 	$(VENV)/bin/callbox run
@@ -21,7 +21,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-setup: packages venv pjsua2 prompts cython
+setup: packages venv pjsua2 prompts cython translations
 
 packages:
 	image/setup/install-debian-packages.sh
@@ -47,6 +47,23 @@ prompts: venv
 cython: venv pjsua2
 	CALLBOX_PJPROJECT_PREFIX=$$(image/pjsua2/build.sh --print-prefix $(VENV)) $(CYTHON_FLAGS) \
 		$(VENV)/bin/python setup.py -q build_ext --inplace
+
+# The pages' catalogues (webui/translations/<lang>/LC_MESSAGES/messages.po, committed) compiled to
+# .mo (not committed); a .mo newer than its .po is left alone. The web also compiles a stale one at start.
+PO_FILES := $(wildcard webui/translations/*/LC_MESSAGES/messages.po)
+translations: $(PO_FILES:.po=.mo)
+webui/translations/%/LC_MESSAGES/messages.mo: webui/translations/%/LC_MESSAGES/messages.po | venv
+	$(VENV)/bin/pybabel compile -l $* -i $< -o $@
+
+# After wrapping new page text: the sources' messages into every catalogue (then translate the new
+# ones; tests/web/test_i18n_catalogues.py fails while one is missing, untranslated or fuzzy).
+translations-update: venv
+	$(VENV)/bin/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
+		--project=Callbox -o build/messages.pot .
+	$(VENV)/bin/pybabel update -i build/messages.pot -d webui/translations --no-fuzzy-matching \
+		--ignore-obsolete
+
+BABEL_KEYWORDS := -k N_ -k Message -k FieldError:2 -k _l
 
 bench: setup
 	$(VENV)/bin/python bench/calls.py

@@ -49,7 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     _migrate(app.config["DATABASE"])
 
-    from webui import access, db, errors, format, headers
+    from webui import access, db, errors, format, headers, i18n
     from webui.access import requires
     from webui.agents import pages as agents
     from webui.alarms import pages as alarms
@@ -66,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     app.jinja_env.filters.update(local_time=format.local_time, duration=format.duration)
     db.init_app(app)
+    i18n.init_app(app)
     csrf.init_app(app)
     errors.init_app(app)
     headers.init_app(app)

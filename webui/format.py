@@ -1,9 +1,11 @@
-"""How times and durations look: ISO 8601 UTC in the API, the box's local time on pages."""
+"""How times and durations look: ISO 8601 UTC in the API, the box's local time in the reader's locale on pages."""
 
 from __future__ import annotations
 
 from datetime import datetime, UTC
 from typing import Any
+
+from webui.i18n import formats
 
 
 def iso(ts: float | None) -> str | None:
@@ -17,16 +19,6 @@ def with_iso_times(row: dict[str, Any]) -> dict[str, Any]:
     return {k: iso(v) if k.endswith("_at") or k == "since" else v for k, v in row.items()}
 
 
-def local_time(ts: float | None) -> str:
-    if ts is None:
-        return ""
-    return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    seconds = int(round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+# The pages' formats follow the reader's locale (Babel): webui/i18n/formats.py.
+local_time = formats.local_time
+duration = formats.duration

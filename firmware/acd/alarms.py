@@ -4,6 +4,15 @@ from __future__ import annotations
 
 from firmware.acd.actions import ClearAlarm, RaiseAlarm
 
+# An alarm's detail by its code (the alarm's name): English for the logs and the store; the store
+# keeps the parameters too, and the notices and the web word them (firmware/notify/texts.py).
+DETAILS = {
+    "few-agents": "{agents} agents logged in",
+    "long-wait": "longest wait {seconds} s",
+    "service-level-at-risk": "predicted service level {level:.0%}",
+    "pause-too-long": "paused ({reason}) for {seconds} s",
+}
+
 
 def hysteresis(active: bool, raise_when: bool, clear_when: bool) -> bool:
     """The new state of an alarm: raised on `raise_when`, then held until `clear_when`."""

@@ -28,6 +28,7 @@ from firmware.acd.config import (AgentConfig, AlarmPolicy, Condition, MessageSet
                                  StandbyPolicy)
 from firmware.acd.estimator import asterisk_estimate, asterisk_holdtime, position_aware_wait, update_handle_time
 from firmware.acd.states import Agent, AgentState, CallbackRequest, CallKind, Queue, WaitingCall
+from firmware.message import coded
 
 IDLE, RINGING, BUSY = AgentState.IDLE, AgentState.RINGING, AgentState.BUSY
 WRAP_UP, PAUSED, UNAVAILABLE, LOGGED_OUT = (AgentState.WRAP_UP, AgentState.PAUSED, AgentState.UNAVAILABLE,
@@ -962,7 +963,9 @@ class Acd:
         if agent.state is PAUSED and limit is not None and limit.max_duration is not None \
                 and now - agent.paused_since >= limit.max_duration:
             alarms.transition(self.alarms, f"pause-too-long:{agent.id}", f"agent {agent.id}", True,
-                              f"paused ({agent.pause_reason}) for {now - agent.paused_since:.0f} s", self.outbox)
+                              coded(alarms.DETAILS, "pause-too-long",
+                                    reason=agent.pause_reason, seconds=round(now - agent.paused_since)),
+                              self.outbox)
 
     def _on_message(self, call_id: int, now: float) -> None:
         call = self.waiting.get(call_id)
@@ -1114,18 +1117,20 @@ class Acd:
             agents = len(queue.members)
             active = alarms.hysteresis(states.get("few-agents", False), agents < policy.min_agents,
                                        agents >= policy.min_agents + policy.agents_margin)
-            alarms.transition(states, "few-agents", subject, active, f"{agents} agents logged in", self.outbox)
+            alarms.transition(states, "few-agents", subject, active,
+                              coded(alarms.DETAILS, "few-agents", agents=agents), self.outbox)
         if policy.max_longest_wait is not None:
             active = alarms.hysteresis(states.get("long-wait", False), longest > policy.max_longest_wait,
                                        longest < policy.max_longest_wait * (1 - policy.wait_margin))
-            alarms.transition(states, "long-wait", subject, active, f"longest wait {longest:.0f} s", self.outbox)
+            alarms.transition(states, "long-wait", subject, active,
+                              coded(alarms.DETAILS, "long-wait", seconds=round(longest)), self.outbox)
         if policy.sl_goal is not None:
             predicted, calls = self._predicted_service_level(queue, policy.sl_target, now)
             if calls >= policy.min_calls:
                 active = alarms.hysteresis(states.get("service-level-at-risk", False), predicted < policy.sl_goal,
                                            predicted >= policy.sl_goal + policy.sl_margin)
                 alarms.transition(states, "service-level-at-risk", subject, active,
-                                  f"predicted service level {predicted:.0%}", self.outbox)
+                                  coded(alarms.DETAILS, "service-level-at-risk", level=predicted), self.outbox)
 
     def _predicted_service_level(self, queue: Queue, target: float, now: float) -> tuple[float, int]:
         """The service level the queue is heading for: calls done so far plus the waiting callers,

@@ -43,11 +43,63 @@ from firmware.acd.actions import Destination
 from firmware.acd.config import (AgentConfig, AlarmPolicy, CallbackPolicy, Condition, MessageSet, OverflowRule,
                                  PauseReason, QueueConfig, SkillRule, StandbyPolicy, Strategy)
 from firmware.acd.schedule import Interval, Schedule, hours
+from firmware.message import Message, N_, coded
+
+
+# What the parser says, by code: the English wording (the API's and the logs'); the web words the
+# same messages in its reader's language (webui.i18n.word, the catalogues in webui/translations).
+MESSAGES = {
+    "number": N_("must be a number"),
+    "between": N_("must be between {low} and {high}"),
+    "object": N_("must be an object"),
+    "unknown": N_("is not a setting"),
+    "one-of": N_("must be one of {choices}"),
+    "queue-id": N_("must be a queue id"),
+    "phone-number": N_("must be a phone number"),
+    "hours": N_('must be opening hours like "08:00-12:00,13:00-17:30" (empty: closed)'),
+    "ends-before-start": N_("{start}-{end} ends before it starts"),
+    "date": N_("must be a date YYYY-MM-DD"),
+    "date-or-yearly": N_("must be a date YYYY-MM-DD or MM-DD (every year)"),
+    "timezone": N_("must be a time zone such as Europe/Berlin"),
+    "date-list": N_("must be a list of dates"),
+    "exceptions": N_("must be an object of date: opening hours"),
+    "dtmf-key": N_("must be one DTMF key"),
+    "boolean": N_("must be true or false"),
+    "prompt-list": N_("must be a list of prompt names"),
+    "prompt-or-null": N_("must be a prompt name or null"),
+    "whole-number": N_("must be a whole number"),
+    "skills": N_("must be an object of skill: level"),
+    "skill-names": N_("skill names must be text"),
+    "skill-level": N_("must be a level from 1 to 10"),
+    "agent-ids": N_("must be a list of agent ids"),
+    "agent-twice": N_("names an agent twice"),
+    "rule-list": N_("must be a list of rules"),
+    "weights": N_("must be an object of agent id: weight"),
+    "agent-id": N_("is not an agent id"),
+    "standby-agents": N_("must name at least one agent"),
+    "standby-threshold": N_("needs a threshold: on_waiting, on_longest_wait or on_available_at_most"),
+    "code": N_("must be a short code: a-z, 0-9 and -"),
+    "twice": N_("{value} is there twice"),
+    "reason-list": N_("must be a list of reasons"),
+    "disposition-list": N_("must be a list of at least one disposition"),
+    "label": N_("must be a text of at most 60 characters"),
+    "short-text": N_("must be a short text"),
+}
 
 
 class SettingsError(ValueError):
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
+    """A setting refused: `field` names it ("overflow[1].threshold"), `message` says why as a code
+    of MESSAGES with parameters (firmware.message.Message; its text is English). The web's form
+    readers raise it too, with their own English template (then the template is the code)."""
+
+    def __init__(self, field: str, code: str, **params: Any):
+        if isinstance(code, Message):
+            self.message = code
+        elif code in MESSAGES:
+            self.message = coded(MESSAGES, code, **params)
+        else:
+            self.message = Message(code, **params)
+        super().__init__(f"{field}: {self.message}")
         self.field = field
 
 
@@ -61,18 +113,18 @@ _MESSAGE_KEYS = {"first", "repeated", "frequency", "announce_position", "announc
 
 def _number(value: Any, field: str, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise SettingsError(field, "must be a number")
+        raise SettingsError(field, "number")
     if not low <= value <= high:
-        raise SettingsError(field, f"must be between {low} and {high}")
+        raise SettingsError(field, "between", low=low, high=high)
     return value
 
 
 def _object(value: Any, field: str, allowed: set[str]) -> dict:
     if not isinstance(value, dict):
-        raise SettingsError(field, "must be an object")
+        raise SettingsError(field, "object")
     unknown = sorted(set(value) - allowed)
     if unknown:
-        raise SettingsError(f"{field}.{unknown[0]}" if field else unknown[0], "is not a setting")
+        raise SettingsError(f"{field}.{unknown[0]}" if field else unknown[0], "unknown")
     return value
 
 
@@ -81,15 +133,15 @@ def _overflow_rule(rule: Any, field: str) -> OverflowRule:
     try:
         condition = Condition(rule.get("condition"))
     except ValueError:
-        raise SettingsError(f"{field}.condition", f"must be one of {', '.join(c.value for c in Condition)}") from None
+        raise SettingsError(f"{field}.condition", "one-of", choices=", ".join(c.value for c in Condition)) from None
     destination = _object(rule.get("destination"), f"{field}.destination", {"kind", "target"})
     kind, target = destination.get("kind"), destination.get("target")
     if kind not in Destination.KINDS:
-        raise SettingsError(f"{field}.destination.kind", f"must be one of {', '.join(Destination.KINDS)}")
+        raise SettingsError(f"{field}.destination.kind", "one-of", choices=", ".join(Destination.KINDS))
     if kind == "queue" and (isinstance(target, bool) or not isinstance(target, int)):
-        raise SettingsError(f"{field}.destination.target", "must be a queue id")
+        raise SettingsError(f"{field}.destination.target", "queue-id")
     if kind == "number" and not (isinstance(target, str) and target.lstrip("+").isdigit()):
-        raise SettingsError(f"{field}.destination.target", "must be a phone number")
+        raise SettingsError(f"{field}.destination.target", "phone-number")
     threshold = _number(rule.get("threshold", 0), f"{field}.threshold", 0, 86400)
     return OverflowRule(condition, Destination(kind, target), float(threshold))
 
@@ -100,16 +152,15 @@ _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 def _hours(value: Any, field: str) -> tuple[Interval, ...]:
     """ "08:00-12:00,13:00-17:30"; empty: closed that day. """
-    message = 'must be opening hours like "08:00-12:00,13:00-17:30" (empty: closed)'
     if not isinstance(value, str):
-        raise SettingsError(field, message)
+        raise SettingsError(field, "hours")
     try:
         intervals = hours(value)
     except ValueError:
-        raise SettingsError(field, message) from None
+        raise SettingsError(field, "hours") from None
     for start, end in intervals:
         if not (start < end or end == dt.time(0, 0)):
-            raise SettingsError(field, f"{start:%H:%M}-{end:%H:%M} ends before it starts")
+            raise SettingsError(field, "ends-before-start", start=f"{start:%H:%M}", end=f"{end:%H:%M}")
     return intervals
 
 
@@ -120,7 +171,7 @@ def _date(value: Any, field: str, yearly: bool) -> dt.date | tuple[int, int]:
             return day.month, day.day
         return dt.date.fromisoformat(value)
     except (TypeError, ValueError):
-        raise SettingsError(field, "must be a date YYYY-MM-DD" + (" or MM-DD (every year)" if yearly else "")) from None
+        raise SettingsError(field, "date-or-yearly" if yearly else "date") from None
 
 
 def _exact_date(value: Any, field: str) -> dt.date:
@@ -135,14 +186,14 @@ def _schedule(value: Any, field: str) -> Schedule:
     try:
         ZoneInfo(zone)
     except (TypeError, ValueError, ZoneInfoNotFoundError):
-        raise SettingsError(f"{field}.timezone", "must be a time zone such as Europe/Berlin") from None
+        raise SettingsError(f"{field}.timezone", "timezone") from None
     weekly = _object(value.get("weekly", {}), f"{field}.weekly", set(_WEEKDAYS))
     holidays = value.get("holidays", [])
     if not isinstance(holidays, list):
-        raise SettingsError(f"{field}.holidays", "must be a list of dates")
+        raise SettingsError(f"{field}.holidays", "date-list")
     exceptions = value.get("exceptions", {})
     if not isinstance(exceptions, dict):
-        raise SettingsError(f"{field}.exceptions", "must be an object of date: opening hours")
+        raise SettingsError(f"{field}.exceptions", "exceptions")
     return Schedule(
         zone,
         {day: _hours(weekly[name], f"{field}.weekly.{name}") for day, name in enumerate(_WEEKDAYS) if name in weekly},
@@ -157,11 +208,11 @@ def _callback(value: Any) -> CallbackPolicy:
                for name in _CALLBACK_NUMBERS if name in value}
     key = value.get("key", "1")
     if not (isinstance(key, str) and len(key) == 1 and key in "0123456789*#"):
-        raise SettingsError("callback.key", "must be one DTMF key")
+        raise SettingsError("callback.key", "dtmf-key")
     window = _schedule(value["window"], "callback.window") if "window" in value else None
     for flag in ("ask_number", "offer_later"):
         if not isinstance(value.get(flag, True), bool):
-            raise SettingsError(f"callback.{flag}", "must be true or false")
+            raise SettingsError(f"callback.{flag}", "boolean")
     return CallbackPolicy(key=key, window=window, ask_number=value.get("ask_number", True),
                           offer_later=value.get("offer_later", True),
                           **_callback_numbers(options))
@@ -175,15 +226,15 @@ def _messages(value: Any) -> MessageSet:
     value = _object(value, "messages", _MESSAGE_KEYS)
     repeated = value.get("repeated", ["queue-repeat"])
     if not (isinstance(repeated, list) and all(isinstance(m, str) and m for m in repeated)):
-        raise SettingsError("messages.repeated", "must be a list of prompt names")
+        raise SettingsError("messages.repeated", "prompt-list")
     first = value.get("first", "queue-first")
     if first is not None and not (isinstance(first, str) and first):
-        raise SettingsError("messages.first", "must be a prompt name or null")
+        raise SettingsError("messages.first", "prompt-or-null")
     frequency = _number(value.get("frequency", 30), "messages.frequency", 5, 3600)
     flags = {}
     for name in ("announce_position", "announce_wait"):
         if name in value and not isinstance(value[name], bool):
-            raise SettingsError(f"messages.{name}", "must be true or false")
+            raise SettingsError(f"messages.{name}", "boolean")
         flags[name] = value.get(name, name == "announce_position")
     return MessageSet(first=first, repeated=tuple(repeated), frequency=float(frequency), **flags)
 
@@ -206,51 +257,51 @@ def _numbers(value: dict, field: str, limits: Mapping[str, tuple[float, float]])
             where = f"{field}.{name}" if field else name
             number = _number(value[name], where, low, high)
             if name in _INTEGERS and number != int(number):
-                raise SettingsError(where, "must be a whole number")
+                raise SettingsError(where, "whole-number")
             numbers[name] = int(number) if name in _INTEGERS else float(number)
     return numbers
 
 
 def _skills(value: Any, field: str) -> dict[str, int]:
     if not isinstance(value, dict):
-        raise SettingsError(field, "must be an object of skill: level")
+        raise SettingsError(field, "skills")
     for skill, level in value.items():
         if not skill or not isinstance(skill, str):
-            raise SettingsError(field, "skill names must be text")
+            raise SettingsError(field, "skill-names")
         if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 10:
-            raise SettingsError(f"{field}.{skill}", "must be a level from 1 to 10")
+            raise SettingsError(f"{field}.{skill}", "skill-level")
     return dict(value)
 
 
 def _agent_ids(value: Any, field: str) -> tuple[int, ...]:
     if not isinstance(value, list) or not all(isinstance(a, int) and not isinstance(a, bool) for a in value):
-        raise SettingsError(field, "must be a list of agent ids")
+        raise SettingsError(field, "agent-ids")
     if len(set(value)) != len(value):
-        raise SettingsError(field, "names an agent twice")
+        raise SettingsError(field, "agent-twice")
     return tuple(value)
 
 
 def _skill_rules(value: Any) -> tuple[SkillRule, ...]:
     if not isinstance(value, list):
-        raise SettingsError("skill_rules", "must be a list of rules")
+        raise SettingsError("skill_rules", "rule-list")
     rules = []
     for i, rule in enumerate(value):
         rule = _object(rule, f"skill_rules[{i}]", {"after", "min_level"})
         after = _number(rule.get("after"), f"skill_rules[{i}].after", 0, 86400)
         level = _number(rule.get("min_level"), f"skill_rules[{i}].min_level", 0, 10)
         if level != int(level):
-            raise SettingsError(f"skill_rules[{i}].min_level", "must be a whole number")
+            raise SettingsError(f"skill_rules[{i}].min_level", "whole-number")
         rules.append(SkillRule(float(after), int(level)))
     return tuple(sorted(rules, key=lambda r: r.after))
 
 
 def _member_weights(value: Any) -> dict[int, float]:
     if not isinstance(value, dict):
-        raise SettingsError("member_weights", "must be an object of agent id: weight")
+        raise SettingsError("member_weights", "weights")
     weights = {}
     for key, weight in value.items():
         if not str(key).isdigit():
-            raise SettingsError(f"member_weights.{key}", "is not an agent id")
+            raise SettingsError(f"member_weights.{key}", "agent-id")
         weights[int(key)] = float(_number(weight, f"member_weights.{key}", 0.01, 1000))
     return weights
 
@@ -264,10 +315,10 @@ def _standby(value: Any) -> StandbyPolicy:
     value = _object(value, "standby", set(_STANDBY_NUMBERS) | {"agents"})
     agents = _agent_ids(value.get("agents"), "standby.agents")
     if not agents:
-        raise SettingsError("standby.agents", "must name at least one agent")
+        raise SettingsError("standby.agents", "standby-agents")
     numbers = _numbers(value, "standby", _STANDBY_NUMBERS)
     if not {"on_waiting", "on_longest_wait", "on_available_at_most"} & set(numbers):
-        raise SettingsError("standby", "needs a threshold: on_waiting, on_longest_wait or on_available_at_most")
+        raise SettingsError("standby", "standby-threshold")
     return StandbyPolicy(agents=agents, **numbers)
 
 
@@ -297,9 +348,9 @@ T = TypeVar("T")
 def _new_code(value: Any, field: str, seen: set[str]) -> str:
     """A short code (a-z, 0-9 and -) that its list has not had yet; remembered in `seen`."""
     if not isinstance(value, str) or not _CODE.match(value):
-        raise SettingsError(field, "must be a short code: a-z, 0-9 and -")
+        raise SettingsError(field, "code")
     if value in seen:
-        raise SettingsError(field, f"{value} is there twice")
+        raise SettingsError(field, "twice", value=value)
     seen.add(value)
     return value
 
@@ -319,13 +370,13 @@ def parse_pause_reasons(value: Any) -> list[PauseReason]:
     pause for; the max raises an alarm when a pause lasts longer. "no-answer" (the automatic pause
     after missed offers) is always there."""
     if not isinstance(value, list):
-        raise SettingsError("pause_reasons", "must be a list of reasons")
+        raise SettingsError("pause_reasons", "reason-list")
     reasons, codes = [], set[str]()
     for i, item in enumerate(value):
         item = _object(item, f"pause_reasons[{i}]", {"code", "billable", "max_seconds"})
         code = _new_code(item.get("code"), f"pause_reasons[{i}].code", codes)
         if not isinstance(item.get("billable", False), bool):
-            raise SettingsError(f"pause_reasons[{i}].billable", "must be true or false")
+            raise SettingsError(f"pause_reasons[{i}].billable", "boolean")
         limit = item.get("max_seconds")
         if limit is not None:
             limit = float(_number(limit, f"pause_reasons[{i}].max_seconds", 60, 86400))
@@ -347,14 +398,14 @@ def parse_dispositions(value: Any) -> list[dict[str, str]]:
     """[{"code": "sale", "label": "Sale"}, ...]: what an agent may classify a call as, in the order
     agents see them (a phone's *46N picks number N). The label defaults to the code."""
     if not isinstance(value, list) or not value:
-        raise SettingsError("dispositions", "must be a list of at least one disposition")
+        raise SettingsError("dispositions", "disposition-list")
     found, codes = [], set[str]()
     for i, item in enumerate(value):
         item = _object(item, f"dispositions[{i}]", {"code", "label"})
         code = _new_code(item.get("code"), f"dispositions[{i}].code", codes)
         label = item.get("label", code)
         if not isinstance(label, str) or not label.strip() or len(label) > 60:
-            raise SettingsError(f"dispositions[{i}].label", "must be a text of at most 60 characters")
+            raise SettingsError(f"dispositions[{i}].label", "label")
         found.append({"code": code, "label": label.strip()})
     return found
 
@@ -368,15 +419,15 @@ def parse_queue_settings(settings: Any, strategy: str = Strategy.LONGEST_IDLE.va
                                         "alarms", "standby", "disposition_required"})
     for flag in ("announce_agent", "disposition_required"):
         if not isinstance(settings.get(flag, False), bool):
-            raise SettingsError(flag, "must be true or false")
+            raise SettingsError(flag, "boolean")
     try:
         strategy_value = Strategy(strategy)
     except ValueError:
-        raise SettingsError("strategy", f"must be one of {', '.join(s.value for s in Strategy)}") from None
+        raise SettingsError("strategy", "one-of", choices=", ".join(s.value for s in Strategy)) from None
     numbers = {name: _number(settings[name], name, *_NUMBERS[name]) for name in _NUMBERS if name in settings}
     overflow = settings.get("overflow", [])
     if not isinstance(overflow, list):
-        raise SettingsError("overflow", "must be a list of rules")
+        raise SettingsError("overflow", "rule-list")
     rules = tuple(_overflow_rule(rule, f"overflow[{i}]") for i, rule in enumerate(overflow))
     callback = _callback(settings["callback"]) if "callback" in settings else None
     schedule = _schedule(settings["schedule"], "schedule") if "schedule" in settings else None
@@ -386,7 +437,7 @@ def parse_queue_settings(settings: Any, strategy: str = Strategy.LONGEST_IDLE.va
     _skills(settings.get("skills", {}), "skills")
     reason = settings.get("auto_pause_reason", "no-answer")
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 40:
-        raise SettingsError("auto_pause_reason", "must be a short text")
+        raise SettingsError("auto_pause_reason", "short-text")
     config = QueueConfig(
         strategy=strategy_value, overflow=rules, callback=callback, messages=message_set, schedule=schedule,
         ring_timeout=float(numbers["ring_timeout"]) if "ring_timeout" in numbers else None,

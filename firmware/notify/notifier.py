@@ -8,13 +8,12 @@ a channel is set up later.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import signal
 import time
 from dataclasses import dataclass, field
 
-from firmware.notify import channels
+from firmware.notify import channels, texts
 from firmware.notify.config import SETTING_KEY, EmailChannel, NotificationSettings, NotificationSettingsError, load
 from firmware.store import commit_pending, queries
 
@@ -24,16 +23,9 @@ POLL_SECONDS = 2.0
 FIRST_RETRY, LONGEST_RETRY = 60.0, 3600.0
 
 
-def notice(alarm: dict, kind: str, subject_name: str) -> tuple[str, str]:
-    """(mail subject, text) of a notice; the text is also the SMS."""
-    at = dt.datetime.fromtimestamp(alarm["raised_at" if kind == "raised" else "cleared_at"]).strftime("%H:%M")
-    name = alarm["name"].split(":")[0]        # "pause-too-long:3": the ACD keys it by agent
-    if kind == "raised":
-        return (f"Callbox alarm: {name} on {subject_name}",
-                f"Callbox alarm {name} on {subject_name} since {at}: {alarm['detail']}")
-    reason = f" ({alarm['cleared_detail']})" if alarm["cleared_detail"] else ""
-    return (f"Callbox alarm cleared: {name} on {subject_name}",
-            f"Callbox alarm {name} on {subject_name} cleared at {at}{reason}")
+def notice(alarm: dict, kind: str, subject_name: str, language: str = "en") -> tuple[str, str]:
+    """(mail subject, text) of a notice in the setting's language; the text is also the SMS."""
+    return texts.notice(alarm, kind, subject_name, language)
 
 
 def retry_delay(attempts: int) -> float:
@@ -74,7 +66,8 @@ class Notifier:
         return done
 
     def _deliver(self, alarm: dict, kind: str, settings: NotificationSettings) -> list[str]:
-        subject, text = notice(alarm, kind, self._subject_name(alarm["subject"]))
+        subject, text = notice(alarm, kind, self._subject_name(alarm["subject"], settings.language),
+                               settings.language)
         failures = []
         for channel in settings.channels:
             label = "email" if isinstance(channel, EmailChannel) else "sms"
@@ -93,17 +86,17 @@ class Notifier:
             log.info("alarm %s (%s) sent by %s", alarm["id"], kind, label)
         return failures
 
-    def _subject_name(self, subject: str) -> str:
+    def _subject_name(self, subject: str, language: str = "en") -> str:
         """ "queue 3" -> "queue Support", "agent 2" -> "agent 1002 (Bob)", while they exist. """
         kind, _, ident = subject.partition(" ")
         if kind == "queue" and ident.isdigit():
             queue = queries.get_queue(self.conn, int(ident))
             if queue is not None:
-                return f"queue {queue['name']}"
+                return texts.subject("queue", language, name=queue["name"])
         if kind == "agent" and ident.isdigit():
             agent = queries.get_agent(self.conn, int(ident))
             if agent is not None:
-                return f"agent {agent['extension']} ({agent['name']})"
+                return texts.subject("agent", language, extension=agent["extension"], name=agent["name"])
         return subject
 
 

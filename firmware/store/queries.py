@@ -60,6 +60,13 @@ def get_user(conn, user_id: int) -> Row | None:
     return _row(conn.execute("SELECT * FROM users WHERE id = ?", (user_id,)))
 
 
+def set_user_language(conn, user_id: int, language: str | None, actor: str) -> None:
+    """The user's own language for pages (en, sv, de, zh); None: as their browser asks. Audited."""
+    with transaction(conn):
+        conn.execute("UPDATE users SET language = ? WHERE id = ?", (language, user_id))
+        audit(conn, actor, "user.language", language or "browser")
+
+
 def get_user_by_name(conn, username: str) -> Row | None:
     """The user of that name, deactivated or not (check `deactivated_at`)."""
     return _row(conn.execute("SELECT * FROM users WHERE username = ?", (username,)))
@@ -658,13 +665,17 @@ def get_callback(conn, call_id: int) -> Row | None:
 # --- alarms (ACD15) ------------------------------------------------------------------------------
 
 def raise_alarm(conn, name: str, subject: str, detail: str) -> bool:
-    """Opens the alarm unless it is open already (then only its detail follows); True if new."""
-    updated = conn.execute("UPDATE alarms SET detail = ? WHERE name = ? AND subject = ? AND cleared_at IS NULL",
-                           (detail, name, subject)).rowcount
+    """Opens the alarm unless it is open already (then only its detail follows); True if new. A
+    detail that is a firmware.message.Message keeps its code and parameters too (for wording)."""
+    params = getattr(detail, "params", None)
+    coded = json.dumps({"code": detail.code, "params": params}) if params is not None else None  # type: ignore[attr-defined]
+    updated = conn.execute("UPDATE alarms SET detail = ?, detail_params = ? "
+                           "WHERE name = ? AND subject = ? AND cleared_at IS NULL",
+                           (str(detail), coded, name, subject)).rowcount
     if updated:
         return False
-    conn.execute("INSERT INTO alarms (name, subject, detail, raised_at) VALUES (?, ?, ?, ?)",
-                 (name, subject, detail, time.time()))
+    conn.execute("INSERT INTO alarms (name, subject, detail, detail_params, raised_at) VALUES (?, ?, ?, ?, ?)",
+                 (name, subject, str(detail), coded, time.time()))
     return True
 
 
