@@ -30,6 +30,7 @@ from firmware.edge.kamailio import reload_trunk_addresses
 from firmware.edge.registrations import RegistrationWatcher
 from firmware.engine import agent_phone, prompts, sdp, trunk_calls, wavfix
 from firmware.engine.agent_phone import FeatureCall
+from firmware.engine.load_report import LoadReport
 from firmware.engine.control import CommandError, ControlServer
 from firmware.engine.session import MONITOR_MODES, CallbackSession, ConferenceRoom, InboundSession
 from firmware.engine.sdp import UnusableSdp
@@ -55,6 +56,7 @@ class Engine:
         self.store = store
         self.data_dir = paths.data_dir()
         self.acd = Acd()
+        self.load = LoadReport()           # tells the edge when this loop falls behind (503 for new calls)
         self.sessions: dict[int, InboundSession] = {}
         self.callbacks: dict[int, CallbackSession] = {}    # by the ACD's id of the call called back
         self.alarms: dict[tuple[str, str], str] = {}
@@ -222,6 +224,7 @@ class Engine:
             log.warning("%d open callbacks restored from the store", restored)
         self._sync_trunk_registrations()
         self.control = ControlServer(paths.engine_socket_path(), self.commands, snapshot=self.snapshot)
+        self.load.start()                  # from the loop's own thread: the one it watches
         self.running = True
         log.info("engine ready on %s:%s", self.config.bind_address, self.config.engine_port)
 
@@ -258,6 +261,7 @@ class Engine:
     def stop(self, cause: str = "engine-stop") -> None:
         """Hangs up every call (closing its CDR), lets the BYEs go out, then shuts pjsua2 down in order."""
         self.running = False
+        self.load.stop()
         if self.registrations is not None:
             self.registrations.stop()
         for room in list(self.rooms.values()):

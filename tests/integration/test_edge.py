@@ -421,6 +421,33 @@ def test_past_the_setup_limit_new_calls_get_503_at_once_until_the_engine_answers
             engine.sendto(sip.reply(invite, 486, "Busy Here").encode(), edge.address)
 
 
+def test_while_the_engine_says_it_is_busy_new_calls_get_503_and_a_silent_engine_is_forgotten(edge, check_log):
+    """The engine tells its load through the edge's htable (firmware/engine/load_report.py): while
+    engine_busy is 1 a new call gets 503 at once; at 0, or a few seconds after the last word from the
+    engine (one that died while busy), calls go through again."""
+    def offer(trunk, engine) -> int:
+        trunk.sendto(sip.request("INVITE", f"sip:4930100@{edge.remote}", src=trunk.getsockname()).encode(),
+                     edge.address)
+        try:
+            invite = engine.recvfrom(65535)[0].decode()
+        except TimeoutError:
+            return sip.status_code(sip.wait_final(trunk, timeout=1))
+        engine.sendto(sip.reply(invite, 486, "Busy Here").encode(), edge.address)
+        return sip.status_code(sip.wait_final(trunk, timeout=1))
+
+    with sip.udp_socket("127.0.0.1", edge.config.engine_port) as engine, sip.udp_socket(TRUNK_HOST) as trunk:
+        engine.settimeout(0.3)
+        assert offer(trunk, engine) == 486
+        edge.kamcmd("htable.seti", "load", "engine_busy", "1")
+        assert offer(trunk, engine) == 503
+        edge.kamcmd("htable.seti", "load", "engine_busy", "0")
+        assert offer(trunk, engine) == 486
+        edge.kamcmd("htable.seti", "load", "engine_busy", "1")
+        assert offer(trunk, engine) == 503
+        time.sleep(3.5)                     # kamailio.cfg: autoexpire=3 for the htable load
+        assert offer(trunk, engine) == 486
+
+
 SETUP_RATE = 65         # kamailio.cfg's default: calls admitted to the engine per second
 BURST_BUFFER = 4 << 20
 

@@ -25,7 +25,11 @@ from tests.integration.box import REPO
 pytestmark = [pytest.mark.sip, pytest.mark.slow]
 
 CAPACITY_CPS = 65           # measured, docs/benchmarks.md "Overload"
-REFUSAL_MS = 50
+# INVITE -> 503 as the trunk SIPp measures it: when it reads the 503, so its own wait for a CPU counts.
+# The edge sends it within a millisecond; on a machine whose cores other programs keep busy (two CPU
+# burners beside the test) SIPp's average came to 12-61 ms. Still "at once" against SIP's timers: a
+# caller retransmits after 500 ms. bench/calls.py's target on a quiet machine stays 50 ms.
+REFUSAL_MS = 200
 
 
 def run_bench(*args: str) -> dict:
@@ -37,7 +41,6 @@ def run_bench(*args: str) -> dict:
     return json.loads(out[start + 1:])
 
 
-@pytest.mark.xfail(strict=False, reason="issue 8 finding 13 open: failed in the full CI-like run on a loaded 2-core machine (166 of 195 answered); passes alone")
 def test_at_twice_the_setup_capacity_admitted_calls_complete_and_the_rest_get_503_at_once():
     report = run_bench("--no-concurrency", "--setup-seconds", "0", "--calls", "150",
                        "--overload-rate", str(2 * CAPACITY_CPS), "--overload-seconds", "6", "--overload-hold", "3")
