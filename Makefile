@@ -8,7 +8,7 @@ STAMPS     := $(CURDIR)/.stamps
 export CALLBOX_DATA ?= $(CURDIR)/var
 export CALLBOX_CACHE ?= $(HOME)/.cache/callbox
 
-.PHONY: run test lint setup packages venv pjsua2 prompts translations translations-update bench clean
+.PHONY: run test lint setup packages venv pjsua2 prompts translations translations-update bench clean image test-image
 
 run: setup
 	$(VENV)/bin/callbox run
@@ -64,6 +64,16 @@ translations-update: venv
 		--ignore-obsolete
 
 BABEL_KEYWORDS := -k N_ -k Message -k FieldError:2 -k _l
+
+# The appliance's disk image (docs/appliance.md): build/image/callbox-<board>.img from Debian
+# bookworm packages; the base root file system is cached in $(CALLBOX_CACHE)/image.
+ARCH ?= amd64
+image: setup
+	image/build.sh $(ARCH) $(VENV)
+
+# Boots the image in QEMU and talks to the box in it (slow: part of `make test` too).
+test-image: image
+	$(VENV)/bin/python -m pytest tests/appliance -q
 
 bench: setup
 	$(VENV)/bin/python bench/calls.py

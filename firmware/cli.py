@@ -274,8 +274,10 @@ def cmd_notifier(args) -> int:
 
 def cmd_run(args) -> int:
     """Prepares the data directory and hands over to supervisord in the foreground (Ctrl-C stops all)."""
+    from firmware.config import resolve_auto_bind
     from firmware.edge.ports import taken_ports
 
+    resolve_auto_bind()
     config = BoxConfig.from_env()
     taken = taken_ports(config)
     if taken:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,3 +41,24 @@ class BoxConfig:
             prompts_dir=Path(os.environ.get("CALLBOX_PROMPTS", REPO_ROOT / "build" / "prompts")),
             rootfs=Path(os.environ.get("CALLBOX_ROOTFS", REPO_ROOT / "rootfs")),
         )
+
+
+AUTO_BIND = "auto"
+
+
+def default_route_address() -> str:
+    """The local address the kernel would send from towards the outside (the default route's
+    interface); 127.0.0.1 when there is no route. A UDP connect only selects a route: nothing is sent."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # TEST-NET-1 (RFC 5737): never a local network
+            return probe.getsockname()[0]
+        except OSError:
+            return "127.0.0.1"
+
+
+def resolve_auto_bind() -> None:
+    """CALLBOX_BIND=auto (the image's setting) becomes a concrete address, once, in `callbox run`:
+    every program of the box inherits it, so kamailio, the engine and the web agree on one address."""
+    if os.environ.get("CALLBOX_BIND", "").strip().lower() == AUTO_BIND:
+        os.environ["CALLBOX_BIND"] = default_route_address()
