@@ -462,6 +462,7 @@ def waiting(sock: socket.socket) -> list[str]:
             return texts
 
 
+@pytest.mark.alone  # a rate measured in calls per second: not beside another test worker
 def test_past_the_setup_rate_new_calls_get_503_however_fast_the_engine_answers(edge, check_log):
     """The engine refuses each call at once (486), so none stays in setup; still no more than SETUP_RATE
     calls a second reach it, the others get 503 with Retry-After.

@@ -160,6 +160,9 @@ CONFERENCES = {
 }
 
 
+# Alone: it compares pjmedia's clock-driven output sample for sample, which a second test worker
+# loading the machine can shift by a tick within one run (seen at load 7 on 2 cores).
+@pytest.mark.alone
 @pytest.mark.parametrize("members", list(CONFERENCES.values()), ids=list(CONFERENCES))
 def test_conference_outputs_match_reference_mixer(hub, tmp_path, members):
     """Three hub legs in one conference; every leg's output (recorded by pjmedia from the leg's slot)
