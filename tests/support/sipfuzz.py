@@ -165,6 +165,10 @@ def not_utf8(r: Request, where: Where, draw) -> Request:
     value = r.headers[i][1]
     if name in ("From", "Contact"):
         value = value.replace(b"Fuzz", junk) if b"Fuzz" in value else value.replace(b"fuzz@", b"fu" + junk + b"@")
+    elif name == "To" and value.startswith(b'"'):
+        # Drawn twice: the display name changes, a second quoted string would be a malformed To
+        # (kamailio's parser cannot read it, so no reply can be built: not what finding 6 is about).
+        value = b'"' + junk + value[value.index(b'"', 1):]
     elif name == "To":
         value = value.replace(b"<sip:", b"\"" + junk + b"\" <sip:", 1)
     else:
