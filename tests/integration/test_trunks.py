@@ -105,23 +105,32 @@ def contact_hostport(contact: str) -> tuple[str, str, int]:
     return match.group(1), match.group(2), int(match.group(3))
 
 
+def overflowing_to_a_number(box, provider, did: str, number: str, name: str, tmp_path, hold_ms: int) -> dict:
+    """A queue that overflows to `number` (no agent logged in) and a route from `did` to it; the
+    provider's SIPp call to that DID, sent to the Contact the box registered (R-URI user: the
+    registration's user name, the DID in To). Returns run_sipp's or background_sipp's arguments."""
+    _, _, contact, provider_ip = provider
+    user, _, _ = contact_hostport(contact)
+    queue = box.api("POST", "/queues", {"name": name, "settings": {"overflow": [
+        {"condition": "no-agent-logged-in", "destination": {"kind": "number", "target": number}}]}}, expect=201)
+    box.api("POST", "/inbound-routes", {"did": did, "queue_id": queue["id"]}, expect=201)
+    numbers = tmp_path / "numbers.csv"
+    numbers.write_text(f"SEQUENTIAL\n{did};\n")
+    return dict(local_ip=provider_ip, local_port=free_port(provider_ip), service=user, inf=numbers,
+                media_port=free_port(span=3), timeout=30, workdir=tmp_path, extra=("-d", str(hold_ms)))
+
+
 def test_a_registering_provider_calls_the_box_at_its_contact_and_gets_a_number_dialled_out(
         box, center, provider, tmp_path):
     """Inbound: the provider sends the INVITE to the Contact the box registered, with the registration's
     user name in the request URI and the number called in To; the box routes it by To. Outbound: the
     queue's overflow dials a number through the same trunk, and the box answers the provider's 407
     with the trunk's credentials (sipp/provider.xml checks the digest)."""
-    trunk, sipp, contact, provider_ip = provider
+    trunk, sipp, contact, _ = provider
     user, host, port = contact_hostport(contact)
-    queue = box.api("POST", "/queues", {"name": "to the mobile", "settings": {"overflow": [
-        {"condition": "no-agent-logged-in", "destination": {"kind": "number", "target": "+46701234567"}}]}},
-        expect=201)
-    box.api("POST", "/inbound-routes", {"did": "4930801", "queue_id": queue["id"]}, expect=201)
-    numbers = tmp_path / "numbers.csv"
-    numbers.write_text("SEQUENTIAL\n4930801;\n")
-    result = run_sipp("provider_call.xml", f"{host}:{port}", local_ip=provider_ip,
-                      local_port=free_port(provider_ip), service=user, inf=numbers, media_port=free_port(span=3), timeout=30, workdir=tmp_path,
-                      extra=("-d", "6000"))
+    call_from_provider = overflowing_to_a_number(box, provider, "4930801", "+46701234567", "to the mobile",
+                                                 tmp_path, hold_ms=6000)
+    result = run_sipp("provider_call.xml", f"{host}:{port}", **call_from_provider)
     assert result.returncode == 0, result.explain() + box.logs()
     provided = sipp.wait(15)
     assert provided.returncode == 0, provided.explain() + box.logs()
@@ -139,17 +148,11 @@ def test_a_registering_provider_calls_the_box_at_its_contact_and_gets_a_number_d
 def test_a_registering_trunk_deleted_during_its_call_leaves_the_call_alone(box, center, provider, tmp_path):
     """The registration ends at once, the call's account lives until the call has ended: pjsua2 would
     delete it under the call by force ("deleting account 2 while call 0 is still active")."""
-    trunk, sipp, contact, provider_ip = provider
-    user, host, port = contact_hostport(contact)
-    queue = box.api("POST", "/queues", {"name": "to the office", "settings": {"overflow": [
-        {"condition": "no-agent-logged-in", "destination": {"kind": "number", "target": "+46812345"}}]}},
-        expect=201)
-    box.api("POST", "/inbound-routes", {"did": "4930802", "queue_id": queue["id"]}, expect=201)
-    numbers = tmp_path / "numbers.csv"
-    numbers.write_text("SEQUENTIAL\n4930802;\n")
-    with background_sipp("provider_call.xml", remote=f"{host}:{port}", local_ip=provider_ip,
-                         local_port=free_port(provider_ip), service=user, inf=numbers, media_port=free_port(span=3),
-                         timeout=30, workdir=tmp_path, extra=("-d", "8000")) as caller:
+    trunk, sipp, contact, _ = provider
+    _, host, port = contact_hostport(contact)
+    call_from_provider = overflowing_to_a_number(box, provider, "4930802", "+46812345", "to the office",
+                                                 tmp_path, hold_ms=8000)
+    with background_sipp("provider_call.xml", remote=f"{host}:{port}", **call_from_provider) as caller:
         box.wait_for(lambda: "call with Proxy-Authorization" in sipp.files.log.read_text(), timeout=15,
                      what="the provider to answer the box's call")
         box.api("DELETE", f"/trunks/{trunk['id']}", expect=204)
