@@ -1109,6 +1109,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="the edge's limit of calls in setup at the engine (CALLBOX_EDGE_SETUP_LIMIT; 0: default)")
     p.add_argument("--setup-rate", type=int, default=0,
                    help="the edge's limit of calls admitted per second (CALLBOX_EDGE_SETUP_RATE; 0: default)")
+    p.add_argument("--engine-load", action=argparse.BooleanOptionalAction, default=True,
+                   help="the edge refuses new calls while the engine says it is busy (--no-engine-load: it "
+                        "does not; CALLBOX_EDGE_ENGINE_LOAD=0)")
     p.add_argument("--json", action="store_true", help="print the raw results as JSON too")
     p.add_argument("--keep", action="store_true", help="keep the data directory and capture")
     a = p.parse_args(argv)
@@ -1128,6 +1131,8 @@ def main(argv: list[str] | None = None) -> int:
         box.env["CALLBOX_EDGE_SETUP_LIMIT"] = str(a.setup_limit)
     if a.setup_rate:
         box.env["CALLBOX_EDGE_SETUP_RATE"] = str(a.setup_rate)
+    if not a.engine_load:
+        box.env["CALLBOX_EDGE_ENGINE_LOAD"] = "0"
     report: dict = {"machine": machine(), "args": vars(a), "trunks": trunk_sources}
     # What the machine is doing without us: other users' work competes for the same 2 cores.
     s0 = system_ticks()

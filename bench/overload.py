@@ -3,8 +3,9 @@
     .venv/bin/python bench/calls.py --no-concurrency --setup-seconds 0 --calls 300 \
         --overload-rate 120 --overload-seconds 10 --overload-hold 5
 
-The edge refuses a call with 503 (Retry-After) once SETUP_LIMIT calls are in setup at the engine
-(kamailio.cfg route[ADMIT]; --setup-limit sets CALLBOX_EDGE_SETUP_LIMIT, a huge one switches it off).
+The edge refuses a call with 503 (Retry-After) once SETUP_LIMIT calls are in setup at the engine,
+SETUP_RATE calls were admitted in this second, or the engine says its loop is busy (kamailio.cfg
+route[ADMIT]; --setup-limit and --setup-rate set the first two, huge ones switch them off).
 What counts: every admitted call completes (answered, bridged to an agent, hung up; no SIPp failure,
 no CDR that is not answered), refusals come at once (INVITE -> 503), and the admitted calls' setup
 stays fast (INVITE -> 200, retransmissions). The trunk (bench/sipp/trunk_uac_overload.xml) sends no
@@ -40,6 +41,22 @@ def counts_503(workdir: Path) -> int:
     return total
 
 
+REFUSAL_REASONS = {"engine's load": "engine busy (its loop is behind)",
+                   "calls in setup": "call setups in progress)",
+                   "calls per second": "engine busy (its calls per second admitted)"}
+
+
+def refusal_reasons(kamailio_log: Path, offset: int) -> dict[str, int]:
+    """The edge's 503s by the limit that refused them (route[ADMIT]'s log lines past `offset`)."""
+    try:
+        with open(kamailio_log, "rb") as log:
+            log.seek(offset)
+            text = log.read().decode(errors="replace")
+    except FileNotFoundError:
+        return {}
+    return {reason: text.count(line) for reason, line in REFUSAL_REASONS.items()}
+
+
 def late_acks(errors_path: Path) -> int:
     try:
         return len(LATE_ACK.findall(errors_path.read_text(errors="replace")))
@@ -55,6 +72,8 @@ def phase_overload(ctx, calls_module) -> dict:
     hold_ms = int(a.overload_hold * 1000)
     c.log(f"overload phase: {calls} calls at {a.overload_rate}/s, {a.overload_hold} s each")
     first_id = c.max_call_id(ctx.box.data / "callbox.db")
+    kamailio_log = ctx.box.data / "log" / "kamailio.log"
+    log_offset = kamailio_log.stat().st_size if kamailio_log.exists() else 0
     poller = c.StatusPoller(ctx.box, ctx.meter)
     poller.start()
     t0 = time.monotonic()
@@ -87,6 +106,7 @@ def phase_overload(ctx, calls_module) -> dict:
         "setup_rate": a.setup_rate or "default (65/s)",
         **summary,
         "refused_503": refused,
+        "refused_by": refusal_reasons(kamailio_log, log_offset),
         "agent_calls_aborted_on_a_late_ack": late_acks(uas.errors_path),
         "admitted": int(summary["trunk_calls_created"]) - refused,
         "invite_to_503_ms_avg": round(1000 * refusal_ms, 1) if refusal_ms is not None else None,
@@ -116,6 +136,7 @@ def table(phase: dict) -> str:
          f"{phase.get('trunk_calls_created')} ({phase.get('rate_target')} / {phase.get('trunk_placing_rate_cps')})"),
         ("edge's limits: calls in setup / admitted per second", f"{phase.get('setup_limit')} / {phase.get('setup_rate')}"),
         ("refused with 503 / admitted", f"{phase.get('refused_503')} / {phase.get('admitted')}"),
+        ("503s by the edge's limit that refused them", phase.get("refused_by")),
         ("calls failed trunk / agent SIPp (of which a late ACK after the end)",
          f"{phase.get('trunk_calls_failed')} / {phase.get('agent_calls_failed')} "
          f"({phase.get('agent_calls_aborted_on_a_late_ack')})"),

@@ -26,6 +26,8 @@ PIKE_DENSITY_ENV = "CALLBOX_EDGE_PIKE_DENSITY"
 # before the edge answers new ones 503 (defaults 10 and 65, see kamailio.cfg route[ADMIT]).
 SETUP_LIMIT_ENV = "CALLBOX_EDGE_SETUP_LIMIT"
 SETUP_RATE_ENV = "CALLBOX_EDGE_SETUP_RATE"
+# "0": the edge does not refuse new calls when the engine says it is busy (for benchmarks that compare).
+ENGINE_LOAD_ENV = "CALLBOX_EDGE_ENGINE_LOAD"
 
 _ANY_ADDRESS = {"", "0.0.0.0", "::", "[::]"}
 
@@ -79,6 +81,8 @@ def kamailio_argv(config: BoxConfig, log_level: int | None = None) -> list[str]:
         defines["SETUP_LIMIT"] = str(int(os.environ[SETUP_LIMIT_ENV]))
     if os.environ.get(SETUP_RATE_ENV):
         defines["SETUP_RATE"] = str(int(os.environ[SETUP_RATE_ENV]))
+    if os.environ.get(ENGINE_LOAD_ENV) == "0":
+        defines["IGNORE_ENGINE_LOAD"] = "1"
     argv = [
         kamailio_binary(),
         "-DD",                       # stay in the foreground (supervisor is the parent)
