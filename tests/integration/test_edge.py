@@ -472,15 +472,25 @@ def test_while_the_engine_says_it_is_busy_new_calls_get_503_and_a_silent_engine_
     engine_busy is 1 a new call gets 503 at once; at 0, or a few seconds after the last word from the
     engine (one that died while busy), calls go through again."""
     def offer(trunk, engine) -> int:
+        """The final status of a new call; the engine refuses it (486) if the edge lets it through.
+        By Call-ID on both sides: the edge still retransmits earlier tests' INVITEs to the engine's
+        port and their 486s to the trunk (nobody ACKs them here)."""
         invite = sip.request("INVITE", f"sip:4930100@{edge.remote}", src=trunk.getsockname())
+        call_id = sip.header(invite, "Call-ID")[0]
         trunk.sendto(invite.encode(), edge.address)
-        try:
-            relayed = engine.recvfrom(65535)[0].decode()
-            engine.sendto(sip.reply(relayed, 486, "Busy Here").encode(), edge.address)
-        except TimeoutError:
-            pass
-        # By Call-ID: the edge retransmits an earlier call's 486 (nobody ACKs it here).
-        return sip.status_code(sip.wait_final(trunk, timeout=1, call_id=sip.header(invite, "Call-ID")[0]))
+        deadline = time.monotonic() + 0.3
+        while (left := deadline - time.monotonic()) > 0:
+            engine.settimeout(left)
+            try:
+                relayed = engine.recvfrom(65535)[0].decode()
+            except TimeoutError:
+                break
+            if relayed.startswith("INVITE ") and sip.header(relayed, "Call-ID") == [call_id]:
+                engine.sendto(sip.reply(relayed, 486, "Busy Here").encode(), edge.address)
+                break
+        final = sip.wait_final(trunk, timeout=1, call_id=call_id)
+        assert final is not None, f"no final reply to {call_id}"
+        return sip.status_code(final)
 
     with sip.udp_socket("127.0.0.1", edge.config.engine_port) as engine, sip.udp_socket(TRUNK_HOST) as trunk:
         engine.settimeout(0.3)
