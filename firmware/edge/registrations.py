@@ -3,7 +3,9 @@
 The registrar lives in kamailio; the engine only needs to know who can be rung, so that an agent
 whose phone unregistered (or whose registration expired) is unavailable rather than rung in vain
 (ACD: `phone_registered` / `phone_unregistered`). `RegistrationWatcher` asks every few seconds in
-a thread of its own, so that the engine's loop never waits for the edge.
+a thread of its own, so that the engine's loop never waits for the edge; the engine's other
+commands to the edge (`permissions.addressReload` at a configuration change) run in that thread
+too (`submit`), one at a time, between two dumps.
 
 The table is read over JSON-RPC (firmware/edge/rpc.py): kamcmd's binrpc reply is capped ("reply
 too big" from 300-400 phones on, and the engine then took every agent for gone); the FIFO carries
@@ -13,7 +15,10 @@ the 570 kB of 1,000 phones in about 40 ms.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
+import time
+from collections.abc import Callable
 
 from firmware.edge import rpc
 
@@ -76,11 +81,27 @@ class RegistrationWatcher(threading.Thread):
         self.registered: frozenset[str] = frozenset()
         self.version = 0
         self.stopping = threading.Event()
+        self.tasks: queue.SimpleQueue[Callable[[], object] | None] = queue.SimpleQueue()
 
     def run(self) -> None:
+        next_poll = 0.0
         while not self.stopping.is_set():
-            self.poll()
-            self.stopping.wait(self.interval)
+            if time.monotonic() >= next_poll:
+                self.poll()
+                next_poll = time.monotonic() + self.interval
+            try:
+                task = self.tasks.get(timeout=max(0.0, next_poll - time.monotonic()))
+            except queue.Empty:
+                continue
+            if task is not None:
+                try:
+                    task()
+                except Exception:       # a failed command to the edge must not end the watcher
+                    log.exception("edge command failed")
+
+    def submit(self, task: Callable[[], object]) -> None:
+        """Runs `task` (a command to the edge) in this thread, soon: never in the engine's loop."""
+        self.tasks.put(task)
 
     def poll(self) -> None:
         dump = self.read()
@@ -90,3 +111,4 @@ class RegistrationWatcher(threading.Thread):
 
     def stop(self) -> None:
         self.stopping.set()
+        self.tasks.put(None)            # wakes the thread

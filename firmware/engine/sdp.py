@@ -103,3 +103,18 @@ def _check_rtcp(attribute: bytes) -> None:
         raise UnusableSdp(f"a={attribute[:60]!r}")
     if match.group("connection") is not None:
         _check_address(match.group("connection"))
+
+
+def offer_refusal(content_type: str, body: bytes) -> str | None:
+    """Why an INVITE's offer cannot be used (answered 488), or None. An INVITE without a body is a
+    delayed offer (RFC 3261 13.2.1): the box offers in its 200 and takes the answer from the ACK."""
+    if not body:
+        return None
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    try:
+        if media_type != "application/sdp":
+            raise UnusableSdp(f"a body of type {media_type!r}")
+        check(body)
+    except UnusableSdp as exc:
+        return str(exc)
+    return None

@@ -215,3 +215,10 @@ def offer_display(queue_name: str, caller_input: str = "", callback: bool = Fals
 def header_value(text: str) -> str:
     """Text made safe as one header's value: no line breaks or other control characters."""
     return _CONTROL.sub("", text).strip()
+
+
+def offer_headers(call_id: int, queue_name: str, caller_input: str) -> dict[str, str]:
+    """The headers that carry what the phone's display shows, for phones and tools that read them
+    (empty ones left out)."""
+    headers = {OFFER_CALL_HEADER: str(call_id), OFFER_QUEUE_HEADER: queue_name, OFFER_INPUT_HEADER: caller_input}
+    return {name: header_value(value) for name, value in headers.items() if header_value(value)}

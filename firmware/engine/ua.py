@@ -2,7 +2,7 @@
 
 Every SIP callback of pjsua2 arrives in the engine's single thread (threadCnt=0, we poll with
 libHandleEvents), and only forwards to Python objects that hold the logic. Keys (RFC 4733) are the
-exception: pjmedia reports them from its media thread, so `Leg.onDtmfDigit` only queues them in
+exception: pjmedia reports them from its media thread, so `SipLeg.onDtmfDigit` only queues them in
 `KEYS_HEARD` and the engine's loop hands them to their owners. No callback runs per media frame:
 prompts end by the clock (their length is known), not by an end-of-file callback, which would also
 come from the media thread.
@@ -16,34 +16,35 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections import deque
-from typing import Protocol
+from pathlib import Path
 
 import pjsua2 as pj
 
 from firmware.config import BoxConfig
 from firmware.engine import sdp
+from firmware.engine.legs import Hub, LegError, LegOwner
 
 log = logging.getLogger(__name__)
 
 RTP_PORT_RANGE = 20000   # RTP+RTCP pairs for up to 10,000 legs
 
 
-class LegOwner(Protocol):
-    def leg_state(self, leg: Leg, info: pj.CallInfo) -> None: ...
-    def leg_media(self, leg: Leg) -> None: ...
-    def leg_dtmf(self, leg: Leg, digit: str) -> None: ...
-
-
-# (leg, key) from pjmedia's media thread, taken by the engine's loop (Engine._take_keys)
+# (leg, key) from pjmedia's media thread, taken by the engine's loop (SipUa.poll)
 KEYS_HEARD: deque = deque()
+# pjsua2 objects kept alive until the current callback has returned (cleared after each turn)
+RETIRED: list = []
+# (when to drop, player): stopped prompt players kept a little longer, see SipLeg.stop_playing
+LINGERING: deque = deque()
+PLAYER_LINGER = 1.0          # seconds a stopped prompt player is kept before it is destroyed
 
 
 def guarded(callback):
     """A leg's pjsua2 callback that never lets an exception through to pjsua2: it is logged and
     the leg is ended."""
     @functools.wraps(callback)
-    def run(leg: Leg, prm) -> None:
+    def run(leg: SipLeg, prm) -> None:
         try:
             callback(leg, prm)
         except Exception:
@@ -52,8 +53,8 @@ def guarded(callback):
     return run
 
 
-class Leg(pj.Call):
-    """One call leg of the B2BUA; `owner` decides what happens."""
+class SipLeg(pj.Call):
+    """One SIP call leg of the B2BUA (a `legs.Leg`); `owner` decides what happens."""
 
     def __init__(self, account: pj.Account, role: str, call_id: int = pj.PJSUA_INVALID_ID):
         super().__init__(account, call_id)
@@ -67,6 +68,13 @@ class Leg(pj.Call):
         self.disconnected = False
         self.failed = False
         self.last_status = 0
+        self.player: pj.AudioMediaPlayer | None = None
+        self.recorder: pj.AudioMediaRecorder | None = None
+        self.recorded_media: pj.AudioMedia | None = None
+
+    @property
+    def has_media(self) -> bool:
+        return self.media is not None
 
     @guarded
     def onCallState(self, prm) -> None:
@@ -74,11 +82,13 @@ class Leg(pj.Call):
         self.last_status = info.lastStatusCode
         if info.state == pj.PJSIP_INV_STATE_CONFIRMED:
             self.confirmed = True
+            if self.owner is not None:
+                self.owner.leg_answered(self)
         elif info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
             self.disconnected = True
             self.media = None
-        if self.owner is not None:
-            self.owner.leg_state(self, info)
+            if self.owner is not None:
+                self.owner.leg_ended(self)
 
     @guarded
     def onCallMediaState(self, prm) -> None:
@@ -108,18 +118,25 @@ class Leg(pj.Call):
         if self.failed:
             return
         self.failed = True
-        self.hangup_quietly(0 if self.confirmed or self.role != "caller" else 500)
+        self.hang_up(0 if self.confirmed or self.role != "caller" else 500)
 
     def deliver_key(self, digit: str) -> None:
-        handler = getattr(self.owner, "leg_dtmf", None)
-        if handler is not None:
+        if self.owner is not None:
             try:
-                handler(self, digit)
+                self.owner.leg_key(self, digit)
             except Exception:
                 log.exception("key %r on a %s leg failed: the leg is ended", digit, self.role)
                 self.fail()
 
-    def hangup_quietly(self, status: int = 0) -> None:
+    # --- legs.Leg -----------------------------------------------------------------------------------
+
+    def answer(self) -> None:  # type: ignore[override]
+        try:
+            super().answer(call_setting_param(200))
+        except pj.Error as exc:
+            raise LegError(exc.info()) from None
+
+    def hang_up(self, status: int = 0) -> None:
         """Hangs up unless already gone; pjsua2 raises for a call that ended meanwhile."""
         if self.disconnected:
             return
@@ -130,6 +147,84 @@ class Leg(pj.Call):
             self.hangup(prm)
         except pj.Error as exc:
             log.debug("hangup of %s leg: %s", self.role, exc.info())
+
+    def play(self, files: list[str]) -> bool:
+        self.stop_playing()
+        if self.media is None or not files:
+            return False
+        player = pj.AudioMediaPlayer()
+        try:
+            if len(files) == 1:
+                player.createPlayer(files[0], pj.PJMEDIA_FILE_NO_LOOP)
+            else:
+                vector = pj.StringVector()
+                for f in files:
+                    vector.append(f)
+                player.createPlaylist(vector, "prompts", pj.PJMEDIA_FILE_NO_LOOP)
+            player.startTransmit(self.media)
+        except pj.Error as exc:
+            log.error("cannot play %s: %s", files, exc.info())
+            return False
+        self.player = player
+        return True
+
+    def stop_playing(self) -> None:
+        """Stops the prompt player at once and destroys it PLAYER_LINGER seconds later.
+
+        At the end of its file a player posts an event that pjmedia's event thread delivers to the
+        C++ AudioMediaPlayer later. Destroyed before that, the event thread calls through freed
+        memory (SIGSEGV in file_on_event; pjproject PR #5045), and prompts are stopped exactly when
+        they end, so under load this happened every few hundred calls. Disconnected, the bridge no
+        longer reads the port (no new end-of-file), and a second later every event is delivered.
+        """
+        player, self.player = self.player, None
+        if player is None:
+            return
+        if self.media is not None:
+            try:
+                player.stopTransmit(self.media)
+            except pj.Error as exc:
+                log.debug("stopping a prompt: %s", exc.info())
+        LINGERING.append((time.monotonic() + PLAYER_LINGER, player))
+
+    def attach(self, hub: Hub, hub_leg: int) -> None:
+        hub.attach(hub_leg, self.media)
+
+    def record(self, path: Path) -> bool:
+        if self.media is None:
+            return False
+        recorder = pj.AudioMediaRecorder()
+        try:
+            recorder.createRecorder(str(path))
+            self.media.startTransmit(recorder)
+        except pj.Error as exc:
+            log.error("recording to %s not started: %s", path, exc.info())
+            return False
+        self.recorder, self.recorded_media = recorder, self.media
+        return True
+
+    def stop_recording(self) -> None:
+        recorder, self.recorder = self.recorder, None
+        if recorder is None:
+            return
+        try:
+            self.recorded_media.stopTransmit(recorder)
+        except pj.Error as exc:        # the leg's media may be gone already
+            log.debug("stopping a recording: %s", exc.info())
+        # Destroyed at the end of this loop turn (a recorder posts no end-of-file event, unlike a
+        # player); pjmedia then closes the file, with its sizes, on a tick of its clock.
+        RETIRED.append(recorder)
+
+    def release(self) -> None:
+        self.owner = None      # no cycle: the leg goes with the next end of a turn
+        RETIRED.append(self)
+
+
+def end_of_turn(now: float) -> None:
+    """What the turn retired goes now; players that lingered long enough too."""
+    RETIRED.clear()
+    while LINGERING and LINGERING[0][0] <= now:
+        LINGERING.popleft()
 
 
 def call_setting_param(status: int = 0, *, local_uri: str | None = None,
@@ -165,7 +260,7 @@ class ServiceAccount(pj.Account):
     def onIncomingCall(self, prm) -> None:
         # Nothing here may end the call (see Engine.incoming_call). Without a Leg bound to it,
         # pjsua2 itself refuses the call with 500 when this returns.
-        leg = Leg(self, "caller", prm.callId)
+        leg = SipLeg(self, "caller", prm.callId)
         try:
             # SWIG hands the bytes over as text with surrogateescape: back to the bytes that came
             message = prm.rdata.wholeMsg.encode("utf-8", "surrogateescape")

@@ -1,6 +1,6 @@
 """The caller's callback menu, key by key."""
 
-from firmware.engine.callback_menu import Back, CallbackMenu, Chosen, Play
+from firmware.engine.calls.callback_menu import Back, CallbackMenu, Chosen, Play
 
 LATER = frozenset(range(14, 18))
 
@@ -62,7 +62,7 @@ def test_later_hours_are_what_is_left_of_today_and_open():
     from zoneinfo import ZoneInfo
 
     from firmware.acd.settings import parse_queue_settings
-    from firmware.engine.callback_menu import hour_interval, later_hours
+    from firmware.engine.calls.callback_menu import hour_interval, later_hours
     zone = ZoneInfo("Europe/Stockholm")
     schedule = parse_queue_settings({"schedule": {"timezone": "Europe/Stockholm",
                                                   "weekly": {"mon": "08:00-12:00,13:00-17:00"}}})[0].schedule

@@ -36,14 +36,14 @@ def engine_on(store) -> Engine:
 def test_pause_for_a_known_reason_is_kept_across_a_restart(store):
     engine = engine_on(store)
     with pytest.raises(CommandError, match="reason must be one of"):
-        engine._cmd_agent_pause({"agent_id": 1, "reason": "nap"})
-    answer = engine._cmd_agent_pause({"agent_id": 1, "reason": "lunch"})
+        engine.commands.agent_pause(agent_id=1, reason="nap")
+    answer = engine.commands.agent_pause(agent_id=1, reason="lunch")
     assert answer == {"agent_id": 1, "state": "paused", "pause_reason": "lunch"}
     assert queries.get_agent(store, 1)["paused_reason"] == "lunch"
 
     again = engine_on(store)                     # the next engine, after a crash
     assert again.acd.agents[1].state is AgentState.PAUSED and again.acd.agents[1].pause_reason == "lunch"
-    assert again._cmd_agent_unpause({"agent_id": 1})["state"] == "idle"
+    assert again.commands.agent_unpause(agent_id=1)["state"] == "idle"
     assert queries.get_agent(store, 1)["paused_reason"] is None
     assert engine_on(store).acd.agents[1].state is AgentState.IDLE
 
@@ -54,22 +54,22 @@ def test_configured_pause_reasons_replace_the_defaults(store):
     engine = engine_on(store)
     assert set(engine.acd.pause_reasons) == {"coaching", "no-answer"}
     with pytest.raises(CommandError):
-        engine._cmd_agent_pause({"agent_id": 1, "reason": "lunch"})
+        engine.commands.agent_pause(agent_id=1, reason="lunch")
 
 
 def test_a_logged_out_agent_cannot_pause_and_logging_out_ends_the_pause(store):
     engine = engine_on(store)
-    engine._cmd_agent_pause({"agent_id": 1, "reason": "break"})
-    engine._cmd_agent_logout({"agent_id": 1})
+    engine.commands.agent_pause(agent_id=1, reason="break")
+    engine.commands.agent_logout(agent_id=1)
     assert queries.get_agent(store, 1)["paused_reason"] is None
     with pytest.raises(CommandError, match="not logged in"):
-        engine._cmd_agent_pause({"agent_id": 1, "reason": "break"})
+        engine.commands.agent_pause(agent_id=1, reason="break")
 
 
 def test_wrap_up_is_ended_early_or_extended(store):
     engine = engine_on(store)
     with pytest.raises(CommandError, match="not in wrap-up"):
-        engine._cmd_wrapup_end({"agent_id": 1})
+        engine.commands.wrapup_end(agent_id=1)
     now = time.monotonic()
     acd = engine.acd
     acd.call_arrived(50, 1, now)
@@ -78,11 +78,11 @@ def test_wrap_up_is_ended_early_or_extended(store):
     acd.call_ended(50, 1, now)
     assert acd.agents[1].state is AgentState.WRAP_UP
     until = acd.agents[1].wrapup_until
-    engine._cmd_wrapup_extend({"agent_id": 1, "seconds": 60})
+    engine.commands.wrapup_extend(agent_id=1, seconds=60)
     assert acd.agents[1].wrapup_until == pytest.approx(until + 60, abs=1)
     with pytest.raises(CommandError, match="1 to 600"):
-        engine._cmd_wrapup_extend({"agent_id": 1, "seconds": 6000})
-    assert engine._cmd_wrapup_end({"agent_id": 1})["state"] == "idle"
+        engine.commands.wrapup_extend(agent_id=1, seconds=6000)
+    assert engine.commands.wrapup_end(agent_id=1)["state"] == "idle"
 
 
 class Dumps:
@@ -125,50 +125,50 @@ def test_a_queue_deleted_while_the_engine_runs_is_left_by_its_agents(store):
     assert engine.acd.agents[1].queue_ids == {1, sales["id"]}
     queries.delete_queue(store, sales["id"])
     commit_pending(store)
-    engine.load_config()                         # what the web's "reload" does
+    engine.configuration.load()                         # what the web's "reload" does
     assert sales["id"] not in engine.acd.queues
     assert engine.acd.agents[1].queue_ids == {1} and engine.acd.agents[1].state is AgentState.IDLE
 
 
 def test_feature_codes_pause_by_the_place_of_the_reason_in_the_boxs_list(store):
-    from firmware.engine.agent_phone import carry_out
-    from firmware.engine.feature_codes import parse
+    from firmware.engine.calls.feature_call import carry_out
+    from firmware.engine.calls.feature_codes import parse
     queries.set_setting(store, "pause_reasons", json.dumps([{"code": "coaching"}, {"code": "lunch"}]))
     commit_pending(store)
     engine = engine_on(store)
-    assert engine.pause_reason_choices == ["coaching", "lunch"]          # "no-answer" is the ACD's own
-    assert carry_out(engine, 1, parse("*432")) == "reason=lunch"
+    assert engine.configuration.pause_reason_choices == ["coaching", "lunch"]          # "no-answer" is the ACD's own
+    assert carry_out(engine.commands, 1, parse("*432")) == "reason=lunch"
     assert engine.acd.agents[1].pause_reason == "lunch"
     with pytest.raises(CommandError, match="there is no pause reason 3"):
-        carry_out(engine, 1, parse("*433"))
+        carry_out(engine.commands, 1, parse("*433"))
     with pytest.raises(CommandError, match="not in wrap-up"):
-        carry_out(engine, 1, parse("*45"))
+        carry_out(engine.commands, 1, parse("*45"))
     queries.set_setting(store, "pause_reasons", json.dumps([{"code": "coaching"}]))
     commit_pending(store)
-    engine.load_config()                         # a reason dropped from the list cannot be chosen any more
+    engine.configuration.load()                         # a reason dropped from the list cannot be chosen any more
     assert set(engine.acd.pause_reasons) == {"coaching", "no-answer"}
     with pytest.raises(CommandError):
-        carry_out(engine, 1, parse("*432"))
+        carry_out(engine.commands, 1, parse("*432"))
 
 
 def test_a_feature_code_logs_in_to_the_agents_queues_and_the_store_keeps_it(store):
-    from firmware.engine.agent_phone import carry_out
-    from firmware.engine.feature_codes import parse
+    from firmware.engine.calls.feature_call import carry_out
+    from firmware.engine.calls.feature_codes import parse
     engine = engine_on(store)
     queries.logout_agent(store, 1)
-    engine.load_config()
+    engine.configuration.load()
     with pytest.raises(CommandError, match="not a member of any queue"):     # logged in by hand, never a member
-        carry_out(engine, 1, parse("*41"))
+        carry_out(engine.commands, 1, parse("*41"))
     queries.add_queue_member(store, 1, 1)
-    assert carry_out(engine, 1, parse("*41")) == "queues=[1]"
+    assert carry_out(engine.commands, 1, parse("*41")) == "queues=[1]"
     assert queries.logged_in_queue_ids(store, 1) == [1] and engine.acd.agents[1].queue_ids == {1}
-    carry_out(engine, 1, parse("*42"))
+    carry_out(engine.commands, 1, parse("*42"))
     assert queries.logged_in_queue_ids(store, 1) == [] and not engine.acd.agents[1].queue_ids
 
 
 def test_a_wrap_up_waiting_for_a_classification_ends_when_the_phone_classifies_the_call(store):
-    from firmware.engine.agent_phone import carry_out
-    from firmware.engine.feature_codes import parse
+    from firmware.engine.calls.feature_call import carry_out
+    from firmware.engine.calls.feature_codes import parse
     queries.update_queue(store, 1, settings={"disposition_required": True})       # and no wrap-up time
     call_id = queries.open_call(store, "+46701", "4930100")
     commit_pending(store)
@@ -181,13 +181,13 @@ def test_a_wrap_up_waiting_for_a_classification_ends_when_the_phone_classifies_t
     acd.call_ended(call_id, 1, now)
     assert acd.agents[1].state is AgentState.WRAP_UP and acd.agents[1].unclassified_call == call_id
     with pytest.raises(CommandError, match=f"call {call_id} must be classified first"):
-        engine.commands["wrapup_end"]({"agent_id": 1})
-    assert carry_out(engine, 1, parse("*462")) == f"call={call_id} disposition=follow-up"
+        engine.commands.wrapup_end(agent_id=1)
+    assert carry_out(engine.commands, 1, parse("*462")) == f"call={call_id} disposition=follow-up"
     assert acd.agents[1].state is AgentState.IDLE
     call = queries.get_call(store, call_id)
     assert (call["disposition"], call["disposition_by"]) == ("follow-up", "1001")
     with pytest.raises(CommandError, match="there is no disposition 7"):
-        carry_out(engine, 1, parse("*467"))
+        carry_out(engine.commands, 1, parse("*467"))
 
 
 def test_logins_and_pauses_are_kept_for_the_agents_time_and_closed_after_a_crash(store):
@@ -195,7 +195,7 @@ def test_logins_and_pauses_are_kept_for_the_agents_time_and_closed_after_a_crash
     queries.set_setting(store, "pause_reasons", json.dumps([{"code": "coaching", "billable": True}]))
     commit_pending(store)
     engine = engine_on(store)                    # agent 1 is logged in from the store
-    engine._cmd_agent_pause({"agent_id": 1, "reason": "coaching"})
+    engine.commands.agent_pause(agent_id=1, reason="coaching")
     commit_pending(store)
     rows = queries.agent_activity(store, 1, 0, time.time() + 1)
     assert [(r["activity"], r["reason"], r["billable"]) for r in rows] == [("login", "", 0), ("pause", "coaching", 1)]

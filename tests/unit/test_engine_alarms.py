@@ -9,7 +9,7 @@ import pytest
 
 from firmware.acd import ClearAlarm, RaiseAlarm
 from firmware.config import BoxConfig
-from firmware.engine import engine as engine_module
+from firmware.engine.alarm_book import ALARM_GRACE
 from firmware.engine.engine import Engine
 from firmware.store import commit_pending, open_store, queries
 
@@ -36,12 +36,12 @@ def test_after_a_restart_an_alarm_raised_again_stays_one_and_a_stale_one_ends(st
     queries.raise_alarm(store, "long-wait", "queue 2", "longest wait 400 s")
     commit_pending(store)
     engine = Engine(BoxConfig.from_env(), store)
-    engine.take_over_alarms()
+    engine.alarms.take_over(time.monotonic())
     engine.act([RaiseAlarm("few-agents", "queue 1", "0 agents logged in")])     # still true
     now = time.monotonic()
-    engine._settle_alarms_from_before(now)                                      # within the grace period
+    engine.alarms.settle(now)                                      # within the grace period
     assert len(queries.open_alarms(store)) == 2
-    engine._settle_alarms_from_before(now + engine_module.ALARM_GRACE + 1)
+    engine.alarms.settle(now + ALARM_GRACE + 1)
     commit_pending(store)
     (still,) = queries.open_alarms(store)
     assert (still["name"], still["subject"]) == ("few-agents", "queue 1")

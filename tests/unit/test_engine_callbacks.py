@@ -24,8 +24,8 @@ class PhoneThatRings:
 
     started: list[tuple[int, str]] = []
 
-    def __init__(self, engine, call_id: int, agent_id: int, number: str, queue_id: int | None):
-        self.call_id, self.agent_id = call_id, agent_id
+    def __init__(self, host, record, agent_id: int, number: str, queue_id: int | None):
+        self.call_id, self.agent_id = record.call_id, agent_id
 
     def start(self, extension: str) -> None:
         PhoneThatRings.started.append((self.call_id, extension))
@@ -52,7 +52,7 @@ def center(store):
 def start_engine(store) -> Engine:
     """An engine as after `start()` without SIP: the open callbacks restored, written as by a turn."""
     engine = Engine(BoxConfig.from_env(), store)
-    engine.restore_callbacks()
+    engine.callback_book.restore_all(engine.configuration.queues)
     commit_pending(store)
     return engine
 
@@ -128,7 +128,7 @@ def unanswered_callback(store, center) -> tuple[Engine, int]:
 
 
 def requeue(engine: Engine, call_id: int, **args) -> dict:
-    return engine._cmd_callback_requeue({"call_id": call_id, "text": "try now", "author": "ann", **args})
+    return engine.commands.callback_requeue(**{"call_id": call_id, "text": "try now", "author": "ann", **args})
 
 
 def test_requeue_after_no_answer_makes_the_next_attempt_now(store, center):
@@ -169,7 +169,7 @@ def test_a_waiting_callback_is_not_requeued(store, center):
 # --- click to call -------------------------------------------------------------------------------
 
 def call_now(engine: Engine, call_id, agent_id) -> dict:
-    return engine._cmd_callback_call_now({"call_id": call_id, "agent_id": agent_id, "author": "ann"})
+    return engine.commands.callback_call_now(**{"call_id": call_id, "agent_id": agent_id, "author": "ann"})
 
 
 def test_call_now_rings_the_agent_ahead_of_the_callers_interval(store, center):

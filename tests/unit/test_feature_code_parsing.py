@@ -2,7 +2,7 @@
 
 import pytest
 
-from firmware.engine.feature_codes import CONFIRMATIONS, FeatureCode, parse
+from firmware.engine.calls.feature_codes import CONFIRMATIONS, FeatureCode, parse
 from firmware.engine.prompts import TEXTS
 
 

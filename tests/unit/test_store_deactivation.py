@@ -129,11 +129,11 @@ def test_the_engine_routes_to_active_agents_only(conn):
     engine = Engine(BoxConfig.from_env(), connect(conn.execute("PRAGMA database_list").fetchone()[2],
                                                     group_commit=True))
     commit_pending(engine.store)
-    assert set(engine.agents) == {made["agent"]["id"], other["id"]}
+    assert set(engine.configuration.agents) == {made["agent"]["id"], other["id"]}
 
     queries.deactivate_agent(conn, made["agent"]["id"])
-    engine.load_config()                                             # what the web's "reload" does
-    assert set(engine.agents) == {other["id"]}
+    engine.configuration.load()                                             # what the web's "reload" does
+    assert set(engine.configuration.agents) == {other["id"]}
     assert engine.acd.agent(made["agent"]["id"]).state is AgentState.LOGGED_OUT
     assert engine.acd.agent(other["id"]).state is not AgentState.LOGGED_OUT
 
