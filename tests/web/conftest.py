@@ -99,10 +99,12 @@ def token(db):
 
 class FakeEngine:
     """Answers the engine's socket protocol: records commands, serves `status`, and streams the
-    events queued in `events` to a subscriber, then hangs up."""
+    events queued in `events` to a subscriber, then hangs up. The rows the engine alone writes for
+    the web's commands (an agent's logins, a call's classification) it writes as the engine does."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, database: Path | str | None = None):
         self.path = path
+        self.database = database
         self.commands: list[tuple[str, dict]] = []
         self.status = {"queues": [], "agents": [], "calls": [], "active_calls": 0}
         self.events: list[dict] | None = None  # None: one status event
@@ -143,8 +145,34 @@ class FakeEngine:
                 answer = {"id": request["id"], "ok": False, "error": self.refusals[request["cmd"]]}
                 conn.sendall(json.dumps(answer).encode() + b"\n")
                 return
-            result = self.status if request["cmd"] == "status" else self.answers.get(request["cmd"], {})
+            if request["cmd"] == "status":
+                result = self.status
+            elif request["cmd"] in self.answers:
+                result = self.answers[request["cmd"]]
+            else:
+                result = self._write(request["cmd"], request["args"])
             conn.sendall(json.dumps({"id": request["id"], "ok": True, "result": result}).encode() + b"\n")
+
+    def _write(self, cmd: str, args: dict) -> dict:
+        """What the engine writes and answers for the commands whose rows it owns."""
+        if self.database is None or cmd not in ("agent_login", "agent_logout", "call_classify"):
+            return {}
+        conn = connect(self.database)
+        try:
+            if cmd == "call_classify":
+                queries.classify_call(conn, args["call_id"], args["disposition"], args["note"], args["by_agent"])
+                answer = {"agent_id": queries.get_call(conn, args["call_id"])["agent_id"], "state": "idle",
+                          "pause_reason": None}
+            elif cmd == "agent_login":
+                answer = {"agent_id": args["agent_id"],
+                          "queue_ids": queries.login_agent(conn, args["agent_id"], args["queue_ids"])}
+            else:
+                queries.logout_agent(conn, args["agent_id"])
+                answer = {"agent_id": args["agent_id"], "queue_ids": []}
+            conn.commit()
+        finally:
+            conn.close()
+        return answer
 
     def names(self) -> list[str]:
         return [cmd for cmd, _ in self.commands]
@@ -157,7 +185,7 @@ class FakeEngine:
 def engine(app):
     # A short directory of its own: a unix socket path must stay under 108 bytes.
     folder = Path(tempfile.mkdtemp(prefix="cbx-", dir="/tmp"))
-    fake = FakeEngine(folder / "engine.sock")
+    fake = FakeEngine(folder / "engine.sock", app.config["DATABASE"])
     app.config["ENGINE_SOCKET"] = str(fake.path)
     yield fake
     fake.close()

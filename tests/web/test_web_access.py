@@ -120,7 +120,7 @@ def test_an_agent_sees_only_calls_and_live_in_the_nav(client, auth):
         assert f'href="{admin_only}"' not in page
 
 
-def test_an_agent_acts_on_their_own_agent_only(client, auth, db, users):
+def test_an_agent_acts_on_their_own_agent_only(client, auth, db, users, engine):
     from firmware.store import queries
 
     own = users["agent_row"]["id"]

@@ -162,7 +162,7 @@ def test_inbound_routes(api, supervisor_api):
     api_error(api.get(f"/inbound-routes/{route['id']}"), 404, "no inbound route")
 
 
-def test_agent_login_and_logout(api, supervisor_api, db):
+def test_agent_login_and_logout(api, supervisor_api, db, engine):
     agent = api.post("/agents", AGENT).get_json()
     sales = api.post("/queues", {"name": "sales"}).get_json()
     support = api.post("/queues", {"name": "support"}).get_json()
@@ -172,7 +172,7 @@ def test_agent_login_and_logout(api, supervisor_api, db):
     response = supervisor_api.post(f"{url}/login", {"queue_ids": [sales["id"]]})
     assert response.status_code == 200
     assert response.get_json() == {"agent_id": agent["id"], "queue_ids": [sales["id"]]}
-    assert queries.logged_in_queue_ids(db, agent["id"]) == [sales["id"]]  # the engine is down: the DB is enough
+    assert queries.logged_in_queue_ids(db, agent["id"]) == [sales["id"]]  # written by the engine
 
     api_error(supervisor_api.post(f"{url}/login", {"queue_ids": [support["id"]]}), 400, "queue_ids", "not a member")
     api_error(supervisor_api.post(f"{url}/login", {"queue_ids": []}), 400, "queue_ids")
@@ -188,6 +188,17 @@ def test_agent_login_and_logout(api, supervisor_api, db):
     api_error(supervisor_api.post("/agents/999/logout"), 404)
     actions = [e["action"] for e in queries.list_audit(db)]
     assert "agent.login" in actions and "agent.logout" in actions
+
+
+def test_without_the_engine_nobody_is_logged_in(api, supervisor_api, db):
+    """The engine keeps the logins (it alone writes agent_logins): while it is down the answer is 503."""
+    agent = api.post("/agents", AGENT).get_json()
+    sales = api.post("/queues", {"name": "sales"}).get_json()
+    api.post(f"/queues/{sales['id']}/members", {"agent_id": agent["id"]})
+    api_error(supervisor_api.post(f"/agents/{agent['id']}/login", {"queue_ids": [sales["id"]]}), 503,
+              "engine not running")
+    assert queries.logged_in_queue_ids(db, agent["id"]) == []
+    assert "agent.login" not in [e["action"] for e in queries.list_audit(db)]
 
 
 def test_the_audit_log_names_the_token(api, db):

@@ -243,7 +243,8 @@ def test_an_agent_classifies_their_own_call_and_goes_back(client, auth, db, engi
     assert call["disposition_at"]
     entry, = _audit(db, "call.classify")
     assert (entry["actor"], entry["detail"]) == ("ann", f"call={calls['ann']} disposition=sale")
-    assert engine.commands == [("call_classified", {"agent_id": users["agent_row"]["id"], "call_id": calls["ann"]})]
+    assert engine.commands == [("call_classify", {"call_id": calls["ann"], "disposition": "sale", "note": "two licences",
+                                                  "by_agent": users["agent_row"]["id"]})]
     page = client.get("/calls?outcome=answered").get_data(as_text=True)
     assert f"Call {calls['ann']} classified as Sale." in page
 
@@ -273,7 +274,8 @@ def test_a_supervisor_or_admin_classifies_any_answered_call(client, auth, db, en
     call = queries.get_call(db, calls["bo"])
     assert (call["disposition"], call["disposition_note"], call["disposition_by"]) == ("complaint", None, None)
     assert [e["actor"] for e in _audit(db, "call.classify")] == [user]
-    assert engine.commands == [("call_classified", {"agent_id": bo["id"], "call_id": calls["bo"]})]
+    assert engine.commands == [("call_classify", {"call_id": calls["bo"], "disposition": "complaint", "note": "",
+                                                  "by_agent": None})]
 
 
 @pytest.mark.parametrize("call, form, message", [
@@ -291,7 +293,7 @@ def test_a_mistake_comes_back_as_an_error_and_nothing_is_saved(client, auth, db,
     assert re.search(rf'<p class="flash error" role="status">[^<]*{re.escape(message)}', page)
     assert "classified as" not in page
     assert queries.get_call(db, calls[call])["disposition"] is None
-    assert _audit(db, "call.classify") == [] and "call_classified" not in engine.names()
+    assert _audit(db, "call.classify") == [] and "call_classify" not in engine.names()
 
 
 def test_an_unknown_call_is_404(client, auth, db, engine, calls):
@@ -394,5 +396,6 @@ def test_classifying_from_the_board_goes_back_to_it(client, auth, db, waiting, c
     response = client.post(f"/calls/{calls['ann']}/disposition", data={"disposition": "resolved", "next": "/live"})
     assert response.status_code == 302 and response.headers["Location"] == "/live"
     assert queries.get_call(db, calls["ann"])["disposition"] == "resolved"
-    assert ("call_classified", {"agent_id": users["agent_row"]["id"], "call_id": calls["ann"]}) in waiting.commands
+    assert ("call_classify", {"call_id": calls["ann"], "disposition": "resolved", "note": "",
+                              "by_agent": users["agent_row"]["id"]}) in waiting.commands
     assert f"Call {calls['ann']} classified as Resolved." in client.get("/live").get_data(as_text=True)

@@ -42,8 +42,8 @@ def test_a_supervisor_classifies_a_call_and_the_engine_is_told(client, token, db
     call = response.get_json()
     assert (call["disposition"], call["disposition_note"], call["disposition_by"]) == ("sale", "two licences", None)
     assert call["disposition_at"]
-    assert engine.commands == [("call_classified", {"agent_id": users["agent_row"]["id"],
-                                                    "call_id": answered["answered"]})]
+    assert engine.commands == [("call_classify", {"call_id": answered["answered"], "disposition": "sale",
+                                                  "note": "two licences", "by_agent": None})]
     assert [e["detail"] for e in queries.list_audit(db) if e["action"] == "call.classify"] == [
         f"call={answered['answered']} disposition=sale"]
     again = _api(client, token, "put", f"/calls/{answered['answered']}/disposition", {"disposition": "no-sale"})

@@ -85,7 +85,9 @@ def deactivate_agent(conn, actor: str, agent_id: int) -> None:
 
 
 def login_agent(conn, actor: str, agent_id: int, data: Data) -> list[int]:
-    """Logs the agent in to some of their queues; the database is the truth, the engine is told."""
+    """Logs the agent in to some of their queues. The engine keeps the logins (it alone writes
+    `agent_logins`, as for a phone's *41): the web checks the form and asks it; its refusal is a 409,
+    its absence a 503, and nothing is audited then."""
     agent = require_agent(conn, agent_id)
     queue_ids = fields.integer_list(data, "queue_ids")
     if not queue_ids:
@@ -94,19 +96,15 @@ def login_agent(conn, actor: str, agent_id: int, data: Data) -> list[int]:
     strangers = sorted(set(queue_ids) - member_of)
     if strangers:
         raise FieldError("queue_ids", f"agent {agent_id} is not a member of queue {', '.join(map(str, strangers))}")
-    with change(conn, {}):
-        logged_in = queries.login_agent(conn, agent_id, queue_ids)
-        queries.audit(conn, actor, "agent.login", f"agent={agent['extension']} queues={logged_in}")
-    engine.tell("agent_login", agent_id=agent_id, queue_ids=logged_in)
+    logged_in = engine.command("agent_login", agent_id=agent_id, queue_ids=queue_ids)["queue_ids"]
+    queries.audit(conn, actor, "agent.login", f"agent={agent['extension']} queues={logged_in}")
     return logged_in
 
 
 def logout_agent(conn, actor: str, agent_id: int) -> list[int]:
     agent = require_agent(conn, agent_id)
-    with change(conn, {}):
-        logged_in = queries.logout_agent(conn, agent_id)
-        queries.audit(conn, actor, "agent.logout", f"agent={agent['extension']}")
-    engine.tell("agent_logout", agent_id=agent_id)
+    logged_in = engine.command("agent_logout", agent_id=agent_id)["queue_ids"]
+    queries.audit(conn, actor, "agent.logout", f"agent={agent['extension']}")
     return logged_in
 
 

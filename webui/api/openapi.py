@@ -423,11 +423,11 @@ PATHS: dict[str, Schema] = {
                            _query("to", _DATE, "last day (box local time)")])},
     "/agents/{agent_id}/login": {
         "parameters": [_path_id("agent_id", "agent")],
-        "post": _op("Log the agent in to queues (kept in the database; the engine is told if running)",
-                    "supervisor", 200, _LOGIN_RESULT, body="AgentLogin", errors=(400, 404))},
+        "post": _op("Log the agent in to queues (the engine logs them in and keeps the login)",
+                    "supervisor", 200, _LOGIN_RESULT, body="AgentLogin", errors=(400, 404, 409, 503))},
     "/agents/{agent_id}/logout": {
         "parameters": [_path_id("agent_id", "agent")],
-        "post": _op("Log the agent out of every queue", "supervisor", 200, _LOGIN_RESULT, errors=(404,))},
+        "post": _op("Log the agent out of every queue", "supervisor", 200, _LOGIN_RESULT, errors=(404, 409, 503))},
     "/agents/{agent_id}/pause": {
         "parameters": [_path_id("agent_id", "agent")],
         "post": _op("Pause a logged-in agent with a reason (ACD10); on a call the pause starts after the call and its "
@@ -472,7 +472,7 @@ PATHS: dict[str, Schema] = {
         "parameters": [_path_id("call_id", "call")],
         "put": _op("Classify an answered call (ACD12); an agent only the calls they answered. A wrap-up that "
                    "waits for it ends", "agent", 200, _ref("Call"), body="CallDisposition",
-                   errors=(400, 403, 404, 409))},
+                   errors=(400, 403, 404, 409, 503))},
     "/calls/{call_id}/monitor": {
         "parameters": [_path_id("call_id", "call")],
         "post": _op("A supervisor on a live call (TEL7): rings the extension's phone, then listen (hears both, "

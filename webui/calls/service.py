@@ -16,7 +16,7 @@ from webui import engine, fields
 from webui.access import Identity
 from webui.db import get_db
 from webui.fields import FieldError
-from webui.service import Data, Row, change
+from webui.service import Data, Row
 from webui.settings.service import dispositions
 
 # Days from 1970 to 2999: the box's clock never leaves them, and a day after 9999-12-31 (asked for
@@ -96,7 +96,7 @@ DISPOSITION_NOTE = dict(max_length=500, multiline=True)
 
 def classify_call(conn, actor: str, call_id: int, data: Data, *, by_agent: int | None) -> Row:
     """Sets how an answered call went (again: replaces it); `by_agent` is the classifying user's
-    agent, if any. The engine is told, so a wrap-up that waited for this ends."""
+    agent, if any. The engine classifies it (503 while it is down)."""
     call = queries.get_call(conn, call_id)
     if call is None:
         raise NotFound(f"no call {call_id}")
@@ -104,9 +104,8 @@ def classify_call(conn, actor: str, call_id: int, data: Data, *, by_agent: int |
         raise Conflict(f"call {call_id} was not answered by an agent: there is nothing to classify")
     code = fields.choice(data, "disposition", tuple(d["code"] for d in dispositions(conn)))
     note = fields.text(data, "note", required=False, **DISPOSITION_NOTE) or ""
-    with change(conn, {}):
-        queries.classify_call(conn, call_id, code, note, by_agent)
-        queries.audit(conn, actor, "call.classify", f"call={call_id} disposition={code}")
-    engine.tell("call_classified", agent_id=call["agent_id"], call_id=call_id)
+    # The engine writes the call's record (as for a phone's *46N) and ends a wrap-up that waited.
+    engine.command("call_classify", call_id=call_id, disposition=code, note=note, by_agent=by_agent)
+    queries.audit(conn, actor, "call.classify", f"call={call_id} disposition={code}")
     return queries.get_call(conn, call_id)
 
