@@ -101,9 +101,12 @@ def _send(data: bytes) -> None:
 def _read_document(fd: int, deadline: float, method: str) -> dict:
     decoder = json.JSONDecoder()
     chunks: list[bytes] = []
+    # poll, not select: the engine holds thousands of descriptors with its calls' RTP sockets, and
+    # select() refuses one numbered past 1023 (ValueError: the engine's load report failed at 300 calls).
+    waiting = select.poll()
+    waiting.register(fd, select.POLLIN)
     while (left := deadline - time.monotonic()) > 0:
-        ready, _, _ = select.select([fd], [], [], left)
-        if not ready:
+        if not waiting.poll(max(1, int(left * 1000))):
             break
         try:
             data = os.read(fd, 1 << 16)
