@@ -9,8 +9,11 @@ from flask import current_app
 from werkzeug.exceptions import Conflict, ServiceUnavailable
 
 from firmware.engine.client import EngineClient, EngineError, EngineUnavailable
+from firmware.message import Message
 
 log = logging.getLogger(__name__)
+
+NOT_RUNNING = Message("engine not running")
 
 
 def client(timeout: float = 5.0) -> EngineClient:
@@ -35,9 +38,9 @@ def status() -> tuple[dict | None, str | None]:
     try:
         return client().request("status"), None
     except EngineUnavailable:
-        return None, "engine not running"
+        return None, NOT_RUNNING
     except EngineError as exc:
-        return None, f"engine error: {exc}"
+        return None, Message("engine error: {problem}", problem=str(exc))
 
 
 def command(cmd: str, **args: Any) -> Any:
@@ -45,6 +48,6 @@ def command(cmd: str, **args: Any) -> Any:
     try:
         return client().request(cmd, **args)
     except EngineUnavailable:
-        raise ServiceUnavailable("engine not running") from None
+        raise ServiceUnavailable(NOT_RUNNING) from None
     except EngineError as exc:
         raise Conflict(str(exc)) from None

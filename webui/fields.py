@@ -15,6 +15,8 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.routing import BaseConverter
 
+from firmware.message import Message, N_
+
 # SQLite stores integers in 64 bits: a larger Python int raises OverflowError at the query.
 SQLITE_INT_MIN, SQLITE_INT_MAX = -2**63, 2**63 - 1
 # Row ids start at 1; an id outside [1, SQLITE_INT_MAX] names nothing (404, not a query).
@@ -24,8 +26,13 @@ _LINE_CONTROLS = frozenset("\t\n\r")
 
 
 class FieldError(BadRequest):
-    def __init__(self, field: str, message: str):
-        super().__init__(f"{field}: {message}")
+    """A field refused: "name: is required". The message is an English template with its values
+    (a firmware.message.Message, as the parsers give it, or made here), so the API and the logs read
+    English while a page words it in its reader's language (webui.i18n.word)."""
+
+    def __init__(self, field: str, message: str, **params: Any):
+        self.message = message if isinstance(message, Message) else Message(message, **params)
+        super().__init__(Message("{field}: {message}", field=field, message=self.message))
         self.field = field
 
 
@@ -50,7 +57,7 @@ class IdConverter(BaseConverter):
     def to_python(self, value: str) -> int:
         number = int(value)
         if not ID_RANGE["minimum"] <= number <= ID_RANGE["maximum"]:
-            raise NotFound(f"nothing has the id {value[:30]}")
+            raise NotFound(Message("nothing has the id {id}", id=value[:30]))
         return number
 
     def to_url(self, value: Any) -> str:
@@ -63,14 +70,14 @@ def unusable_character(value: str, *, multiline: bool = False) -> str | None:
     for char in value:
         category = unicodedata.category(char)
         if category == "Cs":
-            return "must not contain a lone surrogate (U+D800-U+DFFF)"
+            return Message("must not contain a lone surrogate (U+D800-U+DFFF)")
         if category == "Cc" and not (multiline and char in _LINE_CONTROLS):
-            return f"must not contain control characters (U+{ord(char):04X})"
+            return Message("must not contain control characters ({character})", character=f"U+{ord(char):04X}")
     return None
 
 
 def text(data: Mapping[str, Any], name: str, *, required: bool = True, max_length: int = 100,
-         pattern: str | None = None, hint: str = "has an invalid format", strip: bool = True,
+         pattern: str | None = None, hint: str = N_("has an invalid format"), strip: bool = True,
          multiline: bool = False) -> str | None:
     value = data.get(name)
     if _missing(data, value):
@@ -80,7 +87,7 @@ def text(data: Mapping[str, Any], name: str, *, required: bool = True, max_lengt
     if not isinstance(value, str):
         raise FieldError(name, "must be a string")
     if len(value) > max_length:         # as given, as the OpenAPI's maxLength counts
-        raise FieldError(name, f"must be at most {max_length} characters")
+        raise FieldError(name, "must be at most {max_length} characters", max_length=max_length)
     if strip:
         value = value.strip()
         if not value and (required or pattern is not None):
@@ -117,9 +124,9 @@ def integer(data: Mapping[str, Any], name: str, *, required: bool = True, minimu
         return None
     number = _to_int(data, name, value)
     if minimum is not None and number < minimum:
-        raise FieldError(name, f"must be at least {minimum}")
+        raise FieldError(name, "must be at least {minimum}", minimum=minimum)
     if maximum is not None and number > maximum:
-        raise FieldError(name, f"must be at most {maximum}")
+        raise FieldError(name, "must be at most {maximum}", maximum=maximum)
     return number
 
 
@@ -149,5 +156,5 @@ def integer_list(data: Mapping[str, Any], name: str) -> list[int]:
 def choice(data: Mapping[str, Any], name: str, choices: tuple[str, ...], *, default: str | None = None) -> str:
     """One of `choices`; left out (absent, null, empty) the default. Blank text is no choice."""
     value = text(data, name, required=default is None, pattern="|".join(map(re.escape, choices)),
-                 hint=f"must be one of {', '.join(choices)}")
+                 hint=Message("must be one of {choices}", choices=", ".join(choices)))
     return default if value is None else value  # type: ignore[return-value]

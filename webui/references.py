@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from firmware.acd.settings import Reference, SettingsError, parse_queue_settings, references
 from firmware.prompts.catalogue import PROMPT_NAMES     # what a rule may name (number words are the engine's)
+from firmware.message import Message
 from firmware.store import queries
 from webui.fields import SQLITE_INT_MAX, SQLITE_INT_MIN, FieldError
 
@@ -31,17 +32,18 @@ def check_references(conn, settings: dict, *, pause_codes: Iterable[str], queue_
 def _missing(conn, reference: Reference, pause_codes: set[str], queue_id: int | None) -> str | None:
     kind, value = reference.kind, reference.value
     if kind in ("queue", "agent") and not SQLITE_INT_MIN <= value <= SQLITE_INT_MAX:
-        return f"there is no {kind} {value}"      # no row has such an id; SQLite could not even be asked
+        # no row has such an id; SQLite could not even be asked
+        return Message("there is no queue {value}" if kind == "queue" else "there is no agent {value}", value=value)
     if kind == "queue":
         if value == queue_id:
-            return "cannot be the queue itself"
-        return None if queries.get_queue(conn, value) else f"there is no queue {value}"
+            return Message("cannot be the queue itself")
+        return None if queries.get_queue(conn, value) else Message("there is no queue {value}", value=value)
     if kind == "agent":
         agent = queries.get_agent(conn, value)
-        return None if agent and agent["active"] else f"there is no agent {value}"
+        return None if agent and agent["active"] else Message("there is no agent {value}", value=value)
     if kind == "prompt":
-        return None if value in PROMPT_NAMES else f"there is no prompt {value!r}"
-    return None if value in pause_codes else f"there is no pause reason {value!r}"
+        return None if value in PROMPT_NAMES else Message("there is no prompt {value}", value=repr(value))
+    return None if value in pause_codes else Message("there is no pause reason {value}", value=repr(value))
 
 
 def named(conn, kind: str) -> dict[int | str, list[str]]:

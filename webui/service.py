@@ -13,6 +13,7 @@ from werkzeug.exceptions import Conflict
 
 from firmware.acd.settings import SettingsError
 from firmware.store import queries
+from firmware.message import Message
 from webui import engine, fields
 from webui.fields import FieldError
 
@@ -34,8 +35,8 @@ def change(conn: sqlite3.Connection, values: Data) -> Iterator[None]:
         match = _UNIQUE.search(str(exc))
         if match and match.group(1) in values:
             field = match.group(1)
-            raise Conflict(f"{field}: {values[field]!r} already exists") from exc
-        raise Conflict("the change conflicts with the current configuration") from exc
+            raise Conflict(Message("{field}: {value} already exists", field=field, value=repr(values[field]))) from exc
+        raise Conflict(Message("the change conflicts with the current configuration")) from exc
 
 
 def reload_engine() -> None:
@@ -46,17 +47,16 @@ def checked_password(data: Data, name: str, minimum: int) -> str:
     value = fields.text(data, name, max_length=128, strip=False)
     assert value is not None
     if len(value) < minimum:
-        raise FieldError(name, f"must be at least {minimum} characters")
+        raise FieldError(name, "must be at least {minimum} characters", minimum=minimum)
     return value
 
 
 def settings_field(exc: SettingsError) -> FieldError:
     """The parser's error as the API's, named under `settings` ("settings.skills.de")."""
-    message = str(exc)[len(exc.field) + len(": "):]
-    return FieldError(f"settings.{exc.field}" if exc.field else "settings", message)
+    return FieldError(f"settings.{exc.field}" if exc.field else "settings", exc.message)
 
 
 def refuse_if_used(what: str, uses: list[str]) -> None:
     if uses:
-        raise Conflict(f"{what} cannot be deleted: {'; '.join(uses)}. Change those first.")
+        raise Conflict(Message("{what} cannot be deleted: {uses}. Change those first.", what=what, uses="; ".join(uses)))
 

@@ -9,6 +9,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from firmware.message import N_
+
 from webui import fields
 from webui.fields import FieldError
 
@@ -20,7 +22,7 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
 HOSTPORT_PATTERN = rf"(?:{_LABEL}(?:\.{_LABEL})*|\[[0-9A-Fa-f:.]+\])(?::{_PORT})?"
 _ADDRESS = re.compile(rf"(?P<host>{_LABEL}(?:\.{_LABEL})*|\[(?P<ipv6>[0-9A-Fa-f:.]+)\])(?::(?P<port>[0-9]+))?")
-ADDRESS_HINT = "must be host or host:port (a host name, an IPv4 address or [IPv6], port 1-65535)"
+ADDRESS_HINT = N_("must be host or host:port (a host name, an IPv4 address or [IPv6], port 1-65535)")
 
 
 def address(data: Mapping[str, Any], name: str) -> str:
@@ -38,7 +40,7 @@ def address(data: Mapping[str, Any], name: str) -> str:
         elif host.replace(".", "").isdigit():
             ipaddress.IPv4Address(host)
     except ValueError:
-        raise FieldError(name, f"{host} is not an IP address") from None
+        raise FieldError(name, "{host} is not an IP address", host=host) from None
     if len(host) > 253:
         raise FieldError(name, "the host name is longer than 253 characters")
     return value
@@ -46,4 +48,4 @@ def address(data: Mapping[str, Any], name: str) -> str:
 
 def sip_user(data: Mapping[str, Any], name: str, *, required: bool) -> str | None:
     return fields.text(data, name, required=required, max_length=100, pattern=SIP_USER_PATTERN,
-                       hint="is not a SIP user name (RFC 3261: letters, digits, -_.!~*'()&=+$,;?/ and %XX)")
+                       hint=N_("is not a SIP user name (RFC 3261: letters, digits, -_.!~*'()&=+$,;?/ and %XX)"))

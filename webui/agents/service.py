@@ -9,6 +9,7 @@ from werkzeug.exceptions import NotFound
 
 from firmware.acd.settings import SettingsError, parse_agent_settings
 from firmware.store import queries
+from firmware.message import Message
 from webui import engine, fields, references
 from webui.fields import FieldError
 from webui.service import NAME, Data, Row, change, checked_password, refuse_if_used, reload_engine, settings_field
@@ -23,9 +24,10 @@ def require_agent(conn, agent_id: int) -> Row:
     """An active agent: a deactivated one is history, not something to act on (404)."""
     agent = queries.get_agent(conn, agent_id)
     if agent is None:
-        raise NotFound(f"no agent {agent_id}")
+        raise NotFound(Message("no agent {agent_id}", agent_id=agent_id))
     if not agent["active"]:
-        raise NotFound(f"agent {agent['extension']} (id {agent_id}) is deactivated")
+        raise NotFound(Message("agent {extension} (id {agent_id}) is deactivated", extension=agent["extension"],
+                               agent_id=agent_id))
     return agent
 
 
@@ -95,7 +97,8 @@ def login_agent(conn, actor: str, agent_id: int, data: Data) -> list[int]:
     member_of = set(queries.agent_queue_ids(conn, agent_id))
     strangers = sorted(set(queue_ids) - member_of)
     if strangers:
-        raise FieldError("queue_ids", f"agent {agent_id} is not a member of queue {', '.join(map(str, strangers))}")
+        raise FieldError("queue_ids", "agent {agent_id} is not a member of queue {queues}", agent_id=agent_id,
+                         queues=", ".join(map(str, strangers)))
     logged_in = engine.command("agent_login", agent_id=agent_id, queue_ids=queue_ids)["queue_ids"]
     queries.audit(conn, actor, "agent.login", f"agent={agent['extension']} queues={logged_in}")
     return logged_in

@@ -10,19 +10,24 @@ from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
+from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest, Conflict, Forbidden, NotFound, ServiceUnavailable
 
+from firmware.message import N_
 from firmware.store import queries
 from webui.access import current_identity, requires
 from webui.callbacks import service
 from webui.callbacks.service import ACTION_ROLES, LIST_PARAMETERS, callback_filters
 from webui.db import get_db
+from webui.i18n import word
 
 bp = Blueprint("callbacks", __name__, template_folder="templates")
 
-COLUMNS = (("arrived", "Arrived"), ("interval", "Wanted"), ("queue", "Queue"), ("caller_input", "Caller input"),
-           ("last_handler", "Last handler"), ("status", "Status"), ("log", "Last log"))
-DONE = {"note": "Note added", "requeue": "Requeued", "call": "Calling", "cancel": "Cancelled"}
+COLUMNS = (("arrived", N_("Arrived")), ("interval", N_("Wanted")), ("queue", N_("Queue")),
+           ("caller_input", N_("Caller input")), ("last_handler", N_("Last handler")), ("status", N_("Status")),
+           ("log", N_("Last log")))
+DONE = {"note": N_("Note added: callback %(call)s."), "requeue": N_("Requeued: callback %(call)s."),
+        "call": N_("Calling: callback %(call)s."), "cancel": N_("Cancelled: callback %(call)s.")}
 
 
 def _list_args(source: Mapping[str, Any]) -> MultiDict:
@@ -68,8 +73,9 @@ def _act(call_id: int, action: str):
             service.act_on_callback(get_db(), current_identity(), call_id, action, request.form)
     except (BadRequest, Conflict, Forbidden, NotFound, ServiceUnavailable) as exc:
         failed = {"call_id": call_id, "text": request.form.get("text", "")}
-        return _page(error=f"Callback {call_id}: {exc.description}", status=exc.code, failed=failed)
-    flash(f"{DONE[action]}: callback {call_id}.")
+        return _page(error=_("Callback %(call)s: %(problem)s", call=call_id, problem=word(exc.description)),
+                     status=exc.code, failed=failed)
+    flash(_(DONE[action], call=call_id))
     return redirect(url_for("callbacks.callbacks", **_list_args(request.form).to_dict()))
 
 

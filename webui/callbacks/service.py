@@ -9,6 +9,7 @@ from typing import Any
 from werkzeug.exceptions import Conflict, Forbidden, NotFound
 
 from firmware.store import queries
+from firmware.message import Message
 from webui import engine, fields
 from webui.db import get_db
 from webui.fields import FieldError
@@ -28,10 +29,10 @@ def callback_filters(args: Mapping[str, Any], *, allowed: tuple[str, ...] = LIST
     parameter the list does not know is refused rather than silently ignored."""
     unknown = sorted(set(args) - set(allowed))
     if unknown:
-        raise FieldError(unknown[0], f"is not a parameter of the callback list (use {', '.join(allowed)})")
+        raise FieldError(unknown[0], "is not a parameter of the callback list (use {allowed})", allowed=", ".join(allowed))
     queue_id = fields.identifier(args, "queue", required=False)
     if queue_id is not None and queries.get_queue(get_db(), queue_id) is None:
-        raise FieldError("queue", f"no queue {queue_id}")
+        raise FieldError("queue", "no queue {queue_id}", queue_id=queue_id)
     return {
         "sort": fields.choice(args, "sort", SORTS, default="arrived"),
         "descending": fields.choice(args, "order", ("asc", "desc"), default="asc") == "desc",
@@ -43,7 +44,7 @@ def callback_filters(args: Mapping[str, Any], *, allowed: tuple[str, ...] = LIST
 def require_callback(conn, call_id: int) -> Row:
     callback = queries.get_callback(conn, call_id)
     if callback is None:
-        raise NotFound(f"no callback {call_id}")
+        raise NotFound(Message("no callback {call_id}", call_id=call_id))
     return callback
 
 
@@ -51,7 +52,7 @@ def callback_handler(identity) -> int | None:
     """The agent a handler works as: the one linked to their user. A supervisor or admin without such
     a link (or a token) may act too, leaving the last handler as it was; an agent needs the link."""
     if identity.agent_id is None and not identity.at_least("supervisor"):
-        raise Forbidden("a handler with the agent role must be linked to an agent (Users page)")
+        raise Forbidden(Message("a handler with the agent role must be linked to an agent (Users page)"))
     return identity.agent_id
 
 
@@ -65,7 +66,8 @@ def act_on_callback(conn, identity, call_id: int, action: str, data: Data) -> Ro
     text = fields.text(data, "text", **CALLBACK_NOTE)
     allowed = {"requeue": REQUEUE_STATUSES, "cancel": CANCEL_STATUSES}.get(action)
     if allowed is not None and callback["status"] not in allowed:
-        raise Conflict(f"callback {call_id} is {callback['status']}: {action} needs one of {', '.join(allowed)}")
+        raise Conflict(Message("callback {call_id} is {status}: {action} needs one of {statuses}", call_id=call_id,
+                               status=callback["status"], action=action, statuses=", ".join(allowed)))
     handler = callback_handler(identity)
     engine.command(f"callback_{action}", call_id=call_id, text=text, author=identity.name, agent_id=handler)
     queries.audit(conn, identity.name, f"callback.{action}", f"call={call_id} agent={handler} text={text}")
@@ -82,14 +84,16 @@ def calling_agent(conn, identity, data: Data) -> int:
     named = fields.identifier(data, "agent_id", required=False)
     if named is None:
         if identity.agent_id is None:
-            hint = " or name one in agent_id" if identity.at_least("supervisor") else ""
-            raise Conflict(f"a call needs an agent's phone: link this user to an agent (Users page){hint}")
+            if identity.at_least("supervisor"):
+                raise Conflict(Message("a call needs an agent's phone: link this user to an agent (Users page) "
+                                       "or name one in agent_id"))
+            raise Conflict(Message("a call needs an agent's phone: link this user to an agent (Users page)"))
         return identity.agent_id
     if named != identity.agent_id and not identity.at_least("supervisor"):
-        raise Forbidden("only a supervisor may call through another agent's phone")
+        raise Forbidden(Message("only a supervisor may call through another agent's phone"))
     agent = queries.get_agent(conn, named)
     if agent is None or not agent["active"]:
-        raise FieldError("agent_id", f"no agent {named}")
+        raise FieldError("agent_id", "no agent {agent_id}", agent_id=named)
     return named
 
 
@@ -100,7 +104,8 @@ def call_callback_now(conn, identity, call_id: int, data: Data) -> Row:
     writes the audit entry together with the change (see Engine._cmd_callback_call_now)."""
     callback = require_callback(conn, call_id)
     if callback["status"] not in CALL_STATUSES:
-        raise Conflict(f"callback {call_id} is {callback['status']}: call now needs one of {', '.join(CALL_STATUSES)}")
+        raise Conflict(Message("callback {call_id} is {status}: call now needs one of {statuses}", call_id=call_id,
+                               status=callback["status"], statuses=", ".join(CALL_STATUSES)))
     agent_id = calling_agent(conn, identity, data)
     engine.command("callback_call_now", call_id=call_id, agent_id=agent_id, author=identity.name)
     return require_callback(conn, call_id)

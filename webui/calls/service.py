@@ -12,6 +12,7 @@ from flask import current_app, send_file
 from werkzeug.exceptions import Conflict, NotFound
 
 from firmware.store import queries
+from firmware.message import Message, N_
 from webui import engine, fields
 from webui.access import Identity
 from webui.db import get_db
@@ -22,7 +23,7 @@ from webui.settings.service import dispositions
 # Days from 1970 to 2999: the box's clock never leaves them, and a day after 9999-12-31 (asked for
 # as the end of `to`) does not exist in Python's calendar (once a 500).
 DATE_PATTERN = r"(19[7-9][0-9]|2[0-9]{3})-[0-9]{2}-[0-9]{2}"
-DATE = dict(max_length=10, pattern=DATE_PATTERN, hint="must be a date YYYY-MM-DD from 1970 to 2999")
+DATE = dict(max_length=10, pattern=DATE_PATTERN, hint=N_("must be a date YYYY-MM-DD from 1970 to 2999"))
 
 
 def _day_start(args: Mapping[str, Any], name: str) -> float | None:
@@ -58,7 +59,7 @@ def call_filters(args: Mapping[str, Any]) -> dict[str, Any]:
     """The list_calls filters from query parameters (shared by the page and the API)."""
     outcome = fields.text(args, "outcome", required=False)
     if outcome is not None and outcome not in queries.OUTCOMES:
-        raise FieldError("outcome", f"must be one of {', '.join(queries.OUTCOMES)}")
+        raise FieldError("outcome", "must be one of {choices}", choices=", ".join(queries.OUTCOMES))
     until = _day_end(args, "to")
     return {
         "outcome": outcome,
@@ -80,12 +81,12 @@ def may_classify(identity: Identity, call: Mapping[str, Any]) -> bool:
 def recording_audio(recording_id: int, *, download: bool):
     recording = queries.get_recording(get_db(), recording_id)
     if recording is None:
-        raise NotFound(f"no recording {recording_id}")
+        raise NotFound(Message("no recording {recording_id}", recording_id=recording_id))
     root = Path(current_app.config["DATA_DIR"]).resolve()
     target = (root / recording["path"]).resolve()
     # The path comes from the database, yet a file outside the data directory is never served.
     if not target.is_relative_to(root) or not target.is_file():
-        raise NotFound(f"the audio of recording {recording_id} is missing")
+        raise NotFound(Message("the audio of recording {recording_id} is missing", recording_id=recording_id))
     return send_file(target, mimetype="audio/wav", as_attachment=download,
                      download_name=f"call-{recording['call_id']}-recording-{recording_id}.wav")
 
@@ -99,9 +100,9 @@ def classify_call(conn, actor: str, call_id: int, data: Data, *, by_agent: int |
     agent, if any. The engine classifies it (503 while it is down)."""
     call = queries.get_call(conn, call_id)
     if call is None:
-        raise NotFound(f"no call {call_id}")
+        raise NotFound(Message("no call {call_id}", call_id=call_id))
     if call["answered_at"] is None or call["agent_id"] is None:
-        raise Conflict(f"call {call_id} was not answered by an agent: there is nothing to classify")
+        raise Conflict(Message("call {call_id} was not answered by an agent: there is nothing to classify", call_id=call_id))
     code = fields.choice(data, "disposition", tuple(d["code"] for d in dispositions(conn)))
     note = fields.text(data, "note", required=False, **DISPOSITION_NOTE) or ""
     # The engine writes the call's record (as for a phone's *46N) and ends a wrap-up that waited.

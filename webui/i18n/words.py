@@ -15,6 +15,8 @@ from firmware.message import Message
 
 
 def _formatted(value: Any) -> Any:
+    if isinstance(value, Message):
+        return word(value)          # "{field}: {message}": the message is worded too
     if isinstance(value, Number) and not isinstance(value, bool):
         return format_decimal(value)
     return value

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 
 from flask import (Blueprint, Response, current_app, flash, redirect, render_template, request,
                    stream_with_context, url_for)
+from flask_babel import gettext as _, ngettext
 from werkzeug.exceptions import BadRequest, Conflict, NotFound, ServiceUnavailable
 
 from firmware.engine.client import EngineUnavailable
@@ -23,6 +24,8 @@ from webui import engine
 from webui.access import actor, current_identity, requires
 from webui.agents import service as agents
 from webui.db import close_db, get_db
+from webui.i18n import language, word
+from webui.i18n.words import label
 from webui.settings import service as settings
 
 bp = Blueprint("live", __name__, template_folder="templates")
@@ -79,6 +82,7 @@ def stream():
     client = engine.client()
     idle = current_app.config["LIVE_IDLE_SECONDS"]
     controls = _controls()
+    language()  # chosen now: the user's setting is read from the database, closed for the stream
     close_db()  # the stream may last hours and needs no database
 
     def events() -> Iterator[str]:
@@ -92,7 +96,7 @@ def stream():
             pass
         # The engine is gone (or never was): say so, end the stream and let the browser retry,
         # rather than hold a worker thread waiting for it.
-        yield f"retry: {RECONNECT_MS}\n" + _sse("board", _board(None, "engine not running", controls))
+        yield f"retry: {RECONNECT_MS}\n" + _sse("board", _board(None, engine.NOT_RUNNING, controls))
 
     return Response(stream_with_context(events()), mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
@@ -109,9 +113,9 @@ def agent_login(agent_id: int):
     try:
         queue_ids = agents.login_agent(get_db(), actor(), agent_id, request.form)
     except BadRequest as exc:
-        flash(exc.description, "error")
+        flash(word(exc.description), "error")
     else:
-        flash(f"Agent logged in to {len(queue_ids)} queue(s).")
+        flash(ngettext("Agent logged in to %(num)s queue.", "Agent logged in to %(num)s queues.", len(queue_ids)))
     return redirect(url_for("live.board"))
 
 
@@ -119,7 +123,7 @@ def agent_login(agent_id: int):
 @requires("supervisor", or_own_agent=True)
 def agent_logout(agent_id: int):
     agents.logout_agent(get_db(), actor(), agent_id)
-    flash("Agent logged out.")
+    flash(_("Agent logged out."))
     return redirect(url_for("live.board"))
 
 
@@ -131,7 +135,7 @@ def _on_agent(change, done: str):
     try:
         change()
     except (BadRequest, Conflict, NotFound, ServiceUnavailable) as exc:
-        flash(exc.description, "error")
+        flash(word(exc.description), "error")
     else:
         flash(done)
     return redirect(url_for("live.board"))
@@ -141,24 +145,24 @@ def _on_agent(change, done: str):
 @requires("supervisor", or_own_agent=True)
 def agent_pause(agent_id: int):
     return _on_agent(lambda: agents.pause_agent(get_db(), actor(), agent_id, request.form),
-                     f"Agent paused ({request.form.get('reason', '')}).")
+                     _("Agent paused (%(reason)s).", reason=label(request.form.get("reason", ""), "pause_reason")))
 
 
 @bp.post("/live/agents/<id:agent_id>/unpause")
 @requires("supervisor", or_own_agent=True)
 def agent_unpause(agent_id: int):
-    return _on_agent(lambda: agents.unpause_agent(get_db(), actor(), agent_id), "Agent back from the pause.")
+    return _on_agent(lambda: agents.unpause_agent(get_db(), actor(), agent_id), _("Agent back from the pause."))
 
 
 @bp.post("/live/agents/<id:agent_id>/wrapup/end")
 @requires("supervisor", or_own_agent=True)
 def wrapup_end(agent_id: int):
     force = current_identity().at_least("supervisor")
-    return _on_agent(lambda: agents.end_wrapup(get_db(), actor(), agent_id, force=force), "Wrap-up ended.")
+    return _on_agent(lambda: agents.end_wrapup(get_db(), actor(), agent_id, force=force), _("Wrap-up ended."))
 
 
 @bp.post("/live/agents/<id:agent_id>/wrapup/extend")
 @requires("supervisor", or_own_agent=True)
 def wrapup_extend(agent_id: int):
     return _on_agent(lambda: agents.extend_wrapup(get_db(), actor(), agent_id, request.form),
-                     f"Wrap-up extended by {request.form.get('seconds', '')} s.")
+                     _("Wrap-up extended by %(seconds)s s.", seconds=request.form.get("seconds", "")))

@@ -7,6 +7,7 @@ from werkzeug.exceptions import Conflict, NotFound
 from firmware.acd import Strategy
 from firmware.acd.settings import SettingsError, parse_queue_settings
 from firmware.store import queries
+from firmware.message import Message
 from webui import fields, references
 from webui.agents.service import require_agent
 from webui.fields import FieldError
@@ -19,7 +20,7 @@ STRATEGIES = tuple(s.value for s in Strategy)
 def require_queue(conn, queue_id: int) -> Row:
     queue = queries.get_queue(conn, queue_id)
     if queue is None:
-        raise NotFound(f"no queue {queue_id}")
+        raise NotFound(Message("no queue {queue_id}", queue_id=queue_id))
     return queue
 
 
@@ -33,7 +34,7 @@ def _queue_settings(conn, data: Data, strategy: str, queue_id: int | None = None
         parse_queue_settings(settings, strategy)
     except SettingsError as exc:
         if exc.field == "strategy":
-            raise FieldError("strategy", str(exc).split(": ", 1)[1]) from exc
+            raise FieldError("strategy", exc.message) from exc
         raise settings_field(exc) from exc
     references.check_references(conn, settings, pause_codes=pause_reason_codes(conn), queue_id=queue_id)
     return settings
@@ -84,7 +85,8 @@ def add_member(conn, actor: str, queue_id: int, data: Data) -> Row:
     agent = require_agent(conn, agent_id)
     with change(conn, {}):
         if not queries.add_queue_member(conn, queue_id, agent_id):
-            raise Conflict(f"agent_id: agent {agent_id} is already a member of queue {queue_id}")
+            raise Conflict(Message("agent_id: agent {agent_id} is already a member of queue {queue_id}",
+                                       agent_id=agent_id, queue_id=queue_id))
         queries.audit(conn, actor, "queue.member.add", f"queue={queue['name']} agent={agent['extension']}")
     reload_engine()
     return member(queue_id, agent)
@@ -95,7 +97,8 @@ def remove_member(conn, actor: str, queue_id: int, agent_id: int) -> None:
     agent = require_agent(conn, agent_id)
     with change(conn, {}):
         if not queries.remove_queue_member(conn, queue_id, agent_id):
-            raise NotFound(f"agent {agent_id} is not a member of queue {queue_id}")
+            raise NotFound(Message("agent {agent_id} is not a member of queue {queue_id}", agent_id=agent_id,
+                                       queue_id=queue_id))
         queries.audit(conn, actor, "queue.member.remove", f"queue={queue['name']} agent={agent['extension']}")
     reload_engine()
 

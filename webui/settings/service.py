@@ -15,6 +15,7 @@ from firmware.prompts.catalogue import LANGUAGES
 from firmware.notify import channels as notify_channels
 from firmware.notify import config as notify_config
 from firmware.store import queries
+from firmware.message import Message
 from webui import fields, references
 from webui.fields import FieldError
 from webui.service import Data, Row, change, reload_engine
@@ -76,12 +77,13 @@ def _checked_pause_reasons(conn, value: Any) -> list:
     try:
         codes = {reason.code for reason in parse_pause_reasons(value)}
     except SettingsError as exc:      # its field is already the body's: pause_reasons[2].code
-        raise FieldError(exc.field, str(exc)[len(exc.field) + len(": "):]) from exc
+        raise FieldError(exc.field, exc.message) from exc
     used = references.named(conn, "pause_reason")
     dropped = sorted(set(used) - codes)
     if dropped:
         raise FieldError(PAUSE_REASONS_KEY,
-                         f"{dropped[0]} is used by {', '.join(used[dropped[0]])}; keep it or change those rules first")
+                         "{code} is used by {uses}; keep it or change those rules first", code=dropped[0],
+                         uses=", ".join(used[dropped[0]]))
     return value
 
 
@@ -91,6 +93,9 @@ def _with_stored_secrets(conn, value: dict) -> dict:
     stored = alarm_notifications(conn)
     merged = {}
     for name, channel in value.items():
+        if name == "language":            # the notices' language (firmware/notify/texts.py), not a channel
+            merged[name] = channel
+            continue
         if channel is None or channel == {}:
             continue
         if not isinstance(channel, dict):
@@ -116,7 +121,7 @@ def _checked_notifications(conn, value: Any) -> dict:
     except notify_config.NotificationSettingsError as exc:
         # The parser's messages name the field, never its value: safe with a secret in it.
         field = f"{key}.{exc.field}" if exc.field else key
-        raise FieldError(field, str(exc)[len(exc.field) + len(": "):]) from exc
+        raise FieldError(field, exc.message) from exc
     return merged
 
 
@@ -137,7 +142,7 @@ def update_settings(conn, actor: str, data: Data) -> Row:
         try:
             checked = json.dumps(parse_dispositions(data[DISPOSITIONS_KEY]))
         except SettingsError as exc:      # its field is already the body's: dispositions[1].code
-            raise FieldError(exc.field, str(exc)[len(exc.field) + len(": "):]) from exc
+            raise FieldError(exc.field, exc.message) from exc
         values[DISPOSITIONS_KEY] = (checked, checked)
     if notify_config.SETTING_KEY in data:
         notifications = _checked_notifications(conn, data[notify_config.SETTING_KEY])
@@ -171,7 +176,8 @@ def send_test_notice(conn, actor: str) -> list[tuple[str, str | None]]:
     try:
         settings = notify_config.load(queries.get_setting(conn, notify_config.SETTING_KEY))
     except (notify_config.NotificationSettingsError, ValueError) as exc:
-        raise Conflict(f"the saved alarm notifications are not valid ({exc}): save them again") from None
+        raise Conflict(Message("the saved alarm notifications are not valid ({problem}): save them again",
+                               problem=str(exc))) from None
     results = []
     if settings.email is not None:
         email = settings.email
@@ -181,7 +187,7 @@ def send_test_notice(conn, actor: str) -> list[tuple[str, str | None]]:
         sms = settings.sms
         results.append((f"SMS to {', '.join(sms.to)}", _delivered(lambda: notify_channels.send_sms(sms, TEST_TEXT))))
     if not results:
-        raise Conflict("no channel is set up: save an e-mail or SMS channel first")
+        raise Conflict(Message("no channel is set up: save an e-mail or SMS channel first"))
     queries.audit(conn, actor, "notifications.test",
                   "; ".join(f"{channel}: {error or 'sent'}" for channel, error in results))
     return results

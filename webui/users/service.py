@@ -7,6 +7,7 @@ from werkzeug.exceptions import Conflict, NotFound
 from werkzeug.security import generate_password_hash
 
 from firmware.store import queries
+from firmware.message import Message
 from webui import fields
 from webui.agents.service import require_agent
 from webui.fields import FieldError
@@ -33,12 +34,12 @@ def deactivate_user(conn, actor: str, user_id: int, *, acting_user_id: int | Non
     (the console's `callbox admin reset-password` is the way back in, not a web without admin)."""
     user = queries.get_user(conn, user_id)
     if user is None or user["deactivated_at"] is not None:
-        raise NotFound(f"no active user {user_id}")
+        raise NotFound(Message("no active user {user_id}", user_id=user_id))
     if user_id == acting_user_id:
-        raise Conflict("you cannot deactivate yourself: ask another admin")
+        raise Conflict(Message("you cannot deactivate yourself: ask another admin"))
     with change(conn, {}):
         if user["role"] == "admin" and queries.count_active_admins(conn) <= 1:
-            raise Conflict(f"{user['username']} is the last admin")
+            raise Conflict(Message("{username} is the last admin", username=user["username"]))
         queries.deactivate_user(conn, user_id)
         queries.audit(conn, actor, "user.deactivate", f"username={user['username']} role={user['role']}")
     return user
