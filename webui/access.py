@@ -15,6 +15,7 @@ from flask import Flask, abort, g, redirect, request, session, url_for
 from werkzeug.exceptions import Unauthorized
 
 from firmware.store import queries
+from firmware.message import Message, N_
 from webui.db import get_db
 
 ROLE_RANK = {"agent": 1, "supervisor": 2, "admin": 3}
@@ -87,7 +88,7 @@ def requires(role: str, *, or_own_agent: bool = False) -> Callable:
                 return redirect(url_for("auth.login", next=target))
             own = or_own_agent and identity.agent_id is not None and kwargs.get("agent_id") == identity.agent_id
             if not identity.at_least(role) and not own:
-                abort(403, f"this needs the {role} role")
+                abort(403, Message("this needs the {role} role", role=role))
             return view(*args, **kwargs)
 
         guarded.required_role = role  # type: ignore[attr-defined]
@@ -114,18 +115,18 @@ def check_every_view(app: Flask) -> None:
             raise RuntimeError(f"view {endpoint} has neither @requires nor @public")
 
 
-NAV = (
-    ("live.board", "Live", "agent"),
-    ("calls.calls", "Calls", "agent"),
-    ("callbacks.callbacks", "Callbacks", "agent"),
-    ("alarms.alarms", "Alarms", "supervisor"),
-    ("agents.agents", "Agents", "admin"),
-    ("queues.queues", "Queues", "admin"),
-    ("trunks.trunks", "Trunks", "admin"),
-    ("routes.routes", "Inbound routes", "admin"),
-    ("users.users", "Users", "admin"),
-    ("settings.pause_reasons", "Settings", "admin"),
-    ("users.audit", "Audit log", "admin"),
+NAV = (      # labels worded by the page header (base.html)
+    ("live.board", N_("Live"), "agent"),
+    ("calls.calls", N_("Calls"), "agent"),
+    ("callbacks.callbacks", N_("Callbacks"), "agent"),
+    ("alarms.alarms", N_("Alarms"), "supervisor"),
+    ("agents.agents", N_("Agents"), "admin"),
+    ("queues.queues", N_("Queues"), "admin"),
+    ("trunks.trunks", N_("Trunks"), "admin"),
+    ("routes.routes", N_("Inbound routes"), "admin"),
+    ("users.users", N_("Users"), "admin"),
+    ("settings.pause_reasons", N_("Settings"), "admin"),
+    ("users.audit", N_("Audit log"), "admin"),
 )
 
 

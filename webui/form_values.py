@@ -45,9 +45,10 @@ def skills_from_text(text: str, field: str) -> dict[str, int | str]:
     for item in filter(None, (item.strip() for item in _SKILL_SEPARATORS.split(text))):
         name, equals, level = (part.strip() for part in item.partition("="))
         if not equals:
-            raise SettingsError(field, f'write skills with their level like "{SKILLS_EXAMPLE}" ({item!r} has none)')
+            raise SettingsError(field, 'write skills with their level like "{example}" ({item} has none)',
+                                example=SKILLS_EXAMPLE, item=repr(item))
         if name in skills:
-            raise SettingsError(field, f"{name} is given twice")
+            raise SettingsError(field, "{name} is given twice", name=name)
         skills[name] = int(level) if _WHOLE_NUMBER.fullmatch(level) else level
     return skills
 

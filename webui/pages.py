@@ -11,6 +11,7 @@ from werkzeug.exceptions import BadRequest, Conflict, NotFound
 
 from firmware.acd.settings import SettingsError
 from webui.fields import FieldError
+from webui.i18n import word
 
 
 def show_inactive() -> bool:
@@ -23,13 +24,11 @@ def submit(page: Callable[..., Any], change: Callable[[], Any], done: str):
     try:
         change()
     except (BadRequest, NotFound, Conflict) as exc:
-        return page(form=request.form, error=exc.description, status=exc.code)
+        return page(form=request.form, error=word(exc.description), status=exc.code)
     flash(done)
     return redirect(url_for(f"{request.blueprint}.{request.blueprint}"))
 
 
 def settings_error(exc: SettingsError | FieldError) -> tuple[str, str]:
     """The parser's field name and message; the API's FieldError carries them as "settings.<field>: <message>"."""
-    text = str(exc) if isinstance(exc, SettingsError) else exc.description
-    message = text[len(exc.field) + len(": "):]
-    return exc.field.removeprefix("settings."), message
+    return exc.field.removeprefix("settings."), exc.message

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from firmware.message import Message
 from webui.form_values import number_or_text, skills_from_text, skills_to_text, text_of
 
 Values = dict[str, str]
@@ -41,5 +42,5 @@ def settings_to_form(settings: Mapping[str, Any] | None) -> Values:
 def error_input(field: str, message: str) -> tuple[str | None, str]:
     """The input a parser error belongs to (None: the form as a whole) and its message."""
     if field.startswith("skills."):
-        return "skills", f"{field.removeprefix('skills.')}: {message}"
+        return "skills", Message("{skill}: {message}", skill=field.removeprefix("skills."), message=message)
     return (field if field in INPUTS else None), message

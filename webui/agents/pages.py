@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from firmware.acd.settings import SettingsError
 from firmware.store import queries
@@ -13,6 +14,7 @@ from webui.agents import form as agent_form
 from webui.agents import service
 from webui.db import get_db
 from webui.fields import FieldError
+from webui.i18n import not_saved
 from webui.pages import settings_error, show_inactive, submit
 
 bp = Blueprint("agents", __name__, template_folder="templates")
@@ -35,15 +37,15 @@ def agents():
 @requires("admin")
 def create_agent():
     return submit(_page, lambda: service.create_agent(get_db(), actor(), request.form),
-                  f"Agent {request.form.get('extension', '').strip()} created.")
+                  _("Agent %(extension)s created.", extension=request.form.get("extension", "").strip()))
 
 
 @bp.post("/agents/<id:agent_id>/delete")
 @requires("admin")
 def delete_agent(agent_id: int):
     return submit(_page, lambda: service.deactivate_agent(get_db(), actor(), agent_id),
-                  "Agent deactivated: out of their queues, phone refused, extension free; their calls keep "
-                   "their name.")
+                  _("Agent deactivated: out of their queues, phone refused, extension free; their calls keep "
+                    "their name."))
 
 
 # --- an agent's own rules ---------------------------------------------------------------------
@@ -75,6 +77,6 @@ def save_agent(agent_id: int):
         field, message = settings_error(exc)
         name, message = agent_form.error_input(field, message)
         errors = {name: message} if name else {}
-        return _agent_page(row, values, errors=errors, error=f"Not saved: {field}: {message}", status=400)
-    flash(f"Agent {row['extension']} saved.")
+        return _agent_page(row, values, errors=errors, error=not_saved(field, message), status=400)
+    flash(_("Agent %(extension)s saved.", extension=row["extension"]))
     return redirect(url_for("agents.agent", agent_id=agent_id))

@@ -372,6 +372,8 @@ SCHEMAS: dict[str, Schema] = {
         "description": "where alarm notices go (ACD15); a channel left out or empty is off. Secrets are shown as "
                        "\"********\"; given back as that or left out, the saved one stays; \"\" clears it",
         "properties": {
+            "language": {"type": "string", "enum": ["en", "sv", "de", "zh"], "default": "en",
+                         "description": "the language of the notices (they go to addresses, not to users)"},
             "email": _channel_off_when_empty({
                 "type": "object", "required": ["to", "from", "host"], "additionalProperties": False,
                 "properties": {

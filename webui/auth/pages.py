@@ -7,13 +7,16 @@ import time
 from functools import cache
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from firmware.store import queries
+from firmware.message import N_
 from webui import fields
 from webui.access import public, requires, actor
 from webui.db import get_db
+from webui.i18n import word
 from webui.users import service as users
 
 bp = Blueprint("auth", __name__, template_folder="templates")
@@ -24,7 +27,7 @@ bp = Blueprint("auth", __name__, template_folder="templates")
 def setup():
     conn = get_db()
     if queries.count_users(conn):
-        flash("The box is set up already; log in.", "error")
+        flash(_("The box is set up already; log in."), "error")
         return redirect(url_for("auth.login"))
     if request.method == "GET":
         return render_template("auth/setup.html", form={})
@@ -32,15 +35,15 @@ def setup():
         username = fields.text(request.form, "username", **users.USERNAME)
         password = users.new_password(request.form)
     except HTTPException as exc:
-        return render_template("auth/setup.html", form=request.form, error=exc.description), 400
+        return render_template("auth/setup.html", form=request.form, error=word(exc.description)), 400
     # Two browsers may submit at once: create_first_admin lets only the first one in.
     user = queries.create_first_admin(conn, username, users.hash_password(password))
     if user is None:
-        flash("Somebody else set the box up a moment ago; log in.", "error")
+        flash(_("Somebody else set the box up a moment ago; log in."), "error")
         return redirect(url_for("auth.login"))
     queries.audit(conn, username, "setup", "first admin created")
     _start_session(user)
-    flash(f"Welcome, {username}. The box is yours.")
+    flash(_("Welcome, %(name)s. The box is yours.", name=username))
     return redirect(url_for("index"))
 
 
@@ -60,7 +63,7 @@ def login():
     now = time.time()
     wait = queries.login_wait(conn, address, now)
     if wait > 0:        # not audited: a flood of tries while waiting must not fill the disk
-        return _refused(THROTTLED.format(seconds=math.ceil(wait)), 429, wait)
+        return _refused(_(THROTTLED, seconds=math.ceil(wait)), 429, wait)
     user = queries.get_user_by_name(conn, username) if username else None
     matches = check_password_hash(user["password_hash"] if user else _decoy_hash(), password)
     if user is not None and matches and user["deactivated_at"] is None:
@@ -72,8 +75,8 @@ def login():
                                         forget_after=config["LOGIN_FORGET_SECONDS"])
     queries.audit(conn, _as_typed(username), "login.failed", f"address={address} wait={math.ceil(wait)}")
     if wait > 0:
-        return _refused(f"Wrong username or password. {THROTTLED.format(seconds=math.ceil(wait))}", 429, wait)
-    return _refused("Wrong username or password.", 401)
+        return _refused(f"{_('Wrong username or password.')} {_(THROTTLED, seconds=math.ceil(wait))}", 429, wait)
+    return _refused(_("Wrong username or password."), 401)
 
 
 def _as_typed(username: str) -> str:
@@ -81,7 +84,7 @@ def _as_typed(username: str) -> str:
     return "".join(c for c in username[:64] if c.isprintable()) or "-"
 
 
-THROTTLED = "Too many failed logins from your address: wait {seconds} s before the next try."
+THROTTLED = N_("Too many failed logins from your address: wait %(seconds)s s before the next try.")
 
 
 def _refused(error: str, status: int, wait: float | None = None):
@@ -96,7 +99,7 @@ def _refused(error: str, status: int, wait: float | None = None):
 def logout():
     queries.audit(get_db(), actor(), "logout")
     session.clear()
-    flash("Logged out.")
+    flash(_("Logged out."))
     return redirect(url_for("auth.login"))
 
 

@@ -4,14 +4,18 @@ the recordings' audio."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest, Conflict
 
 from firmware.store import queries
+from firmware.message import Message
 from webui import fields
 from webui.access import Identity, actor, current_identity, requires
 from webui.calls import service
 from webui.calls.service import call_filters, may_classify, recording_audio
 from webui.db import get_db
+from webui.i18n import word
+from webui.i18n.words import label
 from webui.settings import service as settings_service
 
 bp = Blueprint("calls", __name__, template_folder="templates")
@@ -60,15 +64,16 @@ def classify(call_id: int):
     identity = current_identity()
     call = queries.get_call(conn, call_id)
     if call is not None and not may_classify(identity, call):
-        abort(403, "an agent classifies only the calls they answered")
+        abort(403, Message("an agent classifies only the calls they answered"))
     try:
         classified = service.classify_call(conn, actor(), call_id, request.form, by_agent=identity.agent_id)
     except (BadRequest, Conflict) as exc:     # a bad field, or a call nobody answered
-        flash(exc.description, "error")
+        flash(word(exc.description), "error")
     else:
         labels = {d["code"]: d["label"] for d in settings_service.dispositions(conn)}
         code = classified["disposition"]
-        flash(f"Call {call_id} classified as {labels.get(code, code)}.")
+        flash(_("Call %(call)s classified as %(disposition)s.", call=call_id,
+                disposition=label(labels.get(code, code), "disposition")))
     return redirect(_local_path(request.form.get("next")))
 
 

@@ -17,9 +17,9 @@ from flask_babel import Babel, get_locale
 
 from firmware.store import queries
 from webui.i18n import catalogues, formats, words
-from webui.i18n.words import word
+from webui.i18n.words import not_saved, word
 
-__all__ = ["LANGUAGES", "init_app", "language", "word"]
+__all__ = ["LANGUAGES", "init_app", "language", "not_saved", "word"]
 
 # Each language named in itself, as the switcher offers it.
 LANGUAGES = {"en": "English", "sv": "Svenska", "de": "Deutsch", "zh": "中文"}

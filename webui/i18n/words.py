@@ -8,10 +8,10 @@ from __future__ import annotations
 from numbers import Number
 from typing import Any
 
-from flask_babel import format_decimal, gettext, lazy_gettext as _l
+from flask_babel import format_decimal, gettext, lazy_gettext as _l, lazy_pgettext as _lp
 from markupsafe import Markup
 
-from firmware.message import Message
+from firmware.message import Message, N_
 
 
 def _formatted(value: Any) -> Any:
@@ -31,9 +31,14 @@ def word(message: Any) -> Any:
         params = {k: _formatted(v) for k, v in message.params.items()}
         text = gettext(message.template)
         return text.format(**params) if params else text
-    if isinstance(message, str):
-        return gettext(message) if message else message
+    if isinstance(message, str):        # a text of the catalogue (werkzeug's own descriptions), else as it is
+        return gettext(" ".join(message.split())) if message else message
     return message
+
+
+def not_saved(field: str, message: Any) -> str:
+    """The line above a form that was not saved, its mistake worded."""
+    return gettext("Not saved: %(field)s: %(message)s", field=field, message=word(message))
 
 
 def field_error(exc: Any) -> str:
@@ -51,31 +56,58 @@ def error_text(exc: Any) -> str:
     return word(getattr(exc, "description", None) or str(exc))
 
 
-# Codes the pages show, by kind. Lazy: worded in the language of the request that shows them.
+# werkzeug's names and default descriptions of the errors a page may end in (webui/templates/error.html).
+HTTP_WORDS = (
+    N_("Bad Request"), N_("Unauthorized"), N_("Forbidden"), N_("Not Found"), N_("Method Not Allowed"),
+    N_("Conflict"), N_("Request Entity Too Large"), N_("Too Many Requests"), N_("Internal Server Error"),
+    N_("Service Unavailable"),
+    N_("The requested URL was not found on the server. If you entered the URL manually please check your "
+       "spelling and try again."),
+    N_("You don't have the permission to access the requested resource. It is either read-protected or not "
+       "readable by the server."),
+    N_("The method is not allowed for the requested URL."),
+    N_("The browser (or proxy) sent a request that this server could not understand."),
+    N_("The server encountered an internal error and was unable to complete your request. Either the server is "
+       "overloaded or there is an error in the application."),
+)
+
+# Codes the pages show, by kind: each kind is a context of the catalogue ("admin" the role is not
+# "admin" the pause reason). The English is the code itself, as the pages showed it before they spoke
+# other languages. Lazy: worded in the language of the request that shows them.
 LABELS: dict[str, dict[str, Any]] = {
-    "state": {"logged-out": _l("logged out"), "idle": _l("idle"), "ringing": _l("ringing"), "busy": _l("busy"),
-              "wrap-up": _l("wrap-up"), "paused": _l("paused"), "unavailable": _l("unavailable")},
-    "outcome": {"answered": _l("answered"), "abandoned": _l("abandoned"), "overflowed": _l("overflowed"),
-                "failed": _l("failed")},
-    "callback": {"waiting": _l("waiting"), "calling": _l("calling"), "connecting": _l("connecting"),
-                 "no-answer": _l("no answer"), "answered": _l("answered"), "failed": _l("failed"),
-                 "cancelled": _l("cancelled"), "expired": _l("expired")},
-    "role": {"admin": _l("admin"), "supervisor": _l("supervisor"), "agent": _l("agent")},
-    "strategy": {"ring-all": _l("ring all"), "sequential": _l("sequential"), "round-robin": _l("round robin"),
-                 "longest-idle": _l("longest idle"), "fewest-calls": _l("fewest calls"),
-                 "least-talk-time": _l("least talk time"), "random": _l("random"),
-                 "weighted-random": _l("weighted random"), "skills": _l("by skills")},
-    "trunk": {"peer": _l("peer"), "register": _l("register")},
-    "dtmf": {"rfc4733": _l("RFC 4733 events"), "inband": _l("in-band tones")},
-    "condition": {"closed": _l("closed"), "max-length": _l("queue length over"), "max-wait": _l("wait over"),
-                  "no-agent-logged-in": _l("no agent logged in"), "no-agent-available": _l("no agent available"),
-                  "estimated-wait": _l("estimated wait over"), "calls-per-agent": _l("calls per agent over")},
-    "destination": {"queue": _l("another queue"), "number": _l("a phone number"), "voicemail": _l("voicemail"),
-                    "callback": _l("a callback"), "hangup": _l("hang up")},
-    "security": {"starttls": _l("STARTTLS"), "tls": _l("TLS"), "none": _l("none (plain)")},
+    "state": {
+        "logged-out": _lp("agent state", "logged-out"), "idle": _lp("agent state", "idle"),
+        "ringing": _lp("agent state", "ringing"), "busy": _lp("agent state", "busy"),
+        "wrap-up": _lp("agent state", "wrap-up"), "paused": _lp("agent state", "paused"),
+        "unavailable": _lp("agent state", "unavailable")},
+    "outcome": {"answered": _lp("call outcome", "answered"), "abandoned": _lp("call outcome", "abandoned"),
+                "overflowed": _lp("call outcome", "overflowed"), "failed": _lp("call outcome", "failed")},
+    "callback": {"waiting": _lp("callback status", "waiting"), "calling": _lp("callback status", "calling"),
+                 "connecting": _lp("callback status", "connecting"), "no-answer": _lp("callback status", "no-answer"),
+                 "answered": _lp("callback status", "answered"), "failed": _lp("callback status", "failed"),
+                 "cancelled": _lp("callback status", "cancelled"), "expired": _lp("callback status", "expired")},
+    "role": {"admin": _lp("role", "admin"), "supervisor": _lp("role", "supervisor"), "agent": _lp("role", "agent")},
+    "strategy": {"ring-all": _lp("strategy", "ring-all"), "sequential": _lp("strategy", "sequential"),
+                 "round-robin": _lp("strategy", "round-robin"), "longest-idle": _lp("strategy", "longest-idle"),
+                 "fewest-calls": _lp("strategy", "fewest-calls"), "least-talk-time": _lp("strategy", "least-talk-time"),
+                 "random": _lp("strategy", "random"), "weighted-random": _lp("strategy", "weighted-random"),
+                 "skills": _lp("strategy", "skills")},
+    "trunk": {"peer": _lp("trunk type", "peer"), "register": _lp("trunk type", "register")},
+    "condition": {"closed": _lp("overflow condition", "closed"), "max-length": _lp("overflow condition", "max-length"),
+                  "max-wait": _lp("overflow condition", "max-wait"),
+                  "no-agent-logged-in": _lp("overflow condition", "no-agent-logged-in"),
+                  "no-agent-available": _lp("overflow condition", "no-agent-available"),
+                  "estimated-wait": _lp("overflow condition", "estimated-wait"),
+                  "calls-per-agent": _lp("overflow condition", "calls-per-agent")},
+    "destination": {"queue": _lp("overflow destination", "queue"), "number": _lp("overflow destination", "number"),
+                    "voicemail": _lp("overflow destination", "voicemail"),
+                    "callback": _lp("overflow destination", "callback"), "hangup": _lp("overflow destination", "hangup")},
+    "security": {"starttls": _lp("mail security", "starttls"), "tls": _lp("mail security", "tls"),
+                 "none": _lp("mail security", "none")},
     # the box's default pause reasons and dispositions (settings made by an admin are shown as made)
-    "pause_reason": {"break": _l("break"), "lunch": _l("lunch"), "meeting": _l("meeting"),
-                     "training": _l("training"), "admin": _l("admin work"), "no-answer": _l("no answer")},
+    "pause_reason": {"break": _lp("pause reason", "break"), "lunch": _lp("pause reason", "lunch"),
+                     "meeting": _lp("pause reason", "meeting"), "training": _lp("pause reason", "training"),
+                     "admin": _lp("pause reason", "admin"), "no-answer": _lp("pause reason", "no-answer")},
     "disposition": {"Resolved": _l("Resolved"), "Needs a follow-up": _l("Needs a follow-up"), "Sale": _l("Sale"),
                     "No sale": _l("No sale"), "Complaint": _l("Complaint"), "Wrong number": _l("Wrong number")},
 }

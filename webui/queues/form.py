@@ -21,6 +21,7 @@ from typing import Any
 from firmware.acd.actions import Destination
 from firmware.acd.config import CallbackPolicy, Condition, MessageSet, Strategy
 from firmware.acd.settings import SettingsError
+from firmware.message import Message
 from webui.form_values import number_or_text as _number
 from webui.form_values import skills_from_text, skills_to_text
 from webui.form_values import text_of as _text
@@ -151,7 +152,7 @@ def agent_choices(agents: list[Mapping[str, Any]], *also: list[str]) -> list[tup
     for ids in also:
         for agent_id in ids:
             if agent_id not in known:
-                choices.append((agent_id, f"agent {agent_id} (not listed)"))
+                choices.append((agent_id, Message("agent {agent_id} (not listed)", agent_id=agent_id)))
                 known.add(agent_id)
     return choices
 
@@ -172,7 +173,7 @@ def _exceptions(text: str, field: str) -> dict[str, str]:
     for line in filter(None, (line.strip() for line in text.splitlines())):
         day, _, hours = line.partition(" ")
         if day in exceptions:
-            raise SettingsError(field, f"{day} is given twice")
+            raise SettingsError(field, "{day} is given twice", day=day)
         exceptions[day] = hours.strip()
     return exceptions
 
@@ -387,7 +388,7 @@ def error_input(field: str, message: str, settings: Mapping[str, Any]) -> tuple[
     """The input a parser error belongs to (None: the form as a whole) and its message. A bad line
     of the holidays or exceptions, or a bad skill, is named in the message, since its input holds several."""
     if field.startswith("skills."):
-        return "skills", f"{field.removeprefix('skills.')}: {message}"
+        return "skills", Message("{skill}: {message}", skill=field.removeprefix("skills."), message=message)
     if field in _SHOWN_AT:
         return _SHOWN_AT[field], message
     match = _ONE_LINE_OF.fullmatch(field)
@@ -396,7 +397,7 @@ def error_input(field: str, message: str, settings: Mapping[str, Any]) -> tuple[
     line = match.group("key")
     if match.group("index") is not None:
         line = _holiday(settings, match.group("input"), int(match.group("index")))
-    return match.group("input"), f"{line}: {message}"
+    return match.group("input"), Message("{line}: {message}", line=line, message=message)
 
 
 def _is_input(name: str) -> bool:

@@ -6,12 +6,14 @@ from typing import Any
 from zoneinfo import available_timezones
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from firmware.acd.settings import SettingsError
 from firmware.store import queries
 from webui.access import actor, requires
 from webui.db import get_db
 from webui.fields import FieldError
+from webui.i18n import not_saved
 from webui.pages import settings_error, submit
 from webui.queues import form as queue_form
 from webui.queues import service
@@ -38,26 +40,26 @@ def queues():
 @requires("admin")
 def create_queue():
     return submit(_page, lambda: service.create_queue(get_db(), actor(), request.form),
-                  f"Queue {request.form.get('name', '').strip()} created.")
+                  _("Queue %(queue)s created.", queue=request.form.get("name", "").strip()))
 
 
 @bp.post("/queues/<id:queue_id>/delete")
 @requires("admin")
 def delete_queue(queue_id: int):
-    return submit(_page, lambda: service.delete_queue(get_db(), actor(), queue_id), "Queue deleted.")
+    return submit(_page, lambda: service.delete_queue(get_db(), actor(), queue_id), _("Queue deleted."))
 
 
 @bp.post("/queues/<id:queue_id>/members")
 @requires("admin")
 def add_member(queue_id: int):
-    return submit(_page, lambda: service.add_member(get_db(), actor(), queue_id, request.form), "Member added.")
+    return submit(_page, lambda: service.add_member(get_db(), actor(), queue_id, request.form), _("Member added."))
 
 
 @bp.post("/queues/<id:queue_id>/members/<id:agent_id>/delete")
 @requires("admin")
 def remove_member(queue_id: int, agent_id: int):
     service.remove_member(get_db(), actor(), queue_id, agent_id)
-    flash("Member removed.")
+    flash(_("Member removed."))
     return redirect(url_for("queues.queues"))
 
 
@@ -110,6 +112,6 @@ def save_queue_rules(queue_id: int):
         field, message = settings_error(exc)
         name, message = queue_form.error_input(field, message, settings)
         errors = {name: message} if name else {}
-        return _rules_page(queue, values, errors=errors, error=f"Not saved: {field}: {message}", status=400)
-    flash(f"Rules of queue {queue['name']} saved.")
+        return _rules_page(queue, values, errors=errors, error=not_saved(field, message), status=400)
+    flash(_("Rules of queue %(queue)s saved.", queue=queue["name"]))
     return redirect(url_for("queues.queue_rules", queue_id=queue_id))

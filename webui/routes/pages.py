@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from firmware.store import queries
 from webui.access import actor, requires
@@ -32,12 +33,12 @@ def routes():
 @requires("admin")
 def create_route():
     return submit(_page, lambda: service.create_route(get_db(), actor(), request.form),
-                  f"Route for {request.form.get('did', '').strip()} created.")
+                  _("Route for %(did)s created.", did=request.form.get("did", "").strip()))
 
 
 @bp.post("/inbound-routes/<id:route_id>/delete")
 @requires("admin")
 def delete_route(route_id: int):
     service.delete_route(get_db(), actor(), route_id)
-    flash("Route deleted.")
+    flash(_("Route deleted."))
     return redirect(url_for("routes.routes"))

@@ -10,6 +10,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from firmware.message import Message
+
 
 Values = dict[str, Any]
 
@@ -130,6 +132,7 @@ def notifications_to_form(settings: dict) -> Values:
         "email.host": email.get("host", ""), "email.port": str(email.get("port", "")),
         "email.security": email.get("security", "starttls"), "email.username": email.get("username", ""),
         "sms.to": "\n".join(sms.get("to", [])), "sms.url": sms.get("url", ""),
+        "language": settings.get("language") or "en",
     }
 
 
@@ -144,6 +147,7 @@ def read_notifications_form(form: Mapping[str, str]) -> Values:
     values = {f"{name}.{i}": form.get(f"{name}.{i}", "").strip() for name, inputs in CHANNEL_INPUTS.items()
               for i in inputs}
     values["email.security"] = form.get("email.security", "starttls")
+    values["language"] = form.get("language", "en")
     for name, secret in CHANNEL_SECRET.items():
         values[f"{name}.{secret}"] = form.get(f"{name}.{secret}", "")
         values[f"{name}.{secret}_clear"] = bool(form.get(f"{name}.{secret}_clear"))
@@ -164,7 +168,9 @@ def _secret(values: Values, name: str) -> str:
 
 def form_to_notifications(values: Values) -> dict:
     """The settings object; a channel whose inputs are all empty is off (left out)."""
-    settings: dict[str, dict] = {}
+    settings: dict[str, Any] = {}
+    if values.get("language") not in (None, "", "en"):       # the notices' language; unset is English
+        settings["language"] = values["language"]
     for name, inputs in CHANNEL_INPUTS.items():
         if not any(values[f"{name}.{i}"] for i in inputs) and not values[f"{name}.{CHANNEL_SECRET[name]}"]:
             continue
@@ -184,6 +190,6 @@ def notification_error_input(field: str, message: str) -> tuple[str, str]:
     index = _INDEX.search(field)
     name = _INDEX.sub("", field)
     if index:
-        message = f"line {int(index.group(1)) + 1}: {message}"
+        message = Message("line {line}: {message}", line=int(index.group(1)) + 1, message=message)
     return name, message
 

@@ -10,12 +10,15 @@ from typing import Any
 from collections.abc import Callable
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.exceptions import Conflict
 
 from firmware.notify.config import SECURITIES, SETTING_KEY
+from firmware.message import N_
 from webui.access import actor, requires
 from webui.db import get_db
 from webui.fields import FieldError
+from webui.i18n import not_saved, word
 from webui.settings import form as settings_form
 from webui.settings import service
 
@@ -23,7 +26,7 @@ bp = Blueprint("settings", __name__, url_prefix="/settings", template_folder="te
 
 
 def _field_and_message(exc: FieldError) -> tuple[str, str]:
-    return exc.field, exc.description[len(exc.field) + len(": "):]
+    return exc.field, exc.message
 
 
 # --- lists of codes: pause reasons (ACD10) and dispositions (ACD12) -----------------------------------
@@ -41,10 +44,10 @@ class ListSetting:
     to_setting: Callable[[list[dict]], tuple[list[dict], list[int]]]   # rows -> the list, and each item's row
 
 
-PAUSE_REASONS = ListSetting(service.PAUSE_REASONS_KEY, "settings/pause_reasons.html", "Pause reasons saved.",
+PAUSE_REASONS = ListSetting(service.PAUSE_REASONS_KEY, "settings/pause_reasons.html", N_("Pause reasons saved."),
                             "settings.pause_reasons", settings_form.reason_rows, settings_form.read_reason_rows,
                             settings_form.rows_to_reasons)
-DISPOSITIONS = ListSetting(service.DISPOSITIONS_KEY, "settings/dispositions.html", "Dispositions saved.",
+DISPOSITIONS = ListSetting(service.DISPOSITIONS_KEY, "settings/dispositions.html", N_("Dispositions saved."),
                            "settings.dispositions", settings_form.disposition_rows,
                            settings_form.read_disposition_rows, settings_form.rows_to_dispositions)
 
@@ -63,8 +66,8 @@ def _save_list(setting: ListSetting):
         field, message = _field_and_message(exc)
         name = settings_form.row_error_input(setting.key, field, row_of)
         errors = {name: message} if name else {}
-        return _list_page(setting, rows, errors=errors, error=f"Not saved: {field}: {message}", status=400)
-    flash(setting.saved)
+        return _list_page(setting, rows, errors=errors, error=not_saved(field, message), status=400)
+    flash(_(setting.saved))
     return redirect(url_for(setting.endpoint))
 
 
@@ -119,8 +122,8 @@ def save_notifications():
         field, message = _field_and_message(exc)
         name, message = settings_form.notification_error_input(field.partition(".")[2], message)
         errors = {name: message} if name else {}
-        return _notifications_page(values, errors=errors, error=f"Not saved: {name or field}: {message}", status=400)
-    flash("Alarm notifications saved.")
+        return _notifications_page(values, errors=errors, error=not_saved(name or field, message), status=400)
+    flash(_("Alarm notifications saved."))
     return redirect(url_for("settings.notifications"))
 
 
@@ -131,11 +134,11 @@ def test_notice():
     try:
         results = service.send_test_notice(get_db(), actor())
     except Conflict as exc:
-        flash(f"No test notice: {exc.description}", "error")
+        flash(_("No test notice: %(problem)s", problem=word(exc.description)), "error")
         return redirect(url_for("settings.notifications"))
     for channel, problem in results:
         if problem is None:
-            flash(f"Test notice sent: {channel}.")
+            flash(_("Test notice sent: %(channel)s.", channel=word(channel)))
         else:
-            flash(f"Test notice not sent: {problem}", "error")
+            flash(_("Test notice not sent: %(problem)s", problem=problem), "error")
     return redirect(url_for("settings.notifications"))

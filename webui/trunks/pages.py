@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from firmware.store import queries
 from webui.access import actor, requires
@@ -30,12 +31,12 @@ def trunks():
 @requires("admin")
 def create_trunk():
     return submit(_page, lambda: service.create_trunk(get_db(), actor(), request.form),
-                  f"Trunk {request.form.get('name', '').strip()} created.")
+                  _("Trunk %(trunk)s created.", trunk=request.form.get("name", "").strip()))
 
 
 @bp.post("/trunks/<id:trunk_id>/delete")
 @requires("admin")
 def delete_trunk(trunk_id: int):
     service.delete_trunk(get_db(), actor(), trunk_id)
-    flash("Trunk deleted.")
+    flash(_("Trunk deleted."))
     return redirect(url_for("trunks.trunks"))

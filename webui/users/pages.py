@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, render_template, request
+from flask_babel import gettext as _
 
 from firmware.store import queries
 from webui.access import actor, current_identity, requires
@@ -35,7 +36,7 @@ def users():
 @requires("admin")
 def create_user():
     return submit(_page, lambda: service.create_user(get_db(), actor(), request.form),
-                  f"User {request.form.get('username', '').strip()} created.")
+                  _("User %(name)s created.", name=request.form.get("username", "").strip()))
 
 
 @bp.post("/users/<id:user_id>/deactivate")
@@ -44,7 +45,7 @@ def deactivate_user(user_id: int):
     identity = current_identity()
     return submit(_page, lambda: service.deactivate_user(get_db(), actor(), user_id,
                                                             acting_user_id=identity.user_id),
-                   "User deactivated: they can no longer log in; the audit log keeps their name.")
+                   _("User deactivated: they can no longer log in; the audit log keeps their name."))
 
 
 @bp.get("/audit")
