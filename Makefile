@@ -63,12 +63,13 @@ webui/translations/%/LC_MESSAGES/messages.mo: webui/translations/%/LC_MESSAGES/m
 # After wrapping new page text: the sources' messages into every catalogue (then translate the new
 # ones; tests/web/test_i18n_catalogues.py fails while one is missing, untranslated or fuzzy).
 translations-update: venv
-	$(VENV)/bin/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
+	mkdir -p build
+	$(VENV)/bin/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output --width=120 \
 		--project=Callbox -o build/messages.pot .
 	$(VENV)/bin/pybabel update -i build/messages.pot -d webui/translations --no-fuzzy-matching \
-		--ignore-obsolete
+		--ignore-obsolete --width=120
 
-BABEL_KEYWORDS := -k N_ -k Message -k FieldError:2 -k _l
+BABEL_KEYWORDS := -k N_ -k Message -k FieldError:2 -k _l -k _lp:1c,2
 
 # The appliance's disk image (docs/appliance.md): build/image/callbox-<board>.img from Debian
 # bookworm packages; the base root file system is cached in $(CALLBOX_CACHE)/image.

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from firmware.acd.settings import SettingsError
+from firmware.message import Message
 
 _WHOLE_NUMBER = re.compile(r"[+-]?\d+")
 _SKILL_SEPARATORS = re.compile(r"[,\n]")     # not spaces: a skill's name may hold one ("first line")
@@ -45,10 +46,10 @@ def skills_from_text(text: str, field: str) -> dict[str, int | str]:
     for item in filter(None, (item.strip() for item in _SKILL_SEPARATORS.split(text))):
         name, equals, level = (part.strip() for part in item.partition("="))
         if not equals:
-            raise SettingsError(field, 'write skills with their level like "{example}" ({item} has none)',
-                                example=SKILLS_EXAMPLE, item=repr(item))
+            raise SettingsError(field, Message('write skills with their level like "{example}" ({item} has none)',
+                                               example=SKILLS_EXAMPLE, item=repr(item)))
         if name in skills:
-            raise SettingsError(field, "{name} is given twice", name=name)
+            raise SettingsError(field, Message("{name} is given twice", name=name))
         skills[name] = int(level) if _WHOLE_NUMBER.fullmatch(level) else level
     return skills
 

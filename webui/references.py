@@ -33,7 +33,9 @@ def _missing(conn, reference: Reference, pause_codes: set[str], queue_id: int | 
     kind, value = reference.kind, reference.value
     if kind in ("queue", "agent") and not SQLITE_INT_MIN <= value <= SQLITE_INT_MAX:
         # no row has such an id; SQLite could not even be asked
-        return Message("there is no queue {value}" if kind == "queue" else "there is no agent {value}", value=value)
+        if kind == "queue":
+            return Message("there is no queue {value}", value=value)
+        return Message("there is no agent {value}", value=value)
     if kind == "queue":
         if value == queue_id:
             return Message("cannot be the queue itself")

@@ -90,9 +90,9 @@ MESSAGES = {
 class SettingsError(ValueError):
     """A setting refused: `field` names it ("overflow[1].threshold"), `message` says why as a code
     of MESSAGES with parameters (firmware.message.Message; its text is English). The web's form
-    readers raise it too, with their own English template (then the template is the code)."""
+    readers raise it too, with a Message of their own."""
 
-    def __init__(self, field: str, code: str, **params: Any):
+    def __init__(self, field: str, code: str | Message, **params: Any):
         if isinstance(code, Message):
             self.message = code
         elif code in MESSAGES:

@@ -32,7 +32,8 @@ def word(message: Any) -> Any:
         text = gettext(message.template)
         return text.format(**params) if params else text
     if isinstance(message, str):        # a text of the catalogue (werkzeug's own descriptions), else as it is
-        return gettext(" ".join(message.split())) if message else message
+        text = " ".join(message.split())       # werkzeug's descriptions are wrapped in its source
+        return gettext(text) if text else message
     return message
 
 

@@ -173,7 +173,7 @@ def _exceptions(text: str, field: str) -> dict[str, str]:
     for line in filter(None, (line.strip() for line in text.splitlines())):
         day, _, hours = line.partition(" ")
         if day in exceptions:
-            raise SettingsError(field, "{day} is given twice", day=day)
+            raise SettingsError(field, Message("{day} is given twice", day=day))
         exceptions[day] = hours.strip()
     return exceptions
 
