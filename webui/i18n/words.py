@@ -29,6 +29,8 @@ def word(message: Any) -> Any:
         return message
     if isinstance(message, Message):
         params = {k: _formatted(v) for k, v in message.params.items()}
+        if "field" in params:
+            params["field"] = field_label(params["field"])
         text = gettext(message.template)
         return text.format(**params) if params else text
     if isinstance(message, str):        # a text of the catalogue (werkzeug's own descriptions), else as it is
@@ -39,7 +41,14 @@ def word(message: Any) -> Any:
 
 def not_saved(field: str, message: Any) -> str:
     """The line above a form that was not saved, its mistake worded."""
-    return gettext("Not saved: %(field)s: %(message)s", field=field, message=word(message))
+    return gettext("Not saved: %(field)s: %(message)s", field=field_label(field), message=word(message))
+
+
+def field_label(field: Any) -> Any:
+    """A form's field as its reader calls it ("extension" -> "anknytning"); a path into rules
+    ("schedule.weekly.mon") is shown as it is, next to its input."""
+    found = FIELDS.get(field) if isinstance(field, str) else None
+    return str(found) if found is not None else field
 
 
 def field_error(exc: Any) -> str:
@@ -111,6 +120,22 @@ LABELS: dict[str, dict[str, Any]] = {
                      "admin": _lp("pause reason", "admin"), "no-answer": _lp("pause reason", "no-answer")},
     "disposition": {"Resolved": _l("Resolved"), "Needs a follow-up": _l("Needs a follow-up"), "Sale": _l("Sale"),
                     "No sale": _l("No sale"), "Complaint": _l("Complaint"), "Wrong number": _l("Wrong number")},
+}
+
+
+# The fields of the pages' forms, as a message names them ("extension: must contain digits only").
+FIELDS: dict[str, Any] = {
+    "name": _lp("form field", "name"), "extension": _lp("form field", "extension"),
+    "sip_password": _lp("form field", "sip_password"), "username": _lp("form field", "username"),
+    "password": _lp("form field", "password"), "password2": _lp("form field", "password2"),
+    "role": _lp("form field", "role"), "agent_id": _lp("form field", "agent_id"),
+    "address": _lp("form field", "address"), "type": _lp("form field", "type"), "did": _lp("form field", "did"),
+    "queue_id": _lp("form field", "queue_id"), "priority": _lp("form field", "priority"),
+    "strategy": _lp("form field", "strategy"), "text": _lp("form field", "text"), "note": _lp("form field", "note"),
+    "disposition": _lp("form field", "disposition"), "queue_ids": _lp("form field", "queue_ids"),
+    "reason": _lp("form field", "reason"), "seconds": _lp("form field", "seconds"),
+    "skills": _lp("form field", "skills"), "wrapup": _lp("form field", "wrapup"),
+    "ring_timeout": _lp("form field", "ring_timeout"), "language": _lp("form field", "language"),
 }
 
 
