@@ -144,3 +144,19 @@ def test_a_call_still_up_when_the_engine_stops_is_closed(box):
     engine.stop = lambda: None          # the fixture's stop has been done
     call = queries.get_call(engine.store, call_id)
     assert caller.disconnected and (call["outcome"], call["cause"]) == ("failed", "engine-stop")
+
+
+def test_a_reload_tells_the_edge_from_the_edge_thread(box, monkeypatch):
+    from firmware.edge.kamailio import reload_trunk_addresses
+    engine, _ = box
+
+    class EdgeThread:
+        version, tasks = 0, []
+
+        def submit(self, task):
+            self.tasks.append(task)
+
+    engine.registrations = edge = EdgeThread()
+    assert engine.commands.reload() == {"reloaded": True}
+    assert edge.tasks == [reload_trunk_addresses]      # queued for the edge's thread, not run in the loop
+    engine.registrations = None

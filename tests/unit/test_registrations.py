@@ -45,3 +45,22 @@ def test_the_watcher_keeps_the_last_state_when_the_edge_cannot_be_read():
     assert (watcher.registered, watcher.version) == ({"1003", "1002"}, 1)
     watcher.poll()
     assert (watcher.registered, watcher.version) == ({"1003", "1002"}, 1)
+
+
+def test_commands_to_the_edge_run_in_the_watchers_thread_not_the_callers():
+    """The engine's loop hands commands for the edge (a reload of the trunks' addresses) to the
+    watcher's thread, so kamailio's answer, however slow, never holds a call (issue 9, item 5)."""
+    import threading
+
+    watcher = RegistrationWatcher(read=lambda: None, interval=60.0)
+    watcher.start()
+    ran, done = [], threading.Event()
+    watcher.submit(lambda: (ran.append(threading.current_thread().name), done.set()))
+    assert done.wait(2.0)
+    watcher.submit(lambda: 1 / 0)                  # a failing command does not end the thread
+    again = threading.Event()
+    watcher.submit(again.set)
+    assert again.wait(2.0)
+    watcher.stop()
+    watcher.join(2.0)
+    assert ran == ["registrations"] and not watcher.is_alive()
