@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("edge", help="run kamailio, the SIP edge")
     sub.add_parser("web", help="run the web UI under gunicorn")
     sub.add_parser("notifier", help="send alarm notices by e-mail and SMS")
+    sub.add_parser("board", help="supervisor event listener: bypass relay and status LED follow the engine")
     sub.add_parser("migrate", help="create or upgrade the database")
     sub.add_parser("prompts", help="generate the default prompt set")
 
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler = {
         "run": cmd_run, "engine": cmd_engine, "edge": cmd_edge, "web": cmd_web, "notifier": cmd_notifier,
-        "migrate": cmd_migrate,
+        "board": cmd_board, "migrate": cmd_migrate,
         "prompts": cmd_prompts, "admin": cmd_admin, "token": cmd_token_create,
         "simulate": cmd_simulate, "staffing": cmd_staffing,
     }[args.command]
@@ -272,6 +273,13 @@ def cmd_notifier(args) -> int:
     return run_notifier()
 
 
+def cmd_board(args) -> int:
+    from firmware.board.listener import main as board_main
+
+    die_with_parent()
+    return board_main()
+
+
 def cmd_run(args) -> int:
     """Prepares the data directory and hands over to supervisord in the foreground (Ctrl-C stops all)."""
     from firmware.config import resolve_auto_bind
@@ -300,7 +308,12 @@ def render_supervisord_conf(config: BoxConfig) -> Path:
     """supervisord's own settings for this data directory; the programs come from rootfs/ as they are."""
     run = paths.run_dir()
     run.mkdir(parents=True, exist_ok=True)
-    programs = config.rootfs / "etc" / "supervisor" / "conf.d" / "callbox.conf"
+    from firmware.board.pins import BOARD_CONF
+
+    conf_d = config.rootfs / "etc" / "supervisor" / "conf.d"
+    programs = str(conf_d / "callbox.conf")
+    if BOARD_CONF.exists():  # the image: the board's listener drives the bypass relay and the LED
+        programs += f" {conf_d / 'board.conf'}"
     os.environ["CALLBOX_BIN"] = str(Path(sys.executable).parent)
     os.environ["CALLBOX_DATA"] = str(paths.data_dir())
     text = f"""; rendered by `callbox run`; edit rootfs/etc/supervisor/conf.d/callbox.conf instead

@@ -1,0 +1,100 @@
+"""TEL12: under a real supervisord, the board's event listener drops the line-bypass relay within 2 s
+of the engine's kill -9 and energises it again when supervisord has the engine back up.
+
+The engine here is a stand-in program named `engine` (the listener sees only supervisord's events),
+the GPIO chip a stand-in with python-periphery's interface whose line levels are read from a file."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+RELAY = 22  # board/rpi4/board.conf RELAY_LINE
+
+
+def relay(levels_file: Path) -> bool | None:
+    try:
+        return json.loads(levels_file.read_text()).get(str(RELAY))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+
+
+def wait_for(predicate, timeout: float) -> float:
+    """Seconds until predicate() held; raises after timeout."""
+    started = time.monotonic()
+    while not predicate():
+        if time.monotonic() - started > timeout:
+            raise TimeoutError
+        time.sleep(0.02)
+    return time.monotonic() - started
+
+
+@pytest.fixture
+def supervised(tmp_path):
+    supervisord = shutil.which("supervisord")
+    if supervisord is None:
+        pytest.skip("supervisord is not installed (image/setup/install-debian-packages.sh)")
+    levels = tmp_path / "gpio.json"
+    conf = tmp_path / "supervisord.conf"
+    conf.write_text(f"""
+[supervisord]
+nodaemon=true
+logfile={tmp_path}/supervisord.log
+pidfile={tmp_path}/supervisord.pid
+
+[unix_http_server]
+file={tmp_path}/supervisor.sock
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix://{tmp_path}/supervisor.sock
+
+[program:engine]
+command=sleep 1000
+autorestart=true
+startsecs=1
+startretries=100
+
+[eventlistener:board]
+command={sys.executable} -m firmware.cli board
+events=PROCESS_STATE
+environment=PYTHONPATH="{REPO}",CALLBOX_BOARD_CONF="{REPO}/board/rpi4/board.conf",CALLBOX_BOARD_STANDIN="{levels}"
+stderr_logfile={tmp_path}/board.log
+""")
+    process = subprocess.Popen([supervisord, "--configuration", str(conf)], start_new_session=True)
+    try:
+        yield tmp_path, levels
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(5)
+
+
+def engine_pid(tmp_path: Path) -> int:
+    out = subprocess.run(["supervisorctl", "-c", str(tmp_path / "supervisord.conf"), "pid", "engine"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    return int(out)
+
+
+def test_relay_falls_to_bypass_within_2s_of_an_engine_kill_and_comes_back(supervised):
+    tmp_path, levels = supervised
+    wait_for(lambda: relay(levels) is True, 30)
+    os.kill(engine_pid(tmp_path), signal.SIGKILL)
+    to_bypass = wait_for(lambda: relay(levels) is False, 5)
+    assert to_bypass < 2.0, f"relay released {to_bypass:.2f} s after the kill"
+    # supervisord restarts the engine; RUNNING after startsecs (1 s) energises the relay again
+    wait_for(lambda: relay(levels) is True, 30)
