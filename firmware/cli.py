@@ -25,6 +25,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("edge", help="run kamailio, the SIP edge")
     sub.add_parser("web", help="run the web UI under gunicorn")
     sub.add_parser("notifier", help="send alarm notices by e-mail and SMS")
+    sub.add_parser("redirect", help="answer plain HTTP with a redirect to the web over HTTPS (the image)")
     sub.add_parser("board", help="supervisor event listener: bypass relay and status LED follow the engine")
     sub.add_parser("migrate", help="create or upgrade the database")
     sub.add_parser("prompts", help="generate the default prompt set")
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handler = {
         "run": cmd_run, "engine": cmd_engine, "edge": cmd_edge, "web": cmd_web, "notifier": cmd_notifier,
-        "board": cmd_board, "migrate": cmd_migrate,
+        "board": cmd_board, "redirect": cmd_redirect, "migrate": cmd_migrate,
         "prompts": cmd_prompts, "admin": cmd_admin, "token": cmd_token_create,
         "simulate": cmd_simulate, "staffing": cmd_staffing,
     }[args.command]
@@ -263,7 +264,24 @@ def cmd_web(args) -> int:
     argv = [str(gunicorn), "--worker-class", "gthread", "--workers", "2", "--threads", "16",
             "--bind", f"{config.bind_address}:{config.web_port}", "--access-logfile", "-",
             "--graceful-timeout", "3", "webui:create_app()"]
+    cert, key = os.environ.get("CALLBOX_TLS_CERT"), os.environ.get("CALLBOX_TLS_KEY")
+    if cert or key:
+        # the image: HTTPS with the box's own certificate (made at first boot on /data)
+        if not (cert and key and Path(cert).is_file() and Path(key).is_file()):
+            print(f"callbox web: CALLBOX_TLS_CERT {cert!r} and CALLBOX_TLS_KEY {key!r} must both be files",
+                  file=sys.stderr)
+            return 1
+        argv[-1:-1] = ["--certfile", cert, "--keyfile", key]
     os.execv(argv[0], argv)
+
+
+def cmd_redirect(args) -> int:
+    from firmware.redirect import serve
+
+    die_with_parent()
+    config = BoxConfig.from_env()
+    serve(config.bind_address, int(os.environ.get("CALLBOX_HTTP_PORT") or 80), config.web_port)
+    return 0
 
 
 def cmd_notifier(args) -> int:
@@ -314,6 +332,8 @@ def render_supervisord_conf(config: BoxConfig) -> Path:
     programs = str(conf_d / "callbox.conf")
     if BOARD_CONF.exists():  # the image: the board's listener drives the bypass relay and the LED
         programs += f" {conf_d / 'board.conf'}"
+    if os.environ.get("CALLBOX_TLS_CERT"):  # the web on HTTPS: plain HTTP redirects to it
+        programs += f" {conf_d / 'https-redirect.conf'}"
     os.environ["CALLBOX_BIN"] = str(Path(sys.executable).parent)
     os.environ["CALLBOX_DATA"] = str(paths.data_dir())
     text = f"""; rendered by `callbox run`; edit rootfs/etc/supervisor/conf.d/callbox.conf instead

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,6 +60,14 @@ def default_route_address() -> str:
 
 def resolve_auto_bind() -> None:
     """CALLBOX_BIND=auto (the image's setting) becomes a concrete address, once, in `callbox run`:
-    every program of the box inherits it, so kamailio, the engine and the web agree on one address."""
-    if os.environ.get("CALLBOX_BIND", "").strip().lower() == AUTO_BIND:
-        os.environ["CALLBOX_BIND"] = default_route_address()
+    every program of the box inherits it, so kamailio, the engine and the web agree on one address.
+    Without a route yet (a DHCP lease still coming) it waits up to CALLBOX_BIND_WAIT seconds (30),
+    then takes loopback."""
+    if os.environ.get("CALLBOX_BIND", "").strip().lower() != AUTO_BIND:
+        return
+    deadline = time.monotonic() + _int("CALLBOX_BIND_WAIT", 30)
+    address = default_route_address()
+    while address == "127.0.0.1" and time.monotonic() < deadline:
+        time.sleep(0.5)
+        address = default_route_address()
+    os.environ["CALLBOX_BIND"] = address
