@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
+import json
 import os
 import socket
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,13 +52,34 @@ AUTO_BIND = "auto"
 
 def default_route_address() -> str:
     """The local address the kernel would send from towards the outside (the default route's
-    interface); 127.0.0.1 when there is no route. A UDP connect only selects a route: nothing is sent."""
+    interface), else the first global IPv4 address of an interface that is up (a network without a
+    gateway), else 127.0.0.1. A UDP connect only selects a route: nothing is sent."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
         try:
             probe.connect(("192.0.2.1", 9))  # TEST-NET-1 (RFC 5737): never a local network
             return probe.getsockname()[0]
         except OSError:
-            return "127.0.0.1"
+            pass
+    return first_global_address() or "127.0.0.1"
+
+
+def first_global_address() -> str | None:
+    """The first global-scope IPv4 address of an interface that is up, from iproute2's JSON."""
+    try:
+        out = subprocess.run(["ip", "-4", "-json", "addr", "show", "scope", "global", "up"],
+                             capture_output=True, text=True, timeout=5, check=True).stdout
+        links = json.loads(out or "[]")
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+    for link in links if isinstance(links, list) else []:
+        for info in link.get("addr_info", []) if isinstance(link, dict) else []:
+            address = info.get("local") if isinstance(info, dict) else None
+            if isinstance(address, str):
+                try:
+                    return str(ipaddress.IPv4Address(address))
+                except ValueError:
+                    continue
+    return None
 
 
 def resolve_auto_bind() -> None:

@@ -21,3 +21,10 @@ def test_a_given_address_is_left_alone(monkeypatch):
     monkeypatch.setenv("CALLBOX_BIND", "127.0.0.1")
     resolve_auto_bind()
     assert BoxConfig.from_env().bind_address == "127.0.0.1"
+
+
+def test_without_a_default_route_the_first_global_address_is_taken():
+    from firmware.config import first_global_address
+
+    address = first_global_address()
+    assert address is None or ipaddress.ip_address(address).is_private or ipaddress.ip_address(address).is_global
