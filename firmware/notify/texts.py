@@ -81,6 +81,17 @@ DETAILS: dict[str, dict[str, str]] = {
            "service-level-at-risk": "预计服务水平 {level}", "pause-too-long": "暂停（{reason}）已 {seconds} 秒"},
 }
 
+# The box's default pause reasons (an alarm's `reason`); reasons an admin made are shown as made.
+REASONS: dict[str, dict[str, str]] = {
+    "en": {},
+    "sv": {"break": "rast", "lunch": "lunch", "meeting": "möte", "training": "utbildning", "admin": "administration",
+           "no-answer": "missade samtal"},
+    "de": {"break": "Pause", "lunch": "Mittagspause", "meeting": "Besprechung", "training": "Schulung",
+           "admin": "Verwaltung", "no-answer": "nicht angenommen"},
+    "zh": {"break": "休息", "lunch": "午餐", "meeting": "会议", "training": "培训", "admin": "行政事务",
+           "no-answer": "未接听"},
+}
+
 # Details the engine writes as text (firmware/engine), worded by their English.
 KNOWN_TEXTS: dict[str, dict[str, str]] = {
     "sv": {"not raised again after the engine restarted": "inte utlöst igen efter omstarten av motorn"},
@@ -112,6 +123,8 @@ def detail(alarm: dict[str, Any], language: str) -> str:
         params = dict(coded["params"])
         if "level" in params:
             params["level"] = format_percent(params["level"], locale=language)
+        if "reason" in params:
+            params["reason"] = REASONS[language].get(params["reason"], params["reason"])
         return template.format(**params)
     except (TypeError, KeyError, ValueError):
         return known_text(alarm["detail"], language)
