@@ -8,6 +8,7 @@ from typing import Any
 from flask import current_app
 from werkzeug.exceptions import Conflict, ServiceUnavailable
 
+from firmware import live_status
 from firmware.engine.client import EngineClient, EngineError, EngineUnavailable
 from firmware.message import Message
 
@@ -34,13 +35,16 @@ def tell(cmd: str, **args: Any) -> bool:
 
 
 def status() -> tuple[dict | None, str | None]:
-    """The engine's live status, or None and the reason it is not available."""
+    """The engine's live status (firmware/live_status.py), or None and the reason it is not available."""
     try:
-        return client().request("status"), None
+        return live_status.checked(client().request("status")), None
     except EngineUnavailable:
         return None, NOT_RUNNING
     except EngineError as exc:
         return None, Message("engine error: {problem}", problem=str(exc))
+    except ValueError as exc:      # a status of another shape (pydantic's ValidationError)
+        log.error("the engine's status does not fit its shape: %s", exc)
+        return None, Message("engine error: {problem}", problem="unreadable status")
 
 
 def command(cmd: str, **args: Any) -> Any:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from werkzeug.security import generate_password_hash
 
+from firmware import live_status
 from firmware.store import connect, queries
 from webui import create_app
 
@@ -99,14 +100,15 @@ def token(db):
 
 class FakeEngine:
     """Answers the engine's socket protocol: records commands, serves `status`, and streams the
-    events queued in `events` to a subscriber, then hangs up. The rows the engine alone writes for
-    the web's commands (an agent's logins, a call's classification) it writes as the engine does."""
+    events queued in `events` to a subscriber, then hangs up. A status is served as the engine sends
+    it: held to the one shape (firmware/live_status.py), every field present. The rows the engine alone
+    writes for the web's commands (an agent's logins, a call's classification) it writes as the engine does."""
 
     def __init__(self, path: Path, database: Path | str | None = None):
         self.path = path
         self.database = database
         self.commands: list[tuple[str, dict]] = []
-        self.status = {"queues": [], "agents": [], "calls": [], "active_calls": 0}
+        self.status: dict = live_status.LiveStatus().model_dump(mode="json")
         self.events: list[dict] | None = None  # None: one status event
         self.hold = 0.0  # seconds to stay silent after the events, before hanging up
         self.refusals: dict[str, str] = {}  # command -> the error the engine answers it with
@@ -138,6 +140,8 @@ class FakeEngine:
             if request["cmd"] == "subscribe":
                 events = [{"event": "status", "status": self.status}] if self.events is None else self.events
                 for event in events:
+                    if event.get("event") == "status":
+                        event = {**event, "status": live_status.checked(event["status"])}
                     conn.sendall(json.dumps(event).encode() + b"\n")
                 time.sleep(self.hold)
                 return
@@ -146,7 +150,7 @@ class FakeEngine:
                 conn.sendall(json.dumps(answer).encode() + b"\n")
                 return
             if request["cmd"] == "status":
-                result = self.status
+                result = live_status.checked(self.status)
             elif request["cmd"] in self.answers:
                 result = self.answers[request["cmd"]]
             else:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from webui.api.openapi import SPEC
+import pytest
+
+from webui.api.resources import description
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -21,26 +23,33 @@ def _app_operations(app) -> dict[tuple[str, str], str]:
     return found
 
 
-def _spec_operations() -> dict[tuple[str, str], str]:
+@pytest.fixture
+def SPEC(app) -> dict:
+    """The description the app generates (from its routes and the domains' models)."""
+    with app.app_context():
+        return description()
+
+
+def _spec_operations(SPEC) -> dict[tuple[str, str], str]:
     return {(path, method): op["x-required-role"]
             for path, item in SPEC["paths"].items() for method, op in item.items() if method in METHODS}
 
 
-def test_every_api_route_is_described_and_nothing_else(app):
-    assert set(_app_operations(app)) == set(_spec_operations())
+def test_every_api_route_is_described_and_nothing_else(app, SPEC):
+    assert set(_app_operations(app)) == set(_spec_operations(SPEC))
 
 
-def test_the_described_roles_are_the_enforced_ones(app):
-    assert _app_operations(app) == _spec_operations()
+def test_the_described_roles_are_the_enforced_ones(app, SPEC):
+    assert _app_operations(app) == _spec_operations(SPEC)
 
 
-def test_path_parameters_are_declared(app):
+def test_path_parameters_are_declared(SPEC):
     for path, item in SPEC["paths"].items():
         declared = {p["name"] for p in item.get("parameters", []) if p["in"] == "path"}
         assert declared == set(re.findall(r"{(\w+)}", path)), path
 
 
-def test_every_reference_resolves():
+def test_every_reference_resolves(SPEC):
     text = repr(SPEC)
     for name in re.findall(r"#/components/schemas/(\w+)", text):
         assert name in SPEC["components"]["schemas"], name

@@ -1,38 +1,34 @@
-"""What every API resource shares: the OpenAPI description, served and held to (a query parameter
-it does not name is refused). The resources themselves live in each domain's `api` module."""
+"""What every API resource shares: the OpenAPI description, generated once per app and served, and
+held to (a query parameter it does not name is refused). The resources themselves live in each
+domain's `api` module."""
 
 from __future__ import annotations
 
-import re
-
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from webui.access import current_identity, requires
 from webui.api import bp
-from webui.api.openapi import SPEC
+from webui.api.openapi import document, doc, query_names
+from webui.settings.schema import EmailChannel, SmsChannel
+
+# Models the description names only through a schema written by hand (a channel's "off" form).
+REFERENCED_MODELS = (EmailChannel, SmsChannel)
 
 
-def _query_parameters() -> dict[tuple[str, str], frozenset[str]]:
-    """The query parameters the description names, per (route as Flask writes it, method)."""
-    found = {}
-    for path, item in SPEC["paths"].items():
-        rule = bp.url_prefix + re.sub(r"{(\w+)}", r"<id:\1>", path)
-        for method, op in item.items():
-            if method != "parameters":
-                found[(rule, method.upper())] = frozenset(p["name"] for p in op.get("parameters", ())
-                                                          if p["in"] == "query")
-    return found
-
-
-QUERY_PARAMETERS = _query_parameters()
+def description() -> dict:
+    """The app's OpenAPI description, generated at its first use."""
+    if "openapi" not in current_app.extensions:
+        current_app.extensions["openapi"] = document(current_app, REFERENCED_MODELS)
+    return current_app.extensions["openapi"]
 
 
 @bp.before_request
 def refuse_unknown_query_parameters():
     """A query parameter the description does not name is refused, not ignored (a misspelt filter
     would list everything). After the token check, so a stranger learns nothing."""
-    known = QUERY_PARAMETERS.get((request.url_rule.rule, request.method)) if request.url_rule else None
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    known = query_names(view) if view is not None else None
     if known is None:
         return
     current_identity()
@@ -44,5 +40,6 @@ def refuse_unknown_query_parameters():
 
 @bp.get("/openapi.json")
 @requires("agent")
+@doc("This description", ok=dict)
 def openapi():
-    return jsonify(SPEC)
+    return jsonify(description())

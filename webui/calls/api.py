@@ -9,6 +9,8 @@ from firmware.store import queries
 from webui import engine, fields
 from webui.access import actor, current_identity, requires
 from webui.api import bp
+from webui.api.openapi import AUDIO, doc
+from webui.calls.schema import Call, CallDisposition, CallFilters, Monitor, Recording
 from webui.api.respond import read_body
 from webui.calls import service
 from webui.calls.service import call_filters, may_classify, recording_audio
@@ -27,6 +29,7 @@ def _call(row: dict) -> dict:
 
 @bp.get("/calls")
 @requires("agent")
+@doc("Call records, newest first", ok=list[Call], query=CallFilters)
 def list_calls():
     filters = call_filters(request.args)
     limit = fields.integer(request.args, "limit", required=False, minimum=1, maximum=500) or 100
@@ -37,6 +40,7 @@ def list_calls():
 
 @bp.get("/calls/<id:call_id>")
 @requires("agent")
+@doc("One call record", ok=Call)
 def get_call(call_id: int):
     row = queries.get_call(get_db(), call_id)
     if row is None:
@@ -46,6 +50,8 @@ def get_call(call_id: int):
 
 @bp.put("/calls/<id:call_id>/disposition")
 @requires("agent")
+@doc("Classify an answered call (ACD12); an agent only the calls they answered. A wrap-up that waits for "
+     "it ends", ok=Call, body=CallDisposition, errors=(403, 409, 503))
 def classify_call(call_id: int):
     """How the call went (ACD12): an agent classifies the calls they answered, a supervisor any."""
     identity = current_identity()
@@ -57,6 +63,9 @@ def classify_call(call_id: int):
 
 @bp.post("/calls/<id:call_id>/monitor")
 @requires("supervisor")
+@doc("A supervisor on a live call (TEL7): rings the extension's phone, then listen (hears both, heard by "
+     "none), whisper (heard by the agent only) or barge (heard by both); the same call changes the mode, mode "
+     "stop ends it", ok=dict, body=Monitor, errors=(409, 503))
 def monitor_call(call_id: int):
     """A supervisor's phone on a live call: start (mode and extension), change mode, or stop."""
     body = read_body()
@@ -69,6 +78,7 @@ def monitor_call(call_id: int):
 
 @bp.get("/recordings/<id:recording_id>")
 @requires("agent")
+@doc("A recording's metadata", ok=Recording)
 def get_recording(recording_id: int):
     row = queries.get_recording(get_db(), recording_id)
     if row is None:
@@ -79,5 +89,6 @@ def get_recording(recording_id: int):
 
 @bp.get("/recordings/<id:recording_id>/audio")
 @requires("agent")
+@doc("A recording's audio", ok=AUDIO)
 def get_recording_audio(recording_id: int):
     return recording_audio(recording_id, download=False)

@@ -9,18 +9,23 @@ from firmware.store import queries
 from webui import engine, fields
 from webui.access import actor, requires
 from webui.api import bp
+from webui.api.openapi import doc
+from webui.live.schema import Conference, ConferenceMember, ConferenceMemberCreate, LiveStatus
 from webui.api.respond import read_body, deleted
 from webui.db import get_db
 
 
 @bp.get("/conferences")
 @requires("supervisor")
+@doc("Live conferences and their members", ok=list[Conference], errors=(503,))
 def list_conferences():
     return jsonify(items=engine.command("status")["conferences"])
 
 
 @bp.post("/conferences")
 @requires("supervisor")
+@doc("Open a conference (up to 50 members)", ok=Conference, status=201, errors=(409, 503),
+     ok_description="Created")
 def create_conference():
     room = engine.command("conference_create")
     queries.audit(get_db(), actor(), "conference.create", f"id={room['id']}")
@@ -29,6 +34,8 @@ def create_conference():
 
 @bp.post("/conferences/<id:conference_id>/members")
 @requires("supervisor")
+@doc("Dial a phone in ({extension}) or move a live call in ({call_id})", ok=ConferenceMember, status=201,
+     body=ConferenceMemberCreate, errors=(409, 503), ok_description="Created")
 def add_conference_member(conference_id: int):
     """{extension}: dial that phone in; {call_id}: move a live call (caller and agent) in."""
     body = read_body()
@@ -41,6 +48,8 @@ def add_conference_member(conference_id: int):
 
 @bp.delete("/conferences/<id:conference_id>/members/<id:member_id>")
 @requires("supervisor")
+@doc("Remove a member (a moved call goes back to its own line)", status=204, errors=(409, 503),
+     ok_description="Removed")
 def remove_conference_member(conference_id: int, member_id: int):
     engine.command("conference_remove", conference_id=conference_id, member_id=member_id)
     queries.audit(get_db(), actor(), "conference.remove", f"id={conference_id} member={member_id}")
@@ -49,6 +58,8 @@ def remove_conference_member(conference_id: int, member_id: int):
 
 @bp.delete("/conferences/<id:conference_id>")
 @requires("supervisor")
+@doc("Close a conference: dialled phones are hung up, moved calls go back", status=204, errors=(409, 503),
+     ok_description="Closed")
 def close_conference(conference_id: int):
     engine.command("conference_close", conference_id=conference_id)
     queries.audit(get_db(), actor(), "conference.close", f"id={conference_id}")
@@ -57,6 +68,7 @@ def close_conference(conference_id: int):
 
 @bp.get("/live")
 @requires("agent")
+@doc("The engine's live status: waiting calls and agent states", ok=LiveStatus, errors=(503,))
 def live():
     status, problem = engine.status()
     if status is None:

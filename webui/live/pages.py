@@ -2,10 +2,7 @@
 each agent's pause and wrap-up controls; and the agent desk, where agents log in to their queues.
 An agent acts on their own agent only, a supervisor or admin on anyone.
 
-The engine's status (see firmware/engine/engine.py `snapshot`):
-{"queues": [{"id", "name", "waiting": [{"call_id", "caller", "position", "waited_seconds"}], ...}],
- "agents": [{"id", "name", "extension", "state", "queue_ids", "call_id", "pause_reason"?, "unclassified_call"}],
- "active_calls": n}; `unclassified_call` is the call whose classification the agent's wrap-up waits for (ACD12).
+The engine's status has the shape of firmware/live_status.py (LiveStatus).
 """
 
 from __future__ import annotations
@@ -18,6 +15,7 @@ from flask import (Blueprint, Response, current_app, flash, redirect, render_tem
 from flask_babel import gettext as _, ngettext
 from werkzeug.exceptions import BadRequest, Conflict, NotFound, ServiceUnavailable
 
+from firmware import live_status
 from firmware.engine.client import EngineUnavailable
 from firmware.store import queries
 from webui import engine
@@ -89,7 +87,7 @@ def stream():
         try:
             for event in client.subscribe(idle_timeout=idle):
                 if event.get("event") == "status":
-                    yield _sse("board", _board(event.get("status") or {}, None, controls))
+                    yield _sse("board", _board(live_status.checked(event.get("status") or {}), None, controls))
                 else:  # idle: a comment keeps proxies and the browser from dropping the stream
                     yield ": keep-alive\n\n"
         except (EngineUnavailable, OSError, ValueError):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from firmware.store import queries
 from webui.access import actor, requires
 from webui.api import bp
+from webui.api.openapi import doc
+from webui.trunks.schema import Trunk, TrunkCreate
 from webui.api.respond import read_body, created, deleted, items, one
 from webui.db import get_db
 from webui.trunks import service
@@ -12,24 +14,28 @@ from webui.trunks import service
 
 @bp.get("/trunks")
 @requires("supervisor")
+@doc("List the trunks", ok=list[Trunk])
 def list_trunks():
     return items(queries.list_trunks(get_db()))
 
 
 @bp.post("/trunks")
 @requires("admin")
+@doc("Create a trunk", ok=Trunk, status=201, body=TrunkCreate, errors=(409,), ok_description="Created")
 def create_trunk():
     return created(service.create_trunk(get_db(), actor(), read_body()))
 
 
 @bp.get("/trunks/<id:trunk_id>")
 @requires("supervisor")
+@doc("One trunk", ok=Trunk)
 def get_trunk(trunk_id: int):
     return one(queries.get_trunk(get_db(), trunk_id), "trunk", trunk_id)
 
 
 @bp.delete("/trunks/<id:trunk_id>")
 @requires("admin")
+@doc("Delete a trunk", status=204, ok_description="Deleted")
 def delete_trunk(trunk_id: int):
     service.delete_trunk(get_db(), actor(), trunk_id)
     return deleted()

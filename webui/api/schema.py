@@ -1,0 +1,59 @@
+"""What every resource's schema shares: the base models, ids, names, notes, days and times, said
+with the same rules webui.fields enforces (so that clients and schemathesis know them), and the
+error body. Each domain's `schema.py` defines its resources with these; webui/api/openapi.py
+generates the description from them and from the routes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from webui.calls.service import DATE_PATTERN
+from webui.fields import SQLITE_INT_MAX
+
+# Text is one line without control characters, and a name is not blank.
+CONTROLS = "\\x00-\\x1f\\x7f-\\x9f"
+ONE_LINE = f"^[^{CONTROLS}]*$"
+NOT_BLANK = f"^[^{CONTROLS}]*[^\\s{CONTROLS}][^{CONTROLS}]*$"
+NOTE_CONTROLS = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f"
+NOTE_CHAR = f"[^{NOTE_CONTROLS}]"
+
+Id = Annotated[int, Field(ge=1, le=SQLITE_INT_MAX)]
+Name = Annotated[str, Field(min_length=1, max_length=100, pattern=NOT_BLANK)]
+Note = Annotated[str, Field(max_length=500, pattern=f"^{NOTE_CHAR}*$",
+                            description="line breaks and tabs allowed, no other control character")]
+Day = Annotated[str, Field(max_length=10, pattern=f"^{DATE_PATTERN}$", json_schema_extra={"format": "date"},
+                           description="a day from 1970 to 2999")]
+Time = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+Flag = Literal["0", "1"]
+
+
+class Resource(BaseModel):
+    """What the API answers: every field is there (null when it has no value), and nothing else."""
+    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True,
+                              regex_engine="python-re")
+
+
+class Body(BaseModel):
+    """A request body. An optional field given as null counts as left out (webui.fields)."""
+    model_config = ConfigDict(regex_engine="python-re")
+
+
+class StrictBody(Body):
+    """A request body whose unknown keys are refused."""
+    model_config = ConfigDict(extra="forbid")
+
+
+class Query(BaseModel):
+    """An operation's query parameters: each field one, none required, an empty value left out (a
+    page's filter form sends empty inputs); one it does not name is refused."""
+    model_config = ConfigDict(regex_engine="python-re", populate_by_name=True)
+
+
+class Error(Resource):
+    error: str = Field(description="what went wrong, naming the field (\"name: must not be blank\")")
+
+
+def with_description(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {**schema, "description": description}
