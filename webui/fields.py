@@ -88,15 +88,17 @@ def text(data: Mapping[str, Any], name: str, *, required: bool = True, max_lengt
         raise FieldError(name, "must be a string")
     if len(value) > max_length:         # as given, as the OpenAPI's maxLength counts
         raise FieldError(name, "must be at most {max_length} characters", max_length=max_length)
+    # Before stripping: str.strip() also takes control characters (\x1c-\x1f, \x85) off the ends,
+    # which would let them through unseen instead of refused.
+    problem = unusable_character(value, multiline=multiline)
+    if problem:
+        raise FieldError(name, problem)
     if strip:
         value = value.strip()
         if not value and (required or pattern is not None):
             raise FieldError(name, "is required" if required else hint)
         if not value:
             return None
-    problem = unusable_character(value, multiline=multiline)
-    if problem:
-        raise FieldError(name, problem)
     if pattern is not None and not re.fullmatch(pattern, value):
         raise FieldError(name, hint)
     return value

@@ -133,7 +133,9 @@ def _sms(value: Any) -> SmsChannel:
 
 def parse_notification_settings(value: Any) -> NotificationSettings:
     value = _object(value if value is not None else {}, "", {"email", "sms", "language"})
-    language = value.get("language") or "en"
+    language = value.get("language")
+    if language is None:        # left out or null: the default; anything else must be a language ({} is not)
+        language = "en"
     if language not in LANGUAGES:
         raise NotificationSettingsError("language", "one-of", choices=", ".join(LANGUAGES))
     return NotificationSettings(email=_email(value["email"]) if value.get("email") else None,

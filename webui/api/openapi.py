@@ -98,6 +98,8 @@ def to_openapi30(schema: Any) -> Any:
             else:
                 out[choice] = rest
             out["nullable"] = True
+            if "enum" in out:        # OpenAPI 3.0.3: an enum that allows null lists it
+                out["enum"] = [*out["enum"], None]
     if "$ref" in out and len(out) > 1:
         out = {"allOf": [{"$ref": out.pop("$ref")}], **out}
     if out.get("default", 0) is None and not out.get("nullable"):

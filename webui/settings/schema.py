@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, WithJsonSchema
 
+from firmware.notify.config import LANGUAGES as NOTICE_LANGUAGES
 from firmware.notify.config import SECURITIES
 from firmware.prompts.catalogue import PromptLanguage
 from webui.api.schema import Body, StrictBody
@@ -56,6 +57,8 @@ class AlarmNotifications(StrictBody):
     "********"; given back as that or left out, the saved one stays; "" clears it."""
     email: Annotated[EmailChannel | None, _off_when_empty(EmailChannel)] = None
     sms: Annotated[SmsChannel | None, _off_when_empty(SmsChannel)] = None
+    language: Literal[NOTICE_LANGUAGES] | None = Field(  # type: ignore[valid-type]
+        default="en", description="the notices' language (they go to addresses, not users)")
 
 
 class Settings(Body):
