@@ -109,6 +109,27 @@ class Button:
         return None  # held between 2 and 10 s: taken as a change of mind
 
 
+DEBOUNCE_S = 0.05
+
+
+@dataclass
+class Debounce:
+    """A contact's level counted only once it has held DEBOUNCE_S (a button's contacts bounce for a
+    few milliseconds at each press and release)."""
+    level: bool = False
+    seen: bool = False
+    seen_since: float = 0.0
+
+    def sample(self, level: bool, now: float) -> bool | None:
+        """The new steady level when it changed, else None."""
+        if level != self.seen:
+            self.seen, self.seen_since = level, now
+        if self.seen != self.level and now - self.seen_since >= DEBOUNCE_S:
+            self.level = self.seen
+            return self.level
+        return None
+
+
 class Board:
     """The lines of one board, opened on its GPIO chip; a pin the board lacks stays None."""
 

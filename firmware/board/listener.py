@@ -10,11 +10,18 @@ the relay at once: the analog lines go to the fallback phone while the engine is
 
 from __future__ import annotations
 
+import logging
+import os
+import shutil
+import subprocess
 import threading
 import time
+from collections.abc import Callable
 from typing import BinaryIO
 
-from firmware.board.io import Board, LedState
+from firmware.board.io import Board, Button, ButtonAction, Debounce, LedState
+
+log = logging.getLogger(__name__)
 
 ENGINE = "engine"
 MAX_PAYLOAD = 65536
@@ -86,9 +93,77 @@ class EngineWatch:
             self.state = LedState.FAULT if event != "PROCESS_STATE_STARTING" else LedState.BOOTING
 
 
-def blink(watch: EngineWatch, stop: threading.Event, period: float = 0.05) -> None:
+SERVICES = ("kamailio", "engine", "web", "notifier")      # rootfs/etc/supervisor/conf.d/callbox.conf
+
+
+def restart_services() -> None:
+    """The button's short press: supervisorctl restarts the box's programs (not this listener), through
+    the server URL supervisord gives its children. Not waited for: supervisord sends this listener
+    the engine's events meanwhile."""
+    supervisorctl = shutil.which("supervisorctl")
+    url = os.environ.get("SUPERVISOR_SERVER_URL")
+    if supervisorctl is None or not url:
+        log.error("button: cannot restart the services (no supervisorctl or SUPERVISOR_SERVER_URL)")
+        return
+    log.warning("button: restarting %s", " ".join(SERVICES))
+    subprocess.Popen([supervisorctl, "--serverurl", url, "restart", *SERVICES],
+                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+
+
+def factory_reset() -> None:
+    """The button held 10 s and released after the LED's confirmation: the console's factory reset
+    (the data partition's database, recordings and configuration), then the services restart."""
+    try:
+        from firmware.console.system import factory_reset as wipe
+    except ImportError:
+        log.error("button: this firmware has no factory reset (firmware.console.system.factory_reset)")
+        return
+    log.warning("button: factory reset, removed %s", wipe())
+    restart_services()
+
+
+class ButtonWatch:
+    """The reset button's line, sampled every tick: debounced, then given its meaning (io.Button)."""
+
+    def __init__(self, board: Board, restart: Callable[[], None] = restart_services,
+                 reset: Callable[[], None] = factory_reset):
+        self.board = board
+        self.debounce = Debounce()
+        self.button = Button()
+        self.restart, self.reset = restart, reset
+        self.confirming = False
+
+    def tick(self, now: float) -> None:
+        if self.board.button is None:
+            return
+        action = None
+        pressed = self.debounce.sample(bool(self.board.button.read()), now)
+        if pressed is True:
+            self.button.press(now)
+        elif pressed is False:
+            action = self.button.release(now)
+            self.confirming = False
+        else:
+            action = self.button.poll(now)
+        if action is ButtonAction.CONFIRM:
+            self.confirming = True
+        elif action is ButtonAction.RESTART:
+            self.restart()
+        elif action is ButtonAction.FACTORY_RESET:
+            self.reset()
+
+
+def blink(watch: EngineWatch, stop: threading.Event, period: float = 0.02,
+          button: ButtonWatch | None = None) -> None:
+    """The LED's pattern and the button's samples, every `period` (well under the debounce time)."""
+    button = button or ButtonWatch(watch.board)
     while not stop.is_set():
-        watch.board.show(watch.state, time.monotonic())
+        now = time.monotonic()
+        try:
+            button.tick(now)
+        except Exception:         # a failed action must not stop the LED or the relay's listener
+            log.exception("button")
+        watch.board.show(LedState.CONFIRM if button.confirming else watch.state, now)
         stop.wait(period)
 
 

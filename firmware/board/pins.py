@@ -44,14 +44,25 @@ def _offset(settings: dict[str, str], name: str) -> int | None:
     value = settings.get(name, "")
     if value == "":
         return None
-    if not value.isdigit() or len(value) > 4:
+    if not (value.isascii() and value.isdigit()) or len(value) > 4:   # "２２" is isdigit() too
         raise ValueError(f"board.conf {name}: a GPIO line offset is a small number, got {value!r}")
     return int(value)
 
 
 def pin_map(settings: dict[str, str]) -> PinMap:
-    return PinMap(chip_label=settings.get("GPIO_CHIP_LABEL") or None, led=_offset(settings, "LED_LINE"),
+    pins = PinMap(chip_label=settings.get("GPIO_CHIP_LABEL") or None, led=_offset(settings, "LED_LINE"),
                   button=_offset(settings, "BUTTON_LINE"), relay=_offset(settings, "RELAY_LINE"))
+    # one line wired to two parts would drive the relay from the LED's blinking (or read it as the button)
+    used: dict[int, str] = {}
+    for name in ("LED_LINE", "BUTTON_LINE", "RELAY_LINE"):
+        line = _offset(settings, name)
+        if line is not None and line in used:
+            raise ValueError(f"board.conf {name}: line {line} is {used[line]} already")
+        if line is not None:
+            used[line] = name
+    if not pins.empty and not pins.chip_label:
+        raise ValueError("board.conf names GPIO lines but no GPIO_CHIP_LABEL")
+    return pins
 
 
 def read_pin_map(path: Path = BOARD_CONF) -> PinMap:

@@ -1,0 +1,91 @@
+"""The reset button as the listener reads it from its line: debounced, then short press (restart),
+10 s hold (the LED confirms) and release (factory reset); and pin maps that wire one line twice."""
+
+import pytest
+
+from firmware.board.io import DEBOUNCE_S, FACTORY_HOLD_S, Board, Debounce
+from firmware.board.listener import ButtonWatch
+from firmware.board.pins import PinMap, pin_map
+from firmware.board.standin import StandInChip
+
+BUTTON = 27
+
+
+@pytest.fixture
+def button(tmp_path):
+    chip = StandInChip(tmp_path / "gpio.json")
+    board = Board(PinMap(chip_label="pinctrl-bcm2711", led=17, button=BUTTON, relay=22), opener=chip,
+                  chip_path="/dev/gpiochip0")
+    done: list[str] = []
+    watch = ButtonWatch(board, restart=lambda: done.append("restart"), reset=lambda: done.append("reset"))
+
+    def level(pressed: bool, at: float) -> None:
+        chip._set(BUTTON, pressed)
+        watch.tick(at)
+
+    return watch, level, done
+
+
+def test_bounces_shorter_than_the_debounce_time_are_no_press(button):
+    watch, level, done = button
+    t = 10.0
+    for _ in range(5):                       # contacts chattering, 10 ms apart
+        level(True, t)
+        level(False, t + 0.01)
+        t += 0.02
+    watch.tick(t + 1)
+    assert done == []
+
+
+def test_a_short_press_restarts_the_services(button):
+    watch, level, done = button
+    level(True, 10.0)
+    level(False, 10.02)                      # a bounce
+    level(True, 10.03)
+    watch.tick(10.03 + DEBOUNCE_S)
+    level(False, 10.6)
+    watch.tick(10.6 + DEBOUNCE_S)
+    assert done == ["restart"]
+
+
+def test_a_10_s_hold_confirms_on_the_led_then_release_resets(button):
+    watch, level, done = button
+    level(True, 10.0)
+    watch.tick(10.0 + DEBOUNCE_S)
+    watch.tick(10.0 + FACTORY_HOLD_S - 0.1)
+    assert not watch.confirming
+    watch.tick(10.0 + FACTORY_HOLD_S + DEBOUNCE_S)
+    assert watch.confirming, "the LED shows its confirmation pattern"
+    assert done == [], "nothing is reset before the release"
+    level(False, 21.0)
+    watch.tick(21.0 + DEBOUNCE_S)
+    assert done == ["reset"] and not watch.confirming
+
+
+def test_a_hold_let_go_before_10_s_does_nothing(button):
+    watch, level, done = button
+    level(True, 10.0)
+    watch.tick(10.0 + DEBOUNCE_S)
+    level(False, 15.0)
+    watch.tick(15.0 + DEBOUNCE_S)
+    assert done == []
+
+
+def test_debounce_reports_each_steady_change_once():
+    debounce = Debounce()
+    assert debounce.sample(True, 0.0) is None
+    assert debounce.sample(True, DEBOUNCE_S) is True
+    assert debounce.sample(True, 1.0) is None
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({"GPIO_CHIP_LABEL": "x", "LED_LINE": "17", "RELAY_LINE": "17"}, "RELAY_LINE: line 17 is LED_LINE"),
+    ({"GPIO_CHIP_LABEL": "x", "LED_LINE": "4", "BUTTON_LINE": "4"}, "BUTTON_LINE: line 4 is LED_LINE"),
+    ({"LED_LINE": "17"}, "no GPIO_CHIP_LABEL"),
+    ({"GPIO_CHIP_LABEL": "x", "BUTTON_LINE": "27.0"}, "BUTTON_LINE"),
+    ({"GPIO_CHIP_LABEL": "x", "RELAY_LINE": "99999"}, "RELAY_LINE"),
+    ({"GPIO_CHIP_LABEL": "x", "RELAY_LINE": "２２"}, "RELAY_LINE"),      # fullwidth digits: isdigit() is True
+])
+def test_pin_maps_wiring_a_line_twice_or_badly_are_refused(settings, message):
+    with pytest.raises(ValueError, match=message):
+        pin_map(settings)
