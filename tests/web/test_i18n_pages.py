@@ -159,7 +159,7 @@ def box(db, users, engine, data_dir):
     db.commit()
     engine.status = {
         "queues": [{"id": support["id"], "name": "Q1", "waiting": [
-            {"call_id": 9, "caller": "+46705", "position": 1, "waited_seconds": 75}]},
+            {"call_id": 9, "caller": "+46705", "phase": "queued", "position": 1, "waited_seconds": 75}]},
                    {"id": other["id"], "name": "Q2", "waiting": []}],
         "agents": [{"id": ann["id"], "name": "Ann", "extension": "1001", "state": "wrap-up",
                     "queue_ids": [support["id"], other["id"]], "unclassified_call": answered},
@@ -200,6 +200,8 @@ def test_every_page_speaks_the_language(app, client, auth, db, box, language):
         assert response.status_code == (404 if page == "/no-such-page" else 200), page
         html = response.get_data(as_text=True)
         assert f'<html lang="{"zh-Hans" if language == "zh" else language}">' in html
+        if page == "/live":
+            assert "+46705" in html, "the live board shows the stand-in engine's status"
         if left := _english_left(html, language, on_audit if page == "/audit" else allowed):
             found[page] = left
     # a form sent back with its mistakes: the messages are worded too
