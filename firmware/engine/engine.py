@@ -39,6 +39,7 @@ from firmware.engine.calls.host import KeyListener, RingOffer
 from firmware.engine.calls.inbound import InboundSession
 from firmware.engine.commands import Commands
 from firmware.engine.configuration import Configuration
+from firmware.engine.disk_guard import DiskGuard
 from firmware.engine.control import ControlServer
 from firmware.engine.inband_keys import InbandKeys
 from firmware.engine.load_report import LoadReport
@@ -64,6 +65,7 @@ class Engine:
         self.configuration = Configuration(store, self.acd)
         self.callback_book = CallbackBook(store, self.acd)
         self.alarms = AlarmBook(store)
+        self.disk = DiskGuard(store, self.alarms, self.data_dir)     # recordings' retention, disk-full alarm
         self.commands = Commands(self)
         self.prompt_files = PromptFiles(config.prompts_dir)
         self.sessions: dict[int, InboundSession] = {}
@@ -135,6 +137,7 @@ class Engine:
             self.act(self.acd.tick(now))
             self._run_timers(now)
             self.alarms.settle(now)
+            self.disk.check(now)
             self._apply_registrations(now)
         finally:
             commit_pending(self.store)

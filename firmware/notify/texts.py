@@ -61,24 +61,29 @@ ALARM_NAMES: dict[str, dict[str, str]] = {
     "en": {},
     "sv": {"few-agents": "för få agenter", "long-wait": "lång väntetid",
            "service-level-at-risk": "servicenivån i fara", "pause-too-long": "för lång paus",
-           "state-repaired": "tillstånd reparerat"},
+           "state-repaired": "tillstånd reparerat", "disk-full": "datapartitionen nästan full"},
     "de": {"few-agents": "zu wenige Agenten", "long-wait": "lange Wartezeit",
            "service-level-at-risk": "Servicelevel gefährdet", "pause-too-long": "Pause zu lang",
-           "state-repaired": "Zustand repariert"},
+           "state-repaired": "Zustand repariert", "disk-full": "Datenpartition fast voll"},
     "zh": {"few-agents": "坐席不足", "long-wait": "等待时间过长", "service-level-at-risk": "服务水平告急",
-           "pause-too-long": "暂停时间过长", "state-repaired": "状态已修复"},
+           "pause-too-long": "暂停时间过长", "state-repaired": "状态已修复", "disk-full": "数据分区将满"},
 }
 
-# Details by the code the ACD gave them (firmware/acd/core.py); `level` is a fraction.
+# Details by the code the ACD gave them (firmware/acd/core.py; disk-full: firmware/engine/disk_guard.py);
+# `level` is a fraction.
 DETAILS: dict[str, dict[str, str]] = {
     "en": {"few-agents": "{agents} agents logged in", "long-wait": "longest wait {seconds} s",
-           "service-level-at-risk": "predicted service level {level}", "pause-too-long": "paused ({reason}) for {seconds} s"},
+           "service-level-at-risk": "predicted service level {level}", "pause-too-long": "paused ({reason}) for {seconds} s",
+           "disk-full": "data partition {percent}% full, {free_mb} MB free"},
     "sv": {"few-agents": "{agents} agenter inloggade", "long-wait": "längsta väntetid {seconds} s",
-           "service-level-at-risk": "förväntad servicenivå {level}", "pause-too-long": "pausad ({reason}) i {seconds} s"},
+           "service-level-at-risk": "förväntad servicenivå {level}", "pause-too-long": "pausad ({reason}) i {seconds} s",
+           "disk-full": "datapartitionen {percent} % full, {free_mb} MB ledigt"},
     "de": {"few-agents": "{agents} Agenten angemeldet", "long-wait": "längste Wartezeit {seconds} s",
-           "service-level-at-risk": "erwarteter Servicelevel {level}", "pause-too-long": "pausiert ({reason}) seit {seconds} s"},
+           "service-level-at-risk": "erwarteter Servicelevel {level}", "pause-too-long": "pausiert ({reason}) seit {seconds} s",
+           "disk-full": "Datenpartition zu {percent} % belegt, {free_mb} MB frei"},
     "zh": {"few-agents": "已登录坐席 {agents} 名", "long-wait": "最长等待 {seconds} 秒",
-           "service-level-at-risk": "预计服务水平 {level}", "pause-too-long": "暂停（{reason}）已 {seconds} 秒"},
+           "service-level-at-risk": "预计服务水平 {level}", "pause-too-long": "暂停（{reason}）已 {seconds} 秒",
+           "disk-full": "数据分区已用 {percent}%，剩余 {free_mb} MB"},
 }
 
 # The box's default pause reasons (an alarm's `reason`); reasons an admin made are shown as made.

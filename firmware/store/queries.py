@@ -747,3 +747,14 @@ def count_calls(conn, *, outcome: str | None = None, queue_id: int | None = None
     where, args = _call_filters(outcome, queue_id, agent_id, since, until, caller, disposition)
     sql = "SELECT COUNT(*) FROM calls c" + where
     return conn.execute(sql, args).fetchone()[0]
+
+
+def kept_recordings(conn, limit: int) -> list[Row]:
+    """Finished recordings whose file retention has not removed, oldest first."""
+    return _rows(conn.execute(
+        "SELECT id, path, started_at, bytes FROM recordings WHERE removed_at IS NULL "
+        "AND duration_seconds IS NOT NULL ORDER BY started_at, id LIMIT ?", (limit,)))
+
+
+def mark_recording_removed(conn, recording_id: int, at: float, reason: str) -> None:
+    conn.execute("UPDATE recordings SET removed_at = ?, removed_reason = ? WHERE id = ?", (at, reason, recording_id))
