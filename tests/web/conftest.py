@@ -108,8 +108,8 @@ class FakeEngine:
         self.path = path
         self.database = database
         self.commands: list[tuple[str, dict]] = []
-        self.status: dict = live_status.LiveStatus().model_dump(mode="json")
-        self.events: list[dict] | None = None  # None: one status event
+        self._status: dict = live_status.LiveStatus().model_dump(mode="json")
+        self._events: list[dict] | None = None  # None: one status event
         self.hold = 0.0  # seconds to stay silent after the events, before hanging up
         self.refusals: dict[str, str] = {}  # command -> the error the engine answers it with
         self.answers: dict[str, object] = {}  # command -> its result (default {})
@@ -118,6 +118,28 @@ class FakeEngine:
         self.server.listen(8)
         self.thread = threading.Thread(target=self._serve, daemon=True)
         self.thread.start()
+
+    # A status off the shape fails the test where it is set, rather than in the serving thread, where
+    # the web would only see an engine that hung up.
+    @property
+    def status(self) -> dict:
+        return self._status
+
+    @status.setter
+    def status(self, value: dict) -> None:
+        live_status.checked(value)
+        self._status = value
+
+    @property
+    def events(self) -> list[dict] | None:
+        return self._events
+
+    @events.setter
+    def events(self, value: list[dict] | None) -> None:
+        for event in value or ():
+            if event.get("event") == "status":
+                live_status.checked(event["status"])
+        self._events = value
 
     def _serve(self) -> None:
         while True:
