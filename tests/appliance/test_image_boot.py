@@ -118,6 +118,7 @@ def _wait_http(url: str, **options) -> requests.Response:
             time.sleep(0.5)
 
 
+@pytest.mark.filterwarnings("ignore::urllib3.exceptions.InsecureRequestWarning")  # self-signed, as on a box
 def test_web_answers_over_https_with_the_boxs_own_certificate(guest):
     response = _wait_http(f"https://127.0.0.1:{guest.ports['https']}/", verify=False)
     assert response.status_code in (200, 302, 303), response.status_code
