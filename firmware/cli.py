@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("board", help="supervisor event listener: bypass relay and status LED follow the engine")
     sub.add_parser("migrate", help="create or upgrade the database")
     sub.add_parser("prompts", help="generate the default prompt set")
+    sub.add_parser("console", help="the installer's menu (the serial console runs this)")
+    installer = sub.add_parser("installer-password", help="set the installer's password (unlocks the console's menu)")
+    installer.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
 
     admin = sub.add_parser("admin", help="administrator accounts").add_subparsers(dest="action", required=True)
     create_admin = admin.add_parser("create", help="create the first admin (only while there is no user)")
@@ -72,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     handler = {
         "run": cmd_run, "engine": cmd_engine, "edge": cmd_edge, "web": cmd_web, "notifier": cmd_notifier,
         "board": cmd_board, "redirect": cmd_redirect, "migrate": cmd_migrate,
-        "prompts": cmd_prompts, "admin": cmd_admin, "token": cmd_token_create,
+        "prompts": cmd_prompts, "admin": cmd_admin, "console": cmd_console,
+        "installer-password": cmd_installer_password, "token": cmd_token_create,
         "simulate": cmd_simulate, "staffing": cmd_staffing,
     }[args.command]
     return handler(args) or 0
@@ -114,11 +118,11 @@ def _read_new_password(args, prompt: str) -> str | None:
         if password != getpass.getpass("again: "):
             print("the passwords differ", file=sys.stderr)
             return None
-    if len(password) < 8:
-        print("the password needs at least 8 characters", file=sys.stderr)
-        return None
-    if any(ord(c) < 32 or ord(c) == 127 for c in password):
-        print("the password must not contain control characters", file=sys.stderr)
+    from firmware.console.accounts import password_problem
+
+    problem = password_problem(password)
+    if problem:
+        print(problem, file=sys.stderr)
         return None
     return password
 
@@ -141,29 +145,37 @@ def cmd_admin_create(args) -> int:
 
 
 def cmd_admin_reset_password(args) -> int:
-    """The console's way back in: whoever has the serial console owns the box, so this needs no
-    other proof. A deactivated user is active again, and the web's failed-login counts are
-    cleared, so the user gets in at once."""
-    from werkzeug.security import generate_password_hash
-
+    """The console's way back in (firmware/console/accounts.py: the console's menu does the same)."""
+    from firmware.console.accounts import admin_names, reset_user_password
     from firmware.store import queries
 
     conn = _store()
-    user = queries.get_user_by_name(conn, args.username)
-    if user is None:
-        admins = [u["username"] for u in queries.list_users(conn) if u["role"] == "admin"]
-        print(f"no user {args.username!r}; admins: {', '.join(admins) or 'none (use callbox admin create)'}",
+    if queries.get_user_by_name(conn, args.username) is None:
+        print(f"no user {args.username!r}; admins: {', '.join(admin_names(conn)) or 'none (use callbox admin create)'}",
               file=sys.stderr)
         return 1
     password = _read_new_password(args, f"new password for {args.username}: ")
     if password is None:
         return 1
-    with queries.transaction(conn):
-        queries.set_password(conn, user["id"], generate_password_hash(password))
-        queries.reactivate_user(conn, user["id"])
-        cleared = queries.clear_login_failures(conn)
-        queries.audit(conn, "console", "user.reset-password", f"username={args.username} throttles_cleared={cleared}")
+    user = reset_user_password(conn, args.username, password)
     print(f"password of {args.username} ({user['role']}) set; logins from every address allowed again")
+    return 0
+
+
+def cmd_console(args) -> int:
+    from firmware.console.menu import Console
+
+    return Console().run()
+
+
+def cmd_installer_password(args) -> int:
+    from firmware.console.accounts import set_installer_password
+
+    password = _read_new_password(args, "new installer password: ")
+    if password is None:
+        return 1
+    set_installer_password(_store(), password, actor="cli")
+    print("installer password set")
     return 0
 
 
