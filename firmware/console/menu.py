@@ -13,6 +13,7 @@ import ipaddress
 import logging
 import re
 import signal
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 CONFIRM_WORD = "RESET"
 PAGE_LINES = 20
 LOG_TAIL_LINES = 400
+ADDRESS_CACHE_SECONDS = 10.0
 HOSTNAME_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 INTERFACE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
 
@@ -56,6 +58,7 @@ class Console:
         self.system = system or system_from_env(self.term.say)
         self.conn = None
         self.unlocked = False
+        self._addresses: tuple[float, list] | None = None
         self.items = [
             Item("Status", self.show_status, False),
             Item("Reset the admin password", self.reset_admin_password, False),
@@ -106,7 +109,7 @@ class Console:
     def print_menu(self) -> None:
         say = self.term.say
         say("")
-        found = status.addresses()
+        found = self.addresses()
         say("Callbox   address: " + (", ".join(f"{a} ({i})" for i, a in found[:3]) if found else "none"))
         for number, item in enumerate(self.items, 1):
             mark = " *" if item.locked and not self.unlocked else ""
@@ -116,6 +119,14 @@ class Console:
             say("  * asks for the installer password" + ("" if self.installer_password_set()
                                                           else " (none set yet: item 4 or `callbox installer-password`)"))
         say("  (restore a backup: comes with backup)")
+
+    def addresses(self) -> list[tuple[str, str]]:
+        """The box's addresses for the menu's head, read again at most every few seconds (a
+        menu shown after each answer must not run `ip` each time at 115200 baud)."""
+        now = time.monotonic()
+        if self._addresses is None or now - self._addresses[0] > ADDRESS_CACHE_SECONDS:
+            self._addresses = (now, status.addresses())
+        return self._addresses[1]
 
     @staticmethod
     def choice(answer: str, last: int) -> int:
@@ -129,7 +140,7 @@ class Console:
     def dispatch(self, number: int) -> None:
         item = self.items[number - 1]
         self.term.say(f"--- {item.title}")
-        if item.locked and not self.unlock(item):
+        if item.locked and not self.unlocked and not self.unlock(item):
             return
         item.action()
 
@@ -302,7 +313,7 @@ class Console:
 
     def ping(self) -> None:
         host = valid_host(self.term.ask("host name or IP address: "))
-        run_foreground(["ping", "-c", "4", "-W", "2", host])
+        run_foreground(["ping", "-c", "4", "-i", "0.5", "-W", "2", host])
 
     def line_test(self) -> None:
         trunks = queries.list_trunks(self.conn)

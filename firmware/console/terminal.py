@@ -127,10 +127,10 @@ class _echo_off:
             self.saved = termios.tcgetattr(self.fd)
             quiet = termios.tcgetattr(self.fd)
             quiet[3] &= ~termios.ECHO
-            termios.tcsetattr(self.fd, termios.TCSAFLUSH, quiet)
+            termios.tcsetattr(self.fd, termios.TCSADRAIN, quiet)
         return self
 
     def __exit__(self, *exc):
         if self.saved is not None:
-            termios.tcsetattr(self.fd, termios.TCSAFLUSH, self.saved)
+            termios.tcsetattr(self.fd, termios.TCSADRAIN, self.saved)
         return False

@@ -1,0 +1,96 @@
+"""The console's parts without a terminal: line decoding, host validation, the network file, the
+SIP OPTIONS line test, the installer's password and the factory reset."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+
+import pytest
+
+from firmware.console import accounts, linetest
+from firmware.console.menu import valid_host
+from firmware.console.system import NetworkSetting, factory_reset
+from firmware.console.terminal import BadInput, decode_line
+from firmware.store import open_store, queries
+
+
+@pytest.mark.parametrize("raw, text", [(b" 3 \n", "3"), (b"\xc3\xa9t\xc3\xa9\r\n", "été"), (b"a\tb\n", "a\tb")])
+def test_plain_lines_decode(raw, text):
+    assert decode_line(raw) == text
+
+
+@pytest.mark.parametrize("raw, reason", [
+    (b"\xff\n", "not valid UTF-8"), (b"\xc3\n", "not valid UTF-8"), (b"\x1bOP\n", "escape sequences"),
+    (b"a\x00b\n", "U+0000"), (b"x\x7f\n", "U+007F"), ("a\u2028b\n".encode(), "U+2028"),
+    ("\u202eevil\n".encode(), "U+202E"),
+])
+def test_hostile_lines_are_refused(raw, reason):
+    with pytest.raises(BadInput, match=re.escape(reason)):
+        decode_line(raw)
+
+
+@pytest.mark.parametrize("text", ["127.0.0.1", "::1", "sip.example.com", "example.com.", "a-b.c1"])
+def test_hosts(text):
+    assert valid_host(text)
+
+
+@pytest.mark.parametrize("text", ["", "-c", "a b", "a;b", "$(reboot)", "a..b", "-a.com", "a-.com", "x" * 64,
+                                  ".".join(["abc"] * 70), "é.com"])
+def test_bad_hosts(text):
+    with pytest.raises(BadInput):
+        valid_host(text)
+
+
+def test_networkd_file():
+    static = NetworkSetting("eth0", ipaddress.ip_interface("10.1.2.3/16"), ipaddress.ip_address("10.1.0.1"),
+                            (ipaddress.ip_address("1.1.1.1"),))
+    assert static.networkd_file().splitlines()[-4:] == ["[Network]", "Address=10.1.2.3/16", "Gateway=10.1.0.1",
+                                                        "DNS=1.1.1.1"]
+    assert "DHCP=yes" in NetworkSetting("eth0").networkd_file()
+
+
+def test_options_to_nothing_is_refused_and_silence_times_out():
+    closed = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()
+    assert "refused" in linetest.send_options(f"127.0.0.1:{port}", timeout=1).reason
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))
+        result = linetest.send_options(f"127.0.0.1:{silent.getsockname()[1]}", timeout=0.3)
+        assert result.code is None and "no answer" in result.reason
+        request = silent.recv(65535)
+    assert request.startswith(b"OPTIONS sip:127.0.0.1:") and b"\r\nCSeq: 1 OPTIONS\r\n" in request
+
+
+def test_installer_password_is_hashed_and_throttled(tmp_path):
+    conn = open_store(tmp_path / "callbox.db")
+    with pytest.raises(LookupError):
+        accounts.check_installer_password(conn, "anything")
+    with pytest.raises(ValueError):
+        accounts.set_installer_password(conn, "short")
+    accounts.set_installer_password(conn, "long-enough")
+    assert "long-enough" not in queries.get_setting(conn, accounts.INSTALLER_SETTING)
+    now = 1000.0
+    for _ in range(accounts.THROTTLE["free"]):
+        assert not accounts.check_installer_password(conn, "wrong", now)
+    assert not accounts.check_installer_password(conn, "wrong", now)
+    with pytest.raises(accounts.Throttled):
+        accounts.check_installer_password(conn, "long-enough", now + 1)
+    assert accounts.check_installer_password(conn, "long-enough", now + 3)
+
+
+def test_factory_reset_keeps_prompts_and_logs(tmp_path, monkeypatch):
+    monkeypatch.setenv("CALLBOX_DATA", str(tmp_path))
+    open_store(tmp_path / "callbox.db").close()
+    for name in ("recordings/a.wav", "prompts/p.wav", "log/engine.log", "config/x.conf"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    removed = factory_reset(tmp_path)
+    assert str(tmp_path / "callbox.db") in removed
+    assert not (tmp_path / "callbox.db").exists() and not (tmp_path / "recordings" / "a.wav").exists()
+    assert not (tmp_path / "config").exists()
+    assert (tmp_path / "prompts" / "p.wav").exists() and (tmp_path / "log" / "engine.log").exists()
+    assert (tmp_path / "recordings").is_dir()
