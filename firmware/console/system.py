@@ -21,7 +21,15 @@ from pathlib import Path
 
 from firmware import paths
 
-NETWORK_FILE = Path("/etc/systemd/network/10-callbox.network")   # the image's networkd file (on /data-backed /etc)
+# The root is read-only: the setting is kept on the data partition and copied where systemd-networkd
+# reads it (/run/systemd/network) now and at every boot (the image's tmpfiles rule, docs/appliance.md).
+# "10-" sorts before the image's 20-wired.network, so it wins for its interface.
+NETWORK_FILE_NAME = "10-callbox.network"
+RUNTIME_NETWORK_DIR = Path("/run/systemd/network")
+
+
+def network_file() -> Path:
+    return paths.data_dir() / "config" / "network" / NETWORK_FILE_NAME
 SUPERVISED = ("kamailio", "engine", "web", "notifier")
 
 
@@ -83,10 +91,12 @@ class System:
         return run_foreground([supervisorctl, "--serverurl", f"unix://{socket}", "restart", *SUPERVISED])
 
     def write_network(self, setting: NetworkSetting) -> None:
-        NETWORK_FILE.parent.mkdir(parents=True, exist_ok=True)
-        temporary = NETWORK_FILE.with_suffix(".tmp")
-        temporary.write_text(setting.networkd_file())
-        os.replace(temporary, NETWORK_FILE)
+        for target in (network_file(), RUNTIME_NETWORK_DIR / NETWORK_FILE_NAME):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary = target.with_suffix(".tmp")
+            temporary.write_text(setting.networkd_file())
+            os.replace(temporary, target)
+            self.say(f"written: {target}")
         self._run(["networkctl", "reload"])
         self._run(["networkctl", "reconfigure", setting.interface])
 
@@ -113,7 +123,8 @@ class DryRun(System):
         self.say("dry run (not the appliance): would run systemctl poweroff")
 
     def write_network(self, setting: NetworkSetting) -> None:
-        self.say(f"dry run (not the appliance): would write {NETWORK_FILE}:")
+        self.say(f"dry run (not the appliance): would write {network_file()} and "
+                 f"{RUNTIME_NETWORK_DIR / NETWORK_FILE_NAME}:")
         for line in setting.networkd_file().splitlines():
             self.say("    " + line)
         self.say(f"and run networkctl reload; networkctl reconfigure {setting.interface}")

@@ -94,3 +94,14 @@ def test_factory_reset_keeps_prompts_and_logs(tmp_path, monkeypatch):
     assert not (tmp_path / "config").exists()
     assert (tmp_path / "prompts" / "p.wav").exists() and (tmp_path / "log" / "engine.log").exists()
     assert (tmp_path / "recordings").is_dir()
+
+
+def test_dry_run_writes_nothing(tmp_path, monkeypatch):
+    from firmware.console.system import DryRun, network_file
+
+    monkeypatch.setenv("CALLBOX_DATA", str(tmp_path))
+    said = []
+    DryRun(said.append).write_network(NetworkSetting("eth0"))
+    DryRun(said.append).reboot()
+    assert not network_file().exists()
+    assert any("DHCP=yes" in line for line in said) and "would run systemctl reboot" in said[-1]
