@@ -55,6 +55,8 @@ class Recording(Resource):
     started_at: Time
     duration_seconds: float | None
     bytes: int | None
+    removed_at: Time | None = Field(description="when the retention removed the audio (the row stays)")
+    removed_reason: str | None = Field(description="why: too old, or the disk too full")
 
 
 class CallFilters(Query):
