@@ -16,7 +16,9 @@ from pathlib import Path
 from firmware import paths
 from firmware.engine.client import EngineClient, EngineError, EngineUnavailable
 
-ERROR_LINE = re.compile(rb"\b(ERROR|CRITICAL|Traceback|CRIT)\b")
+ERROR_LINE = re.compile(rb"\b(ERROR|CRITICAL|Traceback)\b")
+# supervisord's CRIT lines are its start-up notes (running as root); its news is a program that died
+SUPERVISORD_ERROR_LINE = re.compile(rb"\b(ERRO|exited: .*not expected|gave up)")
 LOG_NAMES = ("engine", "kamailio", "web", "notifier", "supervisord")
 
 
@@ -101,7 +103,7 @@ def registered_phones() -> tuple[set[str] | None, str]:
     from firmware.edge.registrations import registered_users
 
     try:
-        return registered_users(rpc.call("ul.dump", "brief")), "edge running"
+        return registered_users(rpc.call("ul.dump")), "edge running"
     except rpc.EdgeUnavailable:
         return None, "edge (kamailio) not running"
     except rpc.EdgeError as exc:
@@ -132,7 +134,7 @@ def last_errors(limit: int = 5, tail_bytes: int = 65536) -> list[str]:
         except OSError:
             continue
         for line in chunk.splitlines()[-2000:]:
-            if ERROR_LINE.search(line):
+            if (SUPERVISORD_ERROR_LINE if name == "supervisord" else ERROR_LINE).search(line):
                 found.append((mtime, f"{name}: {printable(line)[:160]}"))
     return [text for _, text in found[-limit:]]
 

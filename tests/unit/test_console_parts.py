@@ -105,3 +105,16 @@ def test_dry_run_writes_nothing(tmp_path, monkeypatch):
     DryRun(said.append).reboot()
     assert not network_file().exists()
     assert any("DHCP=yes" in line for line in said) and "would run systemctl reboot" in said[-1]
+
+
+def test_last_errors_skip_supervisord_notes(tmp_path, monkeypatch):
+    from firmware.console.status import last_errors
+
+    monkeypatch.setenv("CALLBOX_DATA", str(tmp_path))
+    (tmp_path / "log").mkdir()
+    (tmp_path / "log" / "supervisord.log").write_text(
+        "2026 CRIT Supervisor is running as root.\n2026 WARN exited: engine (terminated by SIGKILL; not expected)\n")
+    (tmp_path / "log" / "kamailio.log").write_text(" 0(12) ERROR: <core> bad \x1b[31m thing\n INFO: fine\n")
+    errors = last_errors()
+    assert len(errors) == 2
+    assert any("exited: engine" in e for e in errors) and any("bad ?[31m thing" in e for e in errors)
