@@ -9,29 +9,18 @@ English whatever the request asks. The prompt language callers hear is a separat
 
 from __future__ import annotations
 
-from typing import Any
-
 from babel.core import negotiate_locale
 from flask import Flask, g, request
 from flask_babel import Babel, get_locale
 
 from firmware.store import queries
 from webui.i18n import catalogues, formats, words
+from webui.i18n.languages import DEFAULT, HTML_LANG, LANGUAGES, known
 from webui.i18n.words import not_saved, word
 
 __all__ = ["LANGUAGES", "init_app", "language", "not_saved", "word"]
 
-# Each language named in itself, as the switcher offers it.
-LANGUAGES = {"en": "English", "sv": "Svenska", "de": "Deutsch", "zh": "中文"}
-# What <html lang> says: the zh catalogue is simplified Chinese (fonts and screen readers pick by it).
-HTML_LANG = {"en": "en", "sv": "sv", "de": "de", "zh": "zh-Hans"}
-DEFAULT = "en"
-
 babel = Babel()
-
-
-def known(code: Any) -> str | None:
-    return code if isinstance(code, str) and code in LANGUAGES else None
 
 
 def from_accept_language() -> str | None:

@@ -8,6 +8,7 @@ from flask import Blueprint, redirect, request, url_for
 from firmware.store import queries
 from webui.access import current_identity, requires
 from webui.db import get_db
+from webui.i18n.languages import known
 
 bp = Blueprint("i18n", __name__)
 
@@ -16,8 +17,6 @@ bp = Blueprint("i18n", __name__)
 @requires("agent")
 def choose():
     """`language` en, sv, de or zh; empty (or anything else): as the browser asks. Back to `next`."""
-    from webui.i18n import known
-
     identity = current_identity()
     assert identity is not None and identity.user_id is not None       # pages have users, not tokens
     queries.set_user_language(get_db(), identity.user_id, known(request.form.get("language")), identity.name)
