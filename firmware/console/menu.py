@@ -318,15 +318,13 @@ class Console:
     def line_test(self) -> None:
         trunks = queries.list_trunks(self.conn)
         engine, engine_state = status.engine_status()
-        alarms = status.trunk_alarms(engine)
+        states = status.trunk_states(engine, engine_state)
         if not trunks:
             self.term.say("no trunks configured (add them in the web UI)")
         for trunk in trunks:
             self.term.say(f"{trunk['name']} ({trunk['type']}): sending SIP OPTIONS to {trunk['address']} ...")
             self.term.say("  " + linetest.send_options(trunk["address"]).line())
-            engine_view = engine_state if engine is None else (alarms.get(str(trunk["id"])) or
-                                                                alarms.get(trunk["name"]) or "no alarm")
-            self.term.say(f"  engine: {engine_view}")
+            self.term.say(f"  engine: {states.get(trunk['id'], engine_state if engine is None else 'not known yet')}")
         self.term.say("Analog/ISDN trunk cards: their line test comes with the cards (issue 11).")
 
     def logs(self) -> None:

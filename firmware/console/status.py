@@ -111,13 +111,39 @@ def registered_phones() -> tuple[set[str] | None, str]:
 
 
 def trunk_alarms(engine: dict | None) -> dict[str, str]:
-    """Open alarms whose subject names a trunk: what the engine knows of a trunk's registration
-    or reachability."""
+    """Open alarms whose name speaks of a trunk, by subject (the trunk's id or name)."""
     alarms = {}
     for alarm in (engine or {}).get("alarms", []):
         if "trunk" in str(alarm.get("name", "")):
             alarms[str(alarm.get("subject"))] = f"{alarm.get('name')}: {alarm.get('detail')}"
     return alarms
+
+
+def trunk_states(engine: dict | None, engine_state: str) -> dict[int, str]:
+    """What the engine knows of each trunk, by id: its registration's last answer (a registering
+    trunk) and any open alarm for it."""
+    if engine is None:
+        return {}
+    try:
+        trunks = EngineClient(timeout=3.0).request("trunks")["trunks"]
+    except (EngineUnavailable, EngineError, KeyError, TypeError):
+        trunks = []
+    alarms = trunk_alarms(engine)
+    states = {}
+    for trunk in trunks:
+        registration = trunk.get("registration")
+        if trunk.get("type") != "register":
+            text = "peer (no registration)"
+        elif not registration or registration.get("code") is None:
+            text = "registration: no answer yet"
+        else:
+            code = registration["code"]
+            text = (f"registered ({code} {registration.get('reason')}, {registration.get('expires')} s)"
+                    if 200 <= code < 300 and registration.get("expires") else
+                    f"NOT registered ({code} {registration.get('reason')})")
+        alarm = alarms.get(str(trunk.get("id"))) or alarms.get(str(trunk.get("name")))
+        states[trunk.get("id")] = text + (f"; alarm {alarm}" if alarm else "")
+    return states
 
 
 def last_errors(limit: int = 5, tail_bytes: int = 65536) -> list[str]:
@@ -161,13 +187,11 @@ def status_lines(conn) -> list[str]:
         lines.append(f"phones: {len(phones & {a['extension'] for a in agents})} of {len(agents)} registered")
     lines.append(f"calls now: {engine['active_calls']}" if engine else f"calls now: {engine_state}")
     trunks = queries.list_trunks(conn)
-    alarms = trunk_alarms(engine)
+    states = trunk_states(engine, engine_state)
     lines.append(f"trunks: {len(trunks)}")
     for trunk in trunks:
-        state = alarms.get(str(trunk["id"])) or alarms.get(trunk["name"])
-        if engine is None:
-            state = engine_state
-        lines.append(f"  {trunk['name']} ({trunk['type']}, {trunk['address']}): {state or 'no alarm'}")
+        state = states.get(trunk["id"], engine_state if engine is None else "not known to the engine yet")
+        lines.append(f"  {trunk['name']} ({trunk['type']}, {trunk['address']}): {state}")
     errors = last_errors()
     lines.append("last errors: " + ("none" if not errors else ""))
     lines += [f"  {e}" for e in errors]

@@ -10,7 +10,7 @@ agent_pause {agent_id, reason}; agent_unpause {agent_id}; wrapup_end {agent_id};
 wrapup_extend {agent_id, seconds} (each answers {agent_id, state, pause_reason});
 callback_note / callback_requeue / callback_cancel {call_id, text, author, agent_id or null};
 callback_call_now {call_id, agent_id, author}; monitor; conference_create / conference_add /
-conference_remove / conference_close; media_stats {reset}.
+conference_remove / conference_close; media_stats {reset}; trunks (each with its last registration answer).
 """
 
 from __future__ import annotations

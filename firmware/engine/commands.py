@@ -339,6 +339,14 @@ class Commands:
     def media_stats(self, reset=False) -> dict:
         return self.host.hub.tick_stats(reset=bool(reset))
 
+    def trunks(self) -> dict:
+        """Each trunk with the last answer to its registration (None for a peer: nothing to register)."""
+        ua = getattr(self.host, "ua", None)
+        registrations = ua.trunk_registrations() if hasattr(ua, "trunk_registrations") else {}
+        return {"trunks": [{"id": t["id"], "name": t["name"], "type": t["type"],
+                            "registration": registrations.get(t["id"]) if t["type"] == "register" else None}
+                           for t in self.host.configuration.trunks]}
+
     def status(self) -> dict:
         """The live status: queues with their waiting calls, agents, calls, callbacks, alarms, rooms."""
         host, now = self.host, time.monotonic()
@@ -375,5 +383,5 @@ SOCKET_COMMANDS = (
     "status", "agent_login", "agent_logout", "agent_pause", "agent_unpause", "wrapup_end", "wrapup_extend",
     "call_classify", "call_classified", "reload", "monitor", "conference_create", "conference_add",
     "conference_remove", "conference_close", "callback_note", "callback_requeue", "callback_cancel",
-    "callback_call_now", "media_stats",
+    "callback_call_now", "media_stats", "trunks",
 )

@@ -91,6 +91,10 @@ class SipUa:
                 except pj.Error as exc:
                     log.error("trunk %s: registration not started: %s", trunk["name"], exc.info())
 
+    def trunk_registrations(self) -> dict[int, dict]:
+        """The last registration answer of each registering trunk, by id."""
+        return {trunk_id: dict(account.registration) for trunk_id, account in self.trunk_accounts.items()}
+
     def pump(self, seconds: float) -> None:
         """Lets pjsua2 work for a while (the BYEs of a stop go out)."""
         deadline = time.monotonic() + seconds

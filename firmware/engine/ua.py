@@ -275,9 +275,12 @@ class TrunkAccount(ServiceAccount):
     its calls to the edge's address. Calls themselves run on `calls` (create_trunk_account)."""
 
     calls: ServiceAccount | None = None
+    # the last answer to the registration, for the installer's console (`trunks` on the socket)
+    registration: dict = {"code": None, "reason": "no answer yet", "expires": None}
 
     def onRegState(self, prm) -> None:
         log.info("trunk registration %s: %s %s", self.getInfo().uri, prm.code, prm.reason)
+        self.registration = {"code": prm.code, "reason": prm.reason, "expires": prm.expiration}
 
 
 def create_endpoint(config: BoxConfig, max_calls: int = 1024) -> tuple[pj.Endpoint, int]:

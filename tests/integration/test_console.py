@@ -9,6 +9,7 @@ import sys
 
 import pexpect
 
+from firmware.engine.client import EngineClient
 from tests.integration.box import REPO
 
 MENU = "Enter an option (0-12): "
@@ -33,10 +34,33 @@ def test_status_shows_the_running_box(center, phone):
         console.sendline("1")
         console.expect_exact("phones: 1 of 1 registered")
         console.expect_exact("calls now: 0")
-        console.expect_exact(f"carrier (peer, 127.0.0.1:{center['trunk_port']}): no alarm")
+        console.expect_exact(f"carrier (peer, 127.0.0.1:{center['trunk_port']}): peer (no registration)")
         console.expect_exact(MENU)
     finally:
         console.close(force=True)
+
+
+def test_status_shows_a_trunk_registration(center):
+    """A registering trunk whose provider (here the box's own registrar, which knows no 2002)
+    refuses it: the console shows the refusal the engine got."""
+    box = center["box"]
+    trunk = box.api("POST", "/trunks", {"name": "provider", "type": "register", "address": f"127.0.0.1:{box.sip_port}",
+                                        "username": "2002", "password": "not-known-here"}, expect=201)
+    client = EngineClient(box.data / "run" / "engine.sock")
+    registration = box.wait_for(
+        lambda: next((t["registration"] for t in client.request("trunks")["trunks"]
+                      if t["id"] == trunk["id"] and (t["registration"] or {}).get("code")), None),
+        timeout=20, what="the trunk's registration answer")
+    console = spawn_console(box)
+    try:
+        console.sendline("1")
+        console.expect_exact(f"provider (register, 127.0.0.1:{box.sip_port}): ")
+        console.expect_exact(f"NOT registered ({registration['code']} " if registration["code"] >= 300
+                             else "registered (")
+        console.expect_exact(MENU)
+    finally:
+        console.close(force=True)
+        box.api("DELETE", f"/trunks/{trunk['id']}", expect=204)
 
 
 def test_line_test_and_restart_on_the_running_box(center):
