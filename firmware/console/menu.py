@@ -29,6 +29,7 @@ CONFIRM_WORD = "RESET"
 PAGE_LINES = 20
 LOG_TAIL_LINES = 400
 ADDRESS_CACHE_SECONDS = 10.0
+IDLE_LOCK_SECONDS = 15 * 60     # a serial console left unlocked locks itself again (pfSense logs out too)
 HOSTNAME_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
 INTERFACE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
 
@@ -140,6 +141,9 @@ class Console:
     def dispatch(self, number: int) -> None:
         item = self.items[number - 1]
         self.term.say(f"--- {item.title}")
+        if self.unlocked and self.term.idle_before_answer > IDLE_LOCK_SECONDS:
+            self.unlocked = False
+            self.term.say(f"(locked again after {self.term.idle_before_answer / 60:.0f} min without input)")
         if item.locked and not self.unlocked and not self.unlock(item):
             return
         item.action()

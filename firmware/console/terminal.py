@@ -12,6 +12,7 @@ import errno
 import os
 import sys
 import termios
+import time
 import unicodedata
 from typing import BinaryIO, TextIO
 
@@ -36,6 +37,8 @@ class Terminal:
         self.stdin = stdin or sys.stdin.buffer
         self.stdout = stdout or sys.stdout
         self._eofs = 0
+        self._last_answer_at = time.monotonic()
+        self.idle_before_answer = 0.0       # seconds between the answer before the last one and the last
 
     def say(self, text: str = "") -> None:
         # A serial VT100 wants CR LF; the tty's output processing (onlcr) adds the CR.
@@ -56,6 +59,8 @@ class Terminal:
                 raise Cancelled("cancelled (Ctrl-C)") from None
         if secret:
             self.say()          # the Enter the installer typed was not echoed
+        now = time.monotonic()
+        self.idle_before_answer, self._last_answer_at = now - self._last_answer_at, now
         return decode_line(raw)
 
     def _read_line(self) -> bytes:

@@ -21,6 +21,7 @@ def spawn_console(box):
     env.pop("CALLBOX_CONSOLE_SYSTEM", None)         # dry run: reboot and network print; restart is real
     child = pexpect.spawn(sys.executable, ["-m", "firmware.cli", "console"], env=env, encoding="utf-8",
                           codec_errors="replace", timeout=20)
+    child.delaybeforesend = None
     child.logfile_read = sys.stdout         # shown by pytest when a test fails
     child.expect_exact(MENU)
     return child

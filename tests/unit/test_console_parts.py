@@ -118,3 +118,47 @@ def test_last_errors_skip_supervisord_notes(tmp_path, monkeypatch):
     errors = last_errors()
     assert len(errors) == 2
     assert any("exited: engine" in e for e in errors) and any("bad ?[31m thing" in e for e in errors)
+
+
+def run_console(tmp_path, monkeypatch, typed: bytes) -> str:
+    import io
+
+    from firmware.console.menu import Console
+    from firmware.console.system import Recorder
+    from firmware.console.terminal import Terminal
+
+    monkeypatch.setenv("CALLBOX_DATA", str(tmp_path))
+    out = io.StringIO()
+    terminal = Terminal(io.BytesIO(typed), out)
+    console = Console(terminal, Recorder(terminal.say, tmp_path / "actions.log"))
+    assert console.run() == 0
+    return out.getvalue()
+
+
+def test_a_failing_item_does_not_end_the_console(tmp_path, monkeypatch):
+    from firmware.console import status
+
+    def broken(conn):
+        raise OSError("disk on fire")
+    monkeypatch.setattr(status, "status_lines", broken)
+    out = run_console(tmp_path, monkeypatch, b"1\n0\n")
+    assert "! that failed: OSError: disk on fire" in out and out.rstrip().endswith("bye")
+
+
+def test_input_at_its_end_leaves_without_spinning(tmp_path, monkeypatch):
+    out = run_console(tmp_path, monkeypatch, b"1\n")
+    assert out.count("Enter an option") == 2
+
+
+def test_unlock_lapses_when_idle(tmp_path, monkeypatch):
+    from firmware.console import menu
+
+    monkeypatch.setenv("CALLBOX_DATA", str(tmp_path))
+    conn = open_store(tmp_path / "callbox.db")
+    accounts.set_installer_password(conn, "long-enough")
+    conn.close()
+    out = run_console(tmp_path, monkeypatch, b"10\nlong-enough\nno\n0\n")
+    assert "installer password: " in out and "nothing done" in out
+    monkeypatch.setattr(menu, "IDLE_LOCK_SECONDS", -1.0)      # every answer comes after a long idle
+    out = run_console(tmp_path, monkeypatch, b"10\nlong-enough\nno\n10\nwrong-one\n0\n")
+    assert "locked again after" in out and "! wrong installer password" in out
