@@ -13,10 +13,15 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import select
+import signal
 import subprocess
+import socket
 import threading
 import time
+import xmlrpc.client
 from collections.abc import Callable
+from http.client import HTTPConnection
 from typing import BinaryIO
 
 from firmware.board.io import Board, Button, ButtonAction, Debounce, LedState
@@ -64,11 +69,18 @@ def read_event(stream: BinaryIO) -> tuple[dict[str, str], bytes] | None:
 
 
 class EngineWatch:
-    """What the box shows for the engine's state: relay energised and LED ready only while it runs."""
+    """What the box shows for the engine's state: relay energised and LED ready only while it runs.
+
+    supervisord's events come up to a second late (it hands an event to a listener at its main loop's
+    next turn, which waits up to 1 s): so the engine's process is also watched through a pidfd, which
+    the kernel makes readable the moment the process ends, and the relay drops on whichever is first.
+    """
 
     def __init__(self, board: Board):
         self.board = board
         self.state = LedState.BOOTING
+        self.pid: int | None = None         # the running engine's, while it runs
+        self.lock = threading.Lock()        # events (main thread) and death notices (watcher threads)
         if board.relay is not None:
             board.relay.release()
 
@@ -78,19 +90,93 @@ class EngineWatch:
             return
         first_line = payload.split(b"\n", 1)[0]
         try:
-            if parse_tokens(first_line).get("processname") != ENGINE:
-                return
+            tokens = parse_tokens(first_line)
         except (ProtocolError, UnicodeDecodeError):
             return
-        if event == ENGINE_UP:
-            self.state = LedState.READY
-            if self.board.relay is not None:
-                self.board.relay.energise()
-        else:
-            # STOPPING, EXITED, BACKOFF, FATAL, STARTING again...: not carrying calls
+        if tokens.get("processname") != ENGINE:
+            return
+        with self.lock:
+            if event == ENGINE_UP:
+                pid = tokens.get("pid", "")
+                self.pid = int(pid) if pid.isascii() and pid.isdigit() and 0 < len(pid) <= 10 else None
+                self.state = LedState.READY
+                if self.board.relay is not None:
+                    self.board.relay.energise()
+                if self.pid is not None:
+                    threading.Thread(target=self._watch_death, args=(self.pid,), name=f"engine-{self.pid}",
+                                     daemon=True).start()
+            else:
+                # STOPPING, EXITED, BACKOFF, FATAL, STARTING again...: not carrying calls
+                self.pid = None
+                if self.board.relay is not None:
+                    self.board.relay.release()
+                self.state = LedState.FAULT if event != "PROCESS_STATE_STARTING" else LedState.BOOTING
+
+    def _watch_death(self, pid: int) -> None:
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            self.engine_died(pid)
+            return
+        except OSError as exc:            # an old kernel: supervisord's events alone
+            log.warning("cannot watch the engine's process %d: %s", pid, exc)
+            return
+        try:
+            poller = select.poll()
+            poller.register(fd, select.POLLIN)
+            poller.poll()
+        finally:
+            os.close(fd)
+        self.engine_died(pid)
+
+    def engine_died(self, pid: int) -> None:
+        with self.lock:
+            if self.pid != pid:           # an event came first, or a newer engine runs
+                return
+            self.pid = None
             if self.board.relay is not None:
                 self.board.relay.release()
-            self.state = LedState.FAULT if event != "PROCESS_STATE_STARTING" else LedState.BOOTING
+            self.state = LedState.FAULT
+
+
+class _UnixHTTPConnection(HTTPConnection):
+    def __init__(self, path: str, timeout: float):
+        super().__init__("localhost", timeout=timeout)
+        self.unix_path = path
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.unix_path)
+
+
+class _UnixTransport(xmlrpc.client.Transport):
+    def __init__(self, path: str, timeout: float):
+        super().__init__()
+        self.unix_path, self.timeout = path, timeout
+
+    def make_connection(self, host):
+        return _UnixHTTPConnection(self.unix_path, self.timeout)
+
+
+def engine_state_now(url: str | None, timeout: float = 5.0) -> tuple[str, int] | None:
+    """The engine's state as supervisord has it now (RUNNING, STARTING, ...), over its XML-RPC
+    interface; None if it cannot say. A listener started (or restarted) while the engine already
+    runs gets no event for it until the engine changes state. (state, pid)."""
+    if not url or not url.startswith("unix://"):
+        return None
+    proxy = xmlrpc.client.ServerProxy("http://localhost/RPC2", transport=_UnixTransport(url[len("unix://"):], timeout))
+    try:
+        info = proxy.supervisor.getProcessInfo(ENGINE)
+    except (OSError, xmlrpc.client.Error) as exc:
+        log.warning("the engine's state cannot be asked of supervisord: %s", exc)
+        return None
+    if not isinstance(info, dict):
+        return None
+    state, pid = info.get("statename"), info.get("pid")
+    if not (isinstance(state, str) and state.isascii() and state.isalpha() and state.isupper()):
+        return None
+    return state, pid if isinstance(pid, int) and not isinstance(pid, bool) and pid >= 0 else 0
 
 
 SERVICES = ("kamailio", "engine", "web", "notifier")      # rootfs/etc/supervisor/conf.d/callbox.conf
@@ -167,8 +253,13 @@ def blink(watch: EngineWatch, stop: threading.Event, period: float = 0.02,
         stop.wait(period)
 
 
-def run_listener(stdin: BinaryIO, stdout: BinaryIO, board: Board) -> int:
+def run_listener(stdin: BinaryIO, stdout: BinaryIO, board: Board,
+                 initial_state: tuple[str, int] | None = None) -> int:
     watch = EngineWatch(board)
+    if initial_state is not None and initial_state[0] == "RUNNING":
+        # as its event would have said (any other state: booting, released); the events queued
+        # meanwhile follow in order and correct it
+        watch.handle({"eventname": ENGINE_UP}, f"processname:{ENGINE} pid:{initial_state[1]}".encode())
     stop = threading.Event()
     blinker = threading.Thread(target=blink, args=(watch, stop), name="led", daemon=True)
     blinker.start()
@@ -198,10 +289,15 @@ def main() -> int:
     from firmware.board.pins import BOARD_CONF, read_pin_map
     from firmware.board.standin import StandInChip
 
+    # stopped (supervisorctl stop, the box shutting down): release the relay on the way out. A line
+    # whose request ends keeps its last level on most GPIO drivers: without this, an energised relay
+    # would stay energised with nobody left to release it when the engine fails.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     pins = read_pin_map(Path(os.environ.get("CALLBOX_BOARD_CONF", BOARD_CONF)))
     standin = os.environ.get("CALLBOX_BOARD_STANDIN")
     if standin:
         board = Board(pins, opener=StandInChip(Path(standin)), chip_path="standin")
     else:
         board = Board(pins)
-    return run_listener(sys.stdin.buffer, sys.stdout.buffer, board)
+    return run_listener(sys.stdin.buffer, sys.stdout.buffer, board,
+                        initial_state=engine_state_now(os.environ.get("SUPERVISOR_SERVER_URL")))

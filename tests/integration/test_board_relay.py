@@ -20,13 +20,24 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 RELAY = 22  # board/rpi4/board.conf RELAY_LINE
 BUTTON = 27  # BUTTON_LINE
+LED = 17  # LED_LINE
 
 
-def relay(levels_file: Path) -> bool | None:
+def relay(levels_file: Path, line: int = RELAY) -> bool | None:
     try:
-        return json.loads(levels_file.read_text()).get(str(RELAY))
+        return json.loads(levels_file.read_text()).get(str(line))
     except (FileNotFoundError, json.JSONDecodeError):
         return None
+
+
+def led_levels(levels_file: Path, seconds: float) -> set[bool | None]:
+    """The LED's levels seen in `seconds` (sampled every 10 ms)."""
+    seen = set()
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        seen.add(relay(levels_file, LED))
+        time.sleep(0.01)
+    return seen
 
 
 def wait_for(predicate, timeout: float) -> float:
@@ -102,8 +113,22 @@ def test_relay_falls_to_bypass_within_2s_of_an_engine_kill_and_comes_back(superv
     os.kill(engine_pid(tmp_path), signal.SIGKILL)
     to_bypass = wait_for(lambda: relay(levels) is False, 5)
     assert to_bypass < 2.0, f"relay released {to_bypass:.2f} s after the kill"
+    assert led_levels(levels, 0.3) == {True, False}, "the LED flickers its fault pattern"
     # supervisord restarts the engine; RUNNING after startsecs (1 s) energises the relay again
     wait_for(lambda: relay(levels) is True, 30)
+    assert led_levels(levels, 0.3) == {True}, "the LED is steady on: ready"
+
+
+def test_a_listener_restarted_while_the_engine_runs_energises_the_relay_again(supervised):
+    """No event comes for an engine already RUNNING: the new listener asks supervisord."""
+    tmp_path, levels = supervised
+    wait_for(lambda: relay(levels) is True, 30)
+    subprocess.run(["supervisorctl", "-c", str(tmp_path / "supervisord.conf"), "stop", "board"],
+                   capture_output=True, check=True)
+    assert relay(levels) is False, "a stopped listener releases the relay"
+    subprocess.run(["supervisorctl", "-c", str(tmp_path / "supervisord.conf"), "start", "board"],
+                   capture_output=True, check=True)
+    wait_for(lambda: relay(levels) is True, 10)
 
 
 def hold_button(levels: Path, pressed: bool, seconds: float) -> None:

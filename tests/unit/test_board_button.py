@@ -89,3 +89,37 @@ def test_debounce_reports_each_steady_change_once():
 def test_pin_maps_wiring_a_line_twice_or_badly_are_refused(settings, message):
     with pytest.raises(ValueError, match=message):
         pin_map(settings)
+
+
+def test_the_relay_drops_when_the_engines_process_ends_before_supervisord_says_so(tmp_path):
+    """supervisord hands its EXITED event over at its loop's next turn (up to 1 s later): the
+    listener watches the engine's process itself (pidfd) and drops the relay the moment it ends."""
+    import signal
+    import subprocess
+    import time
+
+    from firmware.board.listener import EngineWatch
+
+    chip = StandInChip(tmp_path / "gpio.json")
+    board = Board(PinMap(chip_label="x", led=17, button=BUTTON, relay=22), opener=chip, chip_path="/dev/gpiochip0")
+    watch = EngineWatch(board)
+    engines = [subprocess.Popen(["sleep", "100"]) for _ in range(2)]
+    try:
+        running = {"eventname": "PROCESS_STATE_RUNNING"}
+        watch.handle(running, f"processname:engine groupname:engine from_state:STARTING pid:{engines[0].pid}".encode())
+        assert chip.levels()[22] is True
+        engines[0].send_signal(signal.SIGKILL)
+        started = time.monotonic()
+        while chip.levels()[22] is not False:
+            assert time.monotonic() - started < 1.0, "released by the process's end, not by an event"
+            time.sleep(0.005)
+        # a newer engine is up: the end of an older process it no longer is does not release it
+        watch.handle(running, f"processname:engine pid:{engines[1].pid}".encode())
+        watch.engine_died(engines[0].pid)
+        assert chip.levels()[22] is True
+        watch.handle({"eventname": "PROCESS_STATE_RUNNING"}, b"processname:engine pid:99999999999")
+        assert watch.pid is None and chip.levels()[22] is True, "a pid of 11 digits is not watched"
+    finally:
+        for engine in engines:
+            engine.kill()
+            engine.wait()
