@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 from firmware import paths
 from firmware.console import accounts, linetest, status
-from firmware.console.system import NetworkSetting, System, factory_reset, run_foreground, system_from_env
+from firmware.console.system import (NetworkSetting, System, factory_reset, network_file, run_foreground,
+                                     system_from_env)
 from firmware.console.terminal import BadInput, Cancelled, LineGone, Terminal
 from firmware.store import queries
 
@@ -266,6 +267,13 @@ class Console:
         routes = status.default_routes()
         self.term.say("  default route: " + (", ".join(routes) if routes else "none"))
         self.term.say("  DNS: " + (", ".join(status.dns_servers()) or "none"))
+        kept = network_file()
+        try:
+            setting = [line for line in kept.read_text(errors="replace").splitlines() if "=" in line]
+            self.term.say(f"  set on the console ({kept}): " + "; ".join(status.printable(line.encode())
+                                                                          for line in setting))
+        except OSError:
+            self.term.say("  set on the console: nothing (the image's default: DHCP on every wired interface)")
         answer = self.term.ask("1) use DHCP  2) set a static address  Enter) back: ")
         if answer == "":
             return

@@ -198,6 +198,7 @@ def unlocked(console, box_data):
 def test_network_shows_and_writes_through_the_interface(unlocked, box_data):
     console = unlocked
     choose(console, "5", "DNS: ")
+    console.expect_exact("set on the console: nothing (the image's default: DHCP")
     console.expect_exact("Enter) back: ")
     console.sendline("1")
     console.expect_exact("interface [")

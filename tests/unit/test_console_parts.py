@@ -162,3 +162,16 @@ def test_unlock_lapses_when_idle(tmp_path, monkeypatch):
     monkeypatch.setattr(menu, "IDLE_LOCK_SECONDS", -1.0)      # every answer comes after a long idle
     out = run_console(tmp_path, monkeypatch, b"10\nlong-enough\nno\n10\nwrong-one\n0\n")
     assert "locked again after" in out and "! wrong installer password" in out
+
+
+def test_network_shows_the_kept_setting(tmp_path, monkeypatch):
+    from firmware.console.system import network_file
+
+    monkeypatch.setenv("CALLBOX_DATA", str(tmp_path))
+    conn = open_store(tmp_path / "callbox.db")
+    accounts.set_installer_password(conn, "long-enough")
+    conn.close()
+    network_file().parent.mkdir(parents=True)
+    network_file().write_text(NetworkSetting("eth1", ipaddress.ip_interface("10.0.0.5/24")).networkd_file())
+    out = run_console(tmp_path, monkeypatch, b"5\nlong-enough\n\n0\n")
+    assert "set on the console" in out and "Name=eth1; Address=10.0.0.5/24" in out
