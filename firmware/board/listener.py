@@ -22,8 +22,10 @@ import time
 import xmlrpc.client
 from collections.abc import Callable
 from http.client import HTTPConnection
+from pathlib import Path
 from typing import BinaryIO
 
+from firmware import paths
 from firmware.board.io import Board, Button, ButtonAction, Debounce, LedState
 
 log = logging.getLogger(__name__)
@@ -80,6 +82,7 @@ class EngineWatch:
         self.board = board
         self.state = LedState.BOOTING
         self.pid: int | None = None         # the running engine's, while it runs
+        self.calls = 0                      # calls in progress, from the engine's published status
         self.lock = threading.Lock()        # events (main thread) and death notices (watcher threads)
         if board.relay is not None:
             board.relay.release()
@@ -239,6 +242,33 @@ class ButtonWatch:
             self.reset()
 
 
+def follow_calls(watch: EngineWatch, stop: threading.Event, socket_path: Path, retry: float = 1.0) -> None:
+    """The engine's count of calls in progress, from the status it publishes on its socket (as the
+    web's live views read it), for the LED's call pattern; none while the engine cannot be reached."""
+    from firmware.engine.client import EngineClient
+
+    while not stop.is_set():
+        try:
+            for event in EngineClient(socket_path, timeout=2.0).subscribe(idle_timeout=1.0):
+                if stop.is_set():
+                    return
+                if isinstance(event, dict) and event.get("event") == "status" and isinstance(event.get("status"), dict):
+                    calls = event["status"].get("active_calls")
+                    watch.calls = calls if isinstance(calls, int) and not isinstance(calls, bool) and calls > 0 else 0
+        except (OSError, ValueError):     # not up yet, gone, or a line that is not JSON
+            pass
+        watch.calls = 0
+        stop.wait(retry)
+
+
+def led_state(watch: EngineWatch, button: ButtonWatch) -> LedState:
+    if button.confirming:
+        return LedState.CONFIRM
+    if watch.state is LedState.READY and watch.calls > 0:
+        return LedState.CALL
+    return watch.state
+
+
 def blink(watch: EngineWatch, stop: threading.Event, period: float = 0.02,
           button: ButtonWatch | None = None) -> None:
     """The LED's pattern and the button's samples, every `period` (well under the debounce time)."""
@@ -249,12 +279,12 @@ def blink(watch: EngineWatch, stop: threading.Event, period: float = 0.02,
             button.tick(now)
         except Exception:         # a failed action must not stop the LED or the relay's listener
             log.exception("button")
-        watch.board.show(LedState.CONFIRM if button.confirming else watch.state, now)
+        watch.board.show(led_state(watch, button), now)
         stop.wait(period)
 
 
 def run_listener(stdin: BinaryIO, stdout: BinaryIO, board: Board,
-                 initial_state: tuple[str, int] | None = None) -> int:
+                 initial_state: tuple[str, int] | None = None, engine_socket: Path | None = None) -> int:
     watch = EngineWatch(board)
     if initial_state is not None and initial_state[0] == "RUNNING":
         # as its event would have said (any other state: booting, released); the events queued
@@ -263,6 +293,8 @@ def run_listener(stdin: BinaryIO, stdout: BinaryIO, board: Board,
     stop = threading.Event()
     blinker = threading.Thread(target=blink, args=(watch, stop), name="led", daemon=True)
     blinker.start()
+    if engine_socket is not None:
+        threading.Thread(target=follow_calls, args=(watch, stop, engine_socket), name="calls", daemon=True).start()
     try:
         while True:
             stdout.write(b"READY\n")
@@ -282,9 +314,7 @@ def run_listener(stdin: BinaryIO, stdout: BinaryIO, board: Board,
 def main() -> int:
     """`callbox board`: the pins from /etc/callbox/board.conf (CALLBOX_BOARD_CONF), on the real chip,
     or on a stand-in chip whose levels go to the file CALLBOX_BOARD_STANDIN (development, tests)."""
-    import os
     import sys
-    from pathlib import Path
 
     from firmware.board.pins import BOARD_CONF, read_pin_map
     from firmware.board.standin import StandInChip
@@ -300,4 +330,5 @@ def main() -> int:
     else:
         board = Board(pins)
     return run_listener(sys.stdin.buffer, sys.stdout.buffer, board,
-                        initial_state=engine_state_now(os.environ.get("SUPERVISOR_SERVER_URL")))
+                        initial_state=engine_state_now(os.environ.get("SUPERVISOR_SERVER_URL")),
+                        engine_socket=paths.engine_socket_path())

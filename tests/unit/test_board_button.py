@@ -123,3 +123,71 @@ def test_the_relay_drops_when_the_engines_process_ends_before_supervisord_says_s
         for engine in engines:
             engine.kill()
             engine.wait()
+
+
+def test_the_led_shows_a_call_in_progress_from_the_engines_published_status(tmp_path):
+    """The listener subscribes to the engine's socket as the web's live views do: calls in progress
+    turn the ready LED into the call pattern; garbage or a gone engine counts as no call."""
+    import json
+    import socket
+    import threading
+    import time
+
+    from firmware.board.io import LedState
+    from firmware.board.listener import EngineWatch, follow_calls, led_state
+
+    path = tmp_path / "engine.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen()
+    chip = StandInChip(tmp_path / "gpio.json")
+    board = Board(PinMap(chip_label="x", led=17, button=BUTTON, relay=22), opener=chip, chip_path="/dev/gpiochip0")
+    watch = EngineWatch(board)
+    watch.handle({"eventname": "PROCESS_STATE_RUNNING"}, b"processname:engine")
+    button = ButtonWatch(board)
+    stop = threading.Event()
+    follower = threading.Thread(target=follow_calls, args=(watch, stop, path, 0.05), daemon=True)
+    follower.start()
+
+    def until(predicate):
+        started = time.monotonic()
+        while not predicate():
+            assert time.monotonic() - started < 5
+            time.sleep(0.01)
+
+    def status(**fields) -> bytes:
+        return json.dumps({"event": "status", "status": fields}).encode() + b"\n"
+
+    try:
+        conn, _ = server.accept()
+        assert json.loads(conn.recv(4096))["cmd"] == "subscribe"
+        conn.sendall(status(active_calls=2))
+        until(lambda: led_state(watch, button) is LedState.CALL)
+        conn.sendall(status(active_calls=True))       # not a count
+        until(lambda: led_state(watch, button) is LedState.READY)
+        conn.sendall(status(active_calls=1) + b"{not json\n")
+        conn, _ = server.accept()                     # dropped the garbage, subscribed again
+        assert watch.calls == 0
+        conn.sendall(status(active_calls=3))
+        until(lambda: watch.calls == 3)
+        conn.close()                                   # the engine went away
+        until(lambda: watch.calls == 0)
+    finally:
+        stop.set()
+        server.close()
+        follower.join(5)
+
+
+def test_the_buttons_factory_reset_is_the_consoles(tmp_path, monkeypatch):
+    """The hold's action runs the console's factory reset (a rename there must not leave the button
+    doing nothing): the database and the recordings go; supervisorctl is not reachable here."""
+    from firmware.board import listener
+
+    monkeypatch.setenv("CALLBOX_DATA", str(tmp_path))
+    monkeypatch.delenv("SUPERVISOR_SERVER_URL", raising=False)
+    (tmp_path / "callbox.db").write_bytes(b"db")
+    (tmp_path / "recordings" / "2026").mkdir(parents=True)
+    (tmp_path / "recordings" / "2026" / "call-1.wav").write_bytes(b"RIFF")
+    listener.factory_reset()
+    assert not (tmp_path / "callbox.db").exists()
+    assert list((tmp_path / "recordings").iterdir()) == []
