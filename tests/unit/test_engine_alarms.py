@@ -48,3 +48,26 @@ def test_after_a_restart_an_alarm_raised_again_stays_one_and_a_stale_one_ends(st
     ended = next(a for a in queries.list_alarms(store) if a["name"] == "long-wait")
     assert ended["cleared_detail"] == "not raised again after the engine restarted"
     assert len(queries.list_alarms(store)) == 2                                 # no second row
+
+
+def test_the_engines_first_turn_checks_the_data_partition_and_keeps_its_alarm_across_a_restart(store):
+    """The disk-full alarm (issue 10, item 8) open before a restart is raised again at the new
+    engine's first turn (inside the grace), into the same row, and shown in the live status."""
+    from collections import namedtuple
+
+    from firmware.engine.disk_guard import ALARM, SUBJECT
+    from firmware.engine.memory_leg import MemoryHub, MemoryUa
+
+    queries.raise_alarm(store, ALARM, SUBJECT, "data partition 91% full, 90 MB free")
+    commit_pending(store)
+    engine = Engine(BoxConfig.from_env(), store)
+    usage = namedtuple("Usage", "total used free")
+    engine.disk.usage = lambda path: usage(1000, 910, 90)
+    engine.start(ua=MemoryUa(), hub=MemoryHub(), edge=False, control=False)
+    engine.turn()
+    engine.alarms.settle(time.monotonic() + ALARM_GRACE + 1)
+    commit_pending(store)
+    (alarm,) = queries.list_alarms(store)
+    assert alarm["cleared_at"] is None and alarm["detail"] == "data partition 91% full, 0 MB free"
+    assert [a["name"] for a in engine.commands.status()["alarms"]] == [ALARM]
+    engine.stop()
