@@ -72,6 +72,11 @@ def test_console_shows_login_prompt_and_banner(guest):
     assert re.search(r"web: https?://\d+\.\d+\.\d+\.\d+/", console), "the banner shows no address"
 
 
+def test_systemd_runs_the_hardware_watchdog(guest):
+    state = guest.wait_console(r"watchdog: (.*)\r?\n", BOOT_TIMEOUT).group(1)
+    assert state.strip() == "active (i6300ESB timer)", state
+
+
 def test_data_partition_grew_to_the_disk(guest):
     size = guest.wait_console(r"data: (\S+) on /data", BOOT_TIMEOUT).group(1)
     # built 128 MiB, the disk one GiB larger: the partition took the new space at first boot
