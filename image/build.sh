@@ -113,7 +113,7 @@ for po in "$repo"/webui/translations/*/LC_MESSAGES/messages.po; do
     [ -e "$po" ] || continue
     mo=${po%.po}.mo
     [ "$mo" -nt "$po" ] || die "${mo#"$repo"/} is missing or older than its .po (make translations)"
-    cp "$mo" "$root/opt/callbox/${mo#"$repo"/}"
+    install -m 644 "$mo" "$root/opt/callbox/${mo#"$repo"/}"
 done
 [ -d "$repo/build/prompts" ] || die "build/prompts is missing (make prompts)"
 mkdir -p "$root/opt/callbox/build"
