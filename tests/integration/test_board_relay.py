@@ -134,19 +134,12 @@ def test_a_listener_restarted_while_the_engine_runs_energises_the_relay_again(su
 
 
 def hold_button(levels: Path, pressed: bool, seconds: float) -> None:
-    """Keeps the button's level in the stand-in chip's file for `seconds`: the listener rewrites the
-    file for its own lines (read, change, replace), so a level written once could be overwritten."""
-    until = time.monotonic() + seconds
-    while time.monotonic() < until:
-        try:
-            state = json.loads(levels.read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
-            state = {}
-        state[str(BUTTON)] = pressed
-        partial = levels.with_suffix(".test")
-        partial.write_text(json.dumps(state))
-        os.replace(partial, levels)
-        time.sleep(0.01)
+    """The button's level for `seconds`, in the stand-in chip's inputs file (which only this test writes)."""
+    inputs = levels.with_suffix(".inputs")
+    partial = levels.with_suffix(".test")
+    partial.write_text(json.dumps({str(BUTTON): pressed}))
+    os.replace(partial, inputs)
+    time.sleep(seconds)
 
 
 def test_a_short_press_of_the_button_restarts_the_services(supervised):
