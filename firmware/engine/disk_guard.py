@@ -44,18 +44,23 @@ DETAILS = {ALARM: "data partition {percent}% full, {free_mb} MB free"}
 Usage = Callable[[Path], Any]      # shutil.disk_usage: (total, used, free) in bytes
 
 
+_refused: set[tuple[str, str]] = set()      # logged once each, not at every check
+
+
 def setting(store: sqlite3.Connection, key: str) -> int | None:
-    """A stored whole number in its range; the default (logged) for anything else."""
+    """A stored whole number in its range; the default (logged once) for anything else."""
     default, low, high = SETTINGS[key]
     raw = queries.get_setting(store, key)
     if raw is None or raw.strip() == "":
         return default
     text = raw.strip()
-    if text.lower() in ("off", "none"):
+    if text.lower() in ("off", "none") and key != "disk_alarm_percent":    # the alarm cannot be turned off
         return None
     if text.isascii() and text.isdigit() and low <= int(text) <= high:
         return int(text)
-    log.error("setting %s=%r refused (a whole number %d..%d, or off); using %s", key, raw, low, high, default)
+    if (key, raw) not in _refused:
+        _refused.add((key, raw))
+        log.error("setting %s=%r refused (a whole number %d..%d, or off); using %s", key, raw, low, high, default)
     return default
 
 

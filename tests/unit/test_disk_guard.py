@@ -111,7 +111,7 @@ def test_the_alarms_threshold_is_a_setting(box):
     assert [a["name"] for a in queries.open_alarms(store)] == [ALARM]
 
 
-@pytest.mark.parametrize("raw", ["", "eighty", "-5", "85.5", "100", "８５", "0x50", "1e2"])
+@pytest.mark.parametrize("raw", ["", "off", "eighty", "-5", "85.5", "100", "８５", "0x50", "1e2"])
 def test_a_stored_setting_that_is_not_a_whole_number_in_range_reads_as_the_default(box, raw):
     store, guard, partition, _ = box
     queries.set_setting(store, "disk_alarm_percent", raw)
