@@ -12,7 +12,7 @@ from firmware.store import queries
 from webui import fields
 from webui.access import actor, current_identity, requires
 from webui.agents import service
-from webui.api import bp
+from webui.api.blueprint import bp
 from webui.agents.schema import (ActivityQuery, Agent, AgentActivity, AgentCreate, AgentListQuery, AgentLogin, AgentPause,
                                  AgentQueues, AgentStateAnswer, AgentUpdate, WrapupExtend)
 from webui.api.openapi import doc

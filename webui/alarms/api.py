@@ -7,7 +7,7 @@ from flask import request
 from webui import fields
 from webui.access import requires
 from webui.alarms.service import LIST_LIMIT, alarm_rows
-from webui.api import bp
+from webui.api.blueprint import bp
 from webui.alarms.schema import Alarm, AlarmQuery
 from webui.api.openapi import doc
 from webui.api.respond import items

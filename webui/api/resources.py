@@ -8,7 +8,7 @@ from flask import current_app, jsonify, request
 from werkzeug.exceptions import BadRequest
 
 from webui.access import current_identity, requires
-from webui.api import bp
+from webui.api.blueprint import bp
 from webui.api.openapi import document, doc, query_names
 from webui.settings.schema import EmailChannel, SmsChannel
 

@@ -7,7 +7,7 @@ from flask import jsonify, request
 from firmware.store import queries
 from webui import fields
 from webui.access import current_identity, requires
-from webui.api import bp
+from webui.api.blueprint import bp
 from webui.api.openapi import doc
 from webui.callbacks.schema import Callback, CallbackCall, CallbackFilters, CallbackNote
 from webui.api.respond import read_body

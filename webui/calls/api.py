@@ -8,7 +8,7 @@ from werkzeug.exceptions import Forbidden, NotFound
 from firmware.store import queries
 from webui import engine, fields
 from webui.access import actor, current_identity, requires
-from webui.api import bp
+from webui.api.blueprint import bp
 from webui.api.openapi import AUDIO, doc
 from webui.calls.schema import Call, CallDisposition, CallFilters, Monitor, Recording
 from webui.api.respond import read_body

@@ -8,7 +8,7 @@ from werkzeug.exceptions import ServiceUnavailable
 from firmware.store import queries
 from webui import engine, fields
 from webui.access import actor, requires
-from webui.api import bp
+from webui.api.blueprint import bp
 from webui.api.openapi import doc
 from webui.live.schema import Conference, ConferenceMember, ConferenceMemberCreate, LiveStatus
 from webui.api.respond import read_body, deleted

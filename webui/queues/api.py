@@ -6,7 +6,7 @@ from flask import jsonify
 
 from firmware.store import queries
 from webui.access import actor, requires
-from webui.api import bp
+from webui.api.blueprint import bp
 from webui.api.openapi import doc
 from webui.queues.schema import Member, MemberCreate, Queue, QueueCreate, QueueUpdate
 from webui.api.respond import read_body, created, deleted, items, one

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from firmware.store import queries
 from webui.access import actor, requires
-from webui.api import bp
+from webui.api.blueprint import bp
 from webui.api.openapi import doc
 from webui.routes.schema import InboundRoute, InboundRouteCreate
 from webui.api.respond import read_body, created, deleted, items, one

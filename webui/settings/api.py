@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import jsonify
 
 from webui.access import actor, requires
-from webui.api import bp
+from webui.api.blueprint import bp
 from webui.api.openapi import doc
 from webui.settings.schema import Settings
 from webui.api.respond import read_body
