@@ -32,6 +32,9 @@ def heard(cap, port: int, start: float, end: float) -> list[int]:
     return [s for p in packets for s in decode_alaw(p.payload)]
 
 
+# Alone: it scores three voices' correlation over 3-s windows; beside a second test worker on 2 cores
+# the whisper scored 0.74 against 0.9 once (a run of the whole suite, 2026-12-03).
+@pytest.mark.alone
 def test_supervisor_listens_then_whispers(center, phone, tmp_path):
     box = center["box"]
     customer_voice = voice("en/queue-first.wav", "en/closed.wav", "en/queue-repeat.wav")
