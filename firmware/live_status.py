@@ -1,4 +1,4 @@
-"""The shape of the engine's live status, defined once: the engine's snapshot is validated by it,
+"""The shape of the engine's live status, defined once: the engine's snapshot is built to it (its tests check it),
 the web reads it, the API's description is generated from it and the web tests' stand-in engine
 serves it. Pure: pydantic models, no I/O.
 
@@ -113,8 +113,9 @@ def checked(status: dict) -> dict:
     return LiveStatus.model_validate(status).model_dump(mode="json")
 
 
-def validated(status: dict) -> dict:
-    """The engine's own status, held to the shape and sent as built (it has every field already):
-    about 1.4 ms of CPU for 200 calls and 200 agents, at most a few times a second."""
+def conforms(status: dict) -> bool:
+    """Whether a status as the engine built it fits the shape. The engine does not check its own
+    snapshot at every publish (1.4 ms of its loop for 200 calls, and the web checks what it receives):
+    its tests do, on the snapshots they take."""
     LiveStatus.model_validate(status)
-    return status
+    return True

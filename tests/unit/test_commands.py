@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from firmware import live_status
 from firmware.acd import Acd, AgentState
 from firmware.engine.alarm_book import AlarmBook
 from firmware.engine.callback_book import CallbackBook
@@ -135,6 +136,7 @@ def test_a_conference_dials_phones_in_and_refuses_what_it_cannot(host):
     phone = host.ua.ringing("1001")
     phone.far_answers()
     assert commands.status()["conferences"][0]["members"][0]["connected"]
+    assert live_status.conforms(commands.status())
     with pytest.raises(CommandError, match="no phone with extension '2002'"):
         commands.conference_add(conference_id=room["id"], extension="2002")
     with pytest.raises(CommandError, match="no live call 5"):

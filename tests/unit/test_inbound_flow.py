@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from firmware import live_status
 from firmware.acd import AgentState
 from firmware.config import BoxConfig
 from firmware.engine.engine import Engine
@@ -95,6 +96,7 @@ def test_a_call_is_queued_rung_bridged_recorded_and_written(box):
     roles = sorted(role for _, role, _ in hub.joined.values())
     assert roles == ["agent", "customer"] and hub.attached[caller.hub_legs[0]] is caller
     assert engine.commands.status()["calls"][0]["agent_id"] == 1
+    assert live_status.conforms(engine.commands.status())
 
     caller.far_hangs_up()
     assert agent_phone.disconnected and caller.released and agent_phone.released
