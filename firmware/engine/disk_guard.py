@@ -69,8 +69,7 @@ class DiskGuard:
                  usage: Usage = shutil.disk_usage):
         self.store, self.alarms, self.data_dir, self.usage = store, alarms, data_dir, usage
         self.next_check = 0.0          # the first turn checks: an alarm open before a restart is raised again in its grace
-        self.alarm_active = False
-        self.alarm_percent: int | None = None
+        self.alarm_percent: int | None = None     # the figure of the open alarm; None while none is open
 
     def check(self, now: float) -> None:
         if now < self.next_check:
@@ -112,13 +111,13 @@ class DiskGuard:
         threshold = setting(self.store, "disk_alarm_percent") or SETTINGS["disk_alarm_percent"][0]
         usage = self.usage(self.data_dir)
         percent = percent_used(usage.used, usage.free)
-        active = hysteresis(self.alarm_active, percent >= threshold, percent < threshold - CLEAR_BELOW)
+        was_active = self.alarm_percent is not None
+        active = hysteresis(was_active, percent >= threshold, percent < threshold - CLEAR_BELOW)
         if active and round(percent) != self.alarm_percent:
             # raised again when the figure moves: the detail follows it (no second notice)
             self.alarm_percent = round(percent)
             self.alarms.apply(RaiseAlarm(ALARM, SUBJECT, coded(DETAILS, ALARM, percent=self.alarm_percent,
                                                                free_mb=usage.free // 1_000_000)))
-        elif not active and self.alarm_active:
+        elif not active and was_active:
             self.alarm_percent = None
             self.alarms.apply(ClearAlarm(ALARM, SUBJECT))
-        self.alarm_active = active
