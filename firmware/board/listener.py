@@ -27,6 +27,8 @@ from typing import BinaryIO
 
 from firmware import paths
 from firmware.board.io import Board, Button, ButtonAction, Debounce, LedState
+from firmware.console.system import SUPERVISED
+from firmware.console.system import factory_reset as wipe_data
 
 log = logging.getLogger(__name__)
 
@@ -182,9 +184,6 @@ def engine_state_now(url: str | None, timeout: float = 5.0) -> tuple[str, int] |
     return state, pid if isinstance(pid, int) and not isinstance(pid, bool) and pid >= 0 else 0
 
 
-SERVICES = ("kamailio", "engine", "web", "notifier")      # rootfs/etc/supervisor/conf.d/callbox.conf
-
-
 def restart_services() -> None:
     """The button's short press: supervisorctl restarts the box's programs (not this listener), through
     the server URL supervisord gives its children. Not waited for: supervisord sends this listener
@@ -194,20 +193,15 @@ def restart_services() -> None:
     if supervisorctl is None or not url:
         log.error("button: cannot restart the services (no supervisorctl or SUPERVISOR_SERVER_URL)")
         return
-    log.warning("button: restarting %s", " ".join(SERVICES))
-    subprocess.Popen([supervisorctl, "--serverurl", url, "restart", *SERVICES],
+    log.warning("button: restarting %s", " ".join(SUPERVISED))
+    subprocess.Popen([supervisorctl, "--serverurl", url, "restart", *SUPERVISED],
                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
 
 
 def factory_reset() -> None:
     """The button held 10 s and released after the LED's confirmation: the console's factory reset
     (the data partition's database, recordings and configuration), then the services restart."""
-    try:
-        from firmware.console.system import factory_reset as wipe
-    except ImportError:
-        log.error("button: this firmware has no factory reset (firmware.console.system.factory_reset)")
-        return
-    log.warning("button: factory reset, removed %s", wipe())
+    log.warning("button: factory reset, removed %s", wipe_data())
     restart_services()
 
 
