@@ -17,11 +17,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from firmware.message import N_, coded
+from firmware.notify.texts import LANGUAGES  # the notices' own catalogue decides what may be chosen
 
 SETTING_KEY = "alarm_notifications"
 SECRETS = ("password", "token")
 SECURITIES = ("starttls", "tls", "none")
-LANGUAGES = ("en", "sv", "de", "zh")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _PHONE = re.compile(r"^\+?[0-9]{3,20}$")
 

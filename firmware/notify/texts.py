@@ -15,7 +15,7 @@ from typing import Any
 
 from babel.numbers import format_percent
 
-LANGUAGES = ("en", "sv", "de", "zh")
+LANGUAGES = ("en", "sv", "de", "zh")     # the notices' languages (firmware.notify.config offers these)
 
 NOTICES: dict[str, dict[str, str]] = {
     "en": {
