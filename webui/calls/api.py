@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask import jsonify, request
-from werkzeug.exceptions import Forbidden, NotFound
+from werkzeug.exceptions import Forbidden
 
 from firmware.store import queries
 from webui import engine, fields
@@ -42,10 +42,7 @@ def list_calls():
 @requires("agent")
 @doc("One call record", ok=Call)
 def get_call(call_id: int):
-    row = queries.get_call(get_db(), call_id)
-    if row is None:
-        raise NotFound(f"no call {call_id}")
-    return jsonify(_call(row))
+    return jsonify(_call(service.require_call(get_db(), call_id)))
 
 
 @bp.put("/calls/<id:call_id>/disposition")
@@ -80,9 +77,7 @@ def monitor_call(call_id: int):
 @requires("agent")
 @doc("A recording's metadata", ok=Recording)
 def get_recording(recording_id: int):
-    row = queries.get_recording(get_db(), recording_id)
-    if row is None:
-        raise NotFound(f"no recording {recording_id}")
+    row = service.require_recording(get_db(), recording_id)
     row = {k: v for k, v in row.items() if k != "path"}  # where it lies on the box is nobody's business
     return jsonify(with_iso_times(row))
 

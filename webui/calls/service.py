@@ -78,10 +78,24 @@ def may_classify(identity: Identity, call: Mapping[str, Any]) -> bool:
                                                and call["agent_id"] == identity.agent_id)
 
 
-def recording_audio(recording_id: int, *, download: bool):
-    recording = queries.get_recording(get_db(), recording_id)
+def require_call(conn, call_id: int) -> Row:
+    """The call's record, or 404 (API and pages alike)."""
+    call = queries.get_call(conn, call_id)
+    if call is None:
+        raise NotFound(Message("no call {call_id}", call_id=call_id))
+    return call
+
+
+def require_recording(conn, recording_id: int) -> Row:
+    """The recording's row, or 404."""
+    recording = queries.get_recording(conn, recording_id)
     if recording is None:
         raise NotFound(Message("no recording {recording_id}", recording_id=recording_id))
+    return recording
+
+
+def recording_audio(recording_id: int, *, download: bool):
+    recording = require_recording(get_db(), recording_id)
     root = Path(current_app.config["DATA_DIR"]).resolve()
     target = (root / recording["path"]).resolve()
     # The path comes from the database, yet a file outside the data directory is never served.
@@ -98,9 +112,7 @@ DISPOSITION_NOTE = dict(max_length=500, multiline=True)
 def classify_call(conn, actor: str, call_id: int, data: Data, *, by_agent: int | None) -> Row:
     """Sets how an answered call went (again: replaces it); `by_agent` is the classifying user's
     agent, if any. The engine classifies it (503 while it is down)."""
-    call = queries.get_call(conn, call_id)
-    if call is None:
-        raise NotFound(Message("no call {call_id}", call_id=call_id))
+    call = require_call(conn, call_id)
     if call["answered_at"] is None or call["agent_id"] is None:
         raise Conflict(Message("call {call_id} was not answered by an agent: there is nothing to classify", call_id=call_id))
     code = fields.choice(data, "disposition", tuple(d["code"] for d in dispositions(conn)))
