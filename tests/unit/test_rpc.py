@@ -15,29 +15,30 @@ from tests.support.kamailio import data_dir_env
 
 @pytest.fixture
 def edge_fifo(tmp_path):
-    """kamailio's jsonrpcs FIFO, read by a thread that answers each request with its params."""
+    """kamailio's jsonrpcs FIFO, read by a thread that answers each request with its params.
+
+    The fixture opens the FIFO itself before the first test line runs: a reader thread opening it
+    later raced the client, whose non-blocking open then found nobody reading (ENXIO)."""
     with data_dir_env(tmp_path):
         rpc.fifo_path().parent.mkdir(parents=True, exist_ok=True)
         os.mkfifo(rpc.fifo_path())
-        stop = threading.Event()
+        # Read-write: the FIFO always has a reader, and reads block instead of
+        # returning end-of-file each time a client closes its end.
+        fifo = os.open(rpc.fifo_path(), os.O_RDWR)
 
         def serve():
-            with open(rpc.fifo_path(), "rb", buffering=0) as fifo:
-                while not stop.is_set():
-                    line = fifo.read(4096)
-                    if not line:
-                        continue
-                    request = json.loads(line)
-                    reply = json.dumps({"jsonrpc": "2.0", "result": request["params"], "id": request["id"]})
-                    with open(rpc.reply_dir() / request["reply_name"], "wb") as out:
-                        out.write(reply.encode())
+            while (line := os.read(fifo, 4096)) != b"stop":
+                request = json.loads(line)
+                reply = json.dumps({"jsonrpc": "2.0", "result": request["params"], "id": request["id"]})
+                with open(rpc.reply_dir() / request["reply_name"], "wb") as out:
+                    out.write(reply.encode())
 
         server = threading.Thread(target=serve, daemon=True)
         server.start()
         yield
-        stop.set()
-        with open(rpc.fifo_path(), "wb") as wake:       # the reader's last read returns
-            wake.write(b"")
+        os.write(fifo, b"stop")
+        server.join(timeout=5)
+        os.close(fifo)
 
 
 def test_a_command_gets_its_result(edge_fifo):
