@@ -10,11 +10,11 @@ import re
 import shutil
 import subprocess
 import time
-from importlib import metadata
 from pathlib import Path
 
 from firmware import paths
 from firmware.engine.client import EngineClient, EngineError, EngineUnavailable
+from firmware.version import firmware_version
 
 ERROR_LINE = re.compile(rb"\b(ERROR|CRITICAL|Traceback)\b")
 # supervisord's CRIT lines are its start-up notes (running as root); its news is a program that died
@@ -23,10 +23,7 @@ LOG_NAMES = ("engine", "kamailio", "web", "notifier", "supervisord")
 
 
 def version() -> str:
-    try:
-        return metadata.version("callbox")
-    except metadata.PackageNotFoundError:
-        return "development tree"
+    return firmware_version()
 
 
 def uptime() -> str:
