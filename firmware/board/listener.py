@@ -25,7 +25,7 @@ from http.client import HTTPConnection
 from pathlib import Path
 from typing import BinaryIO
 
-from firmware import paths
+from firmware import claim, paths
 from firmware.board.io import Board, Button, ButtonAction, Debounce, LedState
 from firmware.console.system import SUPERVISED
 from firmware.console.system import factory_reset as wipe_data
@@ -198,6 +198,13 @@ def restart_services() -> None:
                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
 
 
+def short_press() -> None:
+    """The button pressed briefly: someone is at the box, so the web's claim window opens again for
+    an hour (firmware/claim.py), and the services restart."""
+    claim.record_button_press()
+    restart_services()
+
+
 def factory_reset() -> None:
     """The button held 10 s and released after the LED's confirmation: the console's factory reset
     (the data partition's database, recordings and configuration), then the services restart."""
@@ -208,7 +215,7 @@ def factory_reset() -> None:
 class ButtonWatch:
     """The reset button's line, sampled every tick: debounced, then given its meaning (io.Button)."""
 
-    def __init__(self, board: Board, restart: Callable[[], None] = restart_services,
+    def __init__(self, board: Board, restart: Callable[[], None] = short_press,
                  reset: Callable[[], None] = factory_reset):
         self.board = board
         self.debounce = Debounce()

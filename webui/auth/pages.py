@@ -1,25 +1,43 @@
-"""First-run setup of the admin, login and logout for the pages."""
+"""First-run setup of the admin (within the claim window: webui/auth/claim.py), login and logout for the pages."""
 
 from __future__ import annotations
 
 import math
 import time
 from functools import cache
+from pathlib import Path
 
 from flask import Blueprint, current_app, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from firmware import claim as claim_records
 from firmware.store import queries
 from firmware.message import N_
 from webui import fields
+from webui.auth import claim
 from webui.access import public, requires, actor
 from webui.db import get_db
 from webui.i18n import word
 from webui.users import service as users
 
 bp = Blueprint("auth", __name__, template_folder="templates")
+
+
+def _clock() -> claim.Clock:
+    return current_app.config.get("CLAIM_CLOCK") or claim_records.now
+
+
+@bp.record_once
+def _stamp_first_start(state) -> None:
+    """The web's first start on a data directory opens the claim window (on the image: the first boot)."""
+    config = state.app.config
+    claim_records.stamp_first_start(Path(config["DATA_DIR"]), (config.get("CLAIM_CLOCK") or claim_records.now)())
+
+
+def _claim_window() -> claim.Window:
+    return claim.window(Path(current_app.config["DATA_DIR"]), request.remote_addr, _clock()())
 
 
 @bp.route("/setup", methods=("GET", "POST"))
@@ -29,13 +47,16 @@ def setup():
     if queries.count_users(conn):
         flash(_("The box is set up already; log in."), "error")
         return redirect(url_for("auth.login"))
+    window = _claim_window()
+    if not window.open:         # not audited: a stranger's flood of tries must not fill the disk
+        return render_template("auth/claim_closed.html", window=window, address=request.remote_addr), 403
     if request.method == "GET":
-        return render_template("auth/setup.html", form={})
+        return render_template("auth/setup.html", form={}, window=window)
     try:
         username = fields.text(request.form, "username", **users.USERNAME)
         password = users.new_password(request.form)
     except HTTPException as exc:
-        return render_template("auth/setup.html", form=request.form, error=word(exc.description)), 400
+        return render_template("auth/setup.html", form=request.form, window=window, error=word(exc.description)), 400
     # Two browsers may submit at once: create_first_admin lets only the first one in.
     user = queries.create_first_admin(conn, username, users.hash_password(password))
     if user is None:
