@@ -30,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="create or upgrade the database")
     sub.add_parser("prompts", help="generate the default prompt set")
     sub.add_parser("console", help="the installer's menu (the serial console runs this)")
+    from firmware.backup import commands as backup_commands
+
+    backup_commands.add_arguments(sub)
     installer = sub.add_parser("installer-password", help="set the installer's password (unlocks the console's menu)")
     installer.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
 
@@ -78,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         "prompts": cmd_prompts, "admin": cmd_admin, "console": cmd_console,
         "installer-password": cmd_installer_password, "token": cmd_token_create,
         "simulate": cmd_simulate, "staffing": cmd_staffing,
+        "backup": backup_commands.cmd_backup, "restore": backup_commands.cmd_restore,
     }[args.command]
     return handler(args) or 0
 
@@ -316,6 +320,9 @@ def cmd_run(args) -> int:
     from firmware.edge.ports import taken_ports
 
     resolve_auto_bind()
+    from firmware.backup.restore import finish_interrupted
+
+    finish_interrupted()        # a restore cut by a power cut is finished before any service starts
     config = BoxConfig.from_env()
     taken = taken_ports(config)
     if taken:
