@@ -74,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     staffing.add_argument("--shrinkage", type=float, default=0.0, help="share of paid time not on the phones")
     staffing.add_argument("--json", action="store_true")
 
+    from firmware.cards import sim_cli
+    sim_cli.add_arguments(sub.add_parser("card-sim", help="simulate a trunk card behind a pty (no hardware)"))
+
     args = parser.parse_args(argv)
     handler = {
         "run": cmd_run, "engine": cmd_engine, "edge": cmd_edge, "web": cmd_web, "notifier": cmd_notifier,
@@ -82,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         "installer-password": cmd_installer_password, "token": cmd_token_create,
         "simulate": cmd_simulate, "staffing": cmd_staffing,
         "backup": backup_commands.cmd_backup, "restore": backup_commands.cmd_restore,
+        "card-sim": sim_cli.run,
     }[args.command]
     return handler(args) or 0
 
