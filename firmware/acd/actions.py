@@ -63,6 +63,7 @@ class Overflow:
     queue_id: int
     reason: str
     destination: Destination
+    position: int | None = field(default=None, compare=False)    # its place in the queue it left
 
 
 @dataclass(frozen=True)
@@ -123,11 +124,13 @@ class AgentPaused:
 
 @dataclass(frozen=True)
 class AgentActivity:
-    """An agent logged in or out, or a pause began or ended (with its reason): the agent's time as
-    reports count it (logged-in time, pause time per reason, billable pause time)."""
+    """An agent logged in or out, a pause began or ended (with its reason), a wrap-up began or ended,
+    or the agent joined or left one queue (queue_id): the agent's time as reports count it
+    (logged-in time, pause time per reason, billable pause time, after-call work) and the event log."""
     agent_id: int
-    activity: str              # "login", "logout", "pause", "pause-end"
+    activity: str              # "login", "logout", "pause", "pause-end", "wrapup", "wrapup-end", "join", "leave"
     reason: str = ""
+    queue_id: int | None = None
 
 
 @dataclass(frozen=True)

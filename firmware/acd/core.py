@@ -637,6 +637,7 @@ class Acd:
     def _divert(self, call: WaitingCall, queue: Queue, rule: OverflowRule, now: float, hops: int = 0) -> None:
         """Sends a call (waiting or just arrived) to the rule's destination."""
         self._stop_ringing(call, now, "overflow")
+        position = self.position(call.id)
         self._remove(call)
         destination = rule.destination
         if destination.kind == "queue" and (hops >= MAX_OVERFLOW_HOPS or destination.target not in self.queues):
@@ -645,7 +646,7 @@ class Acd:
             why = "too many overflows in a row" if hops >= MAX_OVERFLOW_HOPS else "that queue does not exist"
             self._repair(f"call {call.id}", f"overflow from queue {queue.id} to queue {destination.target}: {why}", now)
             destination = TURNED_AWAY
-        self.outbox.append(Overflow(call.id, queue.id, rule.condition.value, destination))
+        self.outbox.append(Overflow(call.id, queue.id, rule.condition.value, destination, position))
         if destination.kind == "queue":
             assert isinstance(destination.target, int)  # checked above: a queue that exists
             self._enter(call, self.queues[destination.target], now, hops + 1)
@@ -667,8 +668,12 @@ class Acd:
         old = agent.state
         if old is state:
             return
+        if old is WRAP_UP:
+            self.outbox.append(AgentActivity(agent.id, "wrapup-end"))
         if LOGGED_OUT in (old, state):
             self.outbox.append(AgentActivity(agent.id, "login" if old is LOGGED_OUT else "logout"))
+        if state is WRAP_UP:
+            self.outbox.append(AgentActivity(agent.id, "wrapup"))
         if old is IDLE:
             self._free -= 1
             for queue_id in agent.queue_ids:
@@ -682,6 +687,10 @@ class Acd:
 
     def _set_queues(self, agent: Agent, queue_ids: set[int], now: float) -> None:
         emptied = []
+        for queue_id in sorted(agent.queue_ids - queue_ids):
+            self.outbox.append(AgentActivity(agent.id, "leave", queue_id=queue_id))
+        for queue_id in sorted(queue_ids - agent.queue_ids):
+            self.outbox.append(AgentActivity(agent.id, "join", queue_id=queue_id))
         for queue_id in agent.queue_ids - queue_ids:
             queue = self.queues[queue_id]
             queue.members.discard(agent.id)

@@ -1,4 +1,5 @@
-"""The one writer of a call's record: its CDR row (`calls`), its queue events and its recordings.
+"""The one writer of a call's record: its CDR row (`calls`), its queue events, its events in the
+event log (firmware/store/events.py) and its recordings.
 
 Calls say what happened (queued, rung, answered, recorded, ended); a `CallRecord` alone turns that
 into rows, as Asterisk's CDR engine alone writes CDRs from what channels report. The functions
@@ -15,7 +16,7 @@ import time
 from pathlib import Path
 
 from firmware.engine import wavfix
-from firmware.store import queries
+from firmware.store import events, queries
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,12 @@ class CallRecord:
         self.store = store
         self.call_id = call_id
         self.closed = False
+        # What the event log's figures are measured from (wall clock, as the CDR's times).
+        self.entered_at: float | None = None            # entry into the first queue
+        self.original_position: int | None = None
+        self.rung_at: dict[int, float] = {}             # agent -> when their phone started ringing
+        self.answered_at: float | None = None
+        self.answer_ring_seconds: float | None = None
 
     @classmethod
     def open(cls, store: sqlite3.Connection, caller: str, callee: str, *, sip_call_id: str | None = None,
@@ -43,17 +50,53 @@ class CallRecord:
             queries.update_call(store, record.call_id, queue_id=queue_id)
         return record
 
-    def queued(self, queue_id: int, caller_input: str) -> None:
-        queries.update_call(self.store, self.call_id, queue_id=queue_id, queued_at=time.time(),
-                            caller_input=caller_input)
-        self.event("enter", queue_id)
+    def queued(self, queue_id: int, caller_input: str, *, caller: str = "", position: int | None = None) -> None:
+        now = time.time()
+        queries.update_call(self.store, self.call_id, queue_id=queue_id, queued_at=now, caller_input=caller_input)
+        queries.add_queue_event(self.store, self.call_id, "enter", queue_id, at=now)
+        if self.entered_at is None:
+            self.entered_at, self.original_position = now, position
+        events.append(self.store, "enter", call_id=self.call_id, queue_id=queue_id, at=now, caller=caller,
+                      caller_input=caller_input, position=position)
 
-    def event(self, event: str, queue_id: int | None, agent_id: int | None = None, detail: str = "") -> None:
-        """A queue event: enter, ring, noanswer, answer, overflow, callback, complete, abandon."""
-        queries.add_queue_event(self.store, self.call_id, event, queue_id, agent_id, detail=detail)
+    def event(self, event: str, queue_id: int | None, agent_id: int | None = None, detail: str = "", *,
+              position: int | None = None, **data) -> None:
+        """A queue event: ring, noanswer, answer, overflow, callback, complete, abandon (`enter`: queued).
 
-    def moved_to_queue(self, queue_id: int) -> None:
+        Written to `queue_events` and to the event log, whose data (waits, ring and talk times,
+        positions) this record measures itself from the times it saw."""
+        now = time.time()
+        queries.add_queue_event(self.store, self.call_id, event, queue_id, agent_id, at=now, detail=detail)
+        wait = round(now - self.entered_at, 3) if self.entered_at is not None else None
+        if event == "ring" and agent_id is not None:
+            self.rung_at[agent_id] = now
+        elif event == "noanswer":
+            data["ring_seconds"] = self._ring_seconds(agent_id, now)
+        elif event == "answer":
+            self.answered_at = now
+            self.answer_ring_seconds = self._ring_seconds(agent_id, now)
+            data.update(wait_seconds=wait, ring_seconds=self.answer_ring_seconds,
+                        original_position=self.original_position)
+        elif event in ("complete", "transfer"):
+            answered = self.answered_at if self.answered_at is not None else now
+            wait = round(answered - self.entered_at, 3) if self.entered_at is not None else None
+            data.update(wait_seconds=wait, talk_seconds=round(now - answered, 3),
+                        original_position=self.original_position)
+        elif event in ("abandon", "overflow", "callback"):
+            data.update(position=position, original_position=self.original_position, wait_seconds=wait)
+        events.append(self.store, event, call_id=self.call_id, queue_id=queue_id, agent_id=agent_id, at=now, **data)
+
+    def _ring_seconds(self, agent_id: int | None, now: float) -> float | None:
+        started = self.rung_at.pop(agent_id, None) if agent_id is not None else None
+        return round(now - started, 3) if started is not None else None
+
+    def moved_to_queue(self, queue_id: int, caller: str = "", caller_input: str = "",
+                       position: int | None = None) -> None:
+        """Overflowed into another queue: the CDR follows it, and the log has it enter that queue
+        (its wait still counts from the first queue, as the CDR's does)."""
         queries.update_call(self.store, self.call_id, queue_id=queue_id)
+        events.append(self.store, "enter", call_id=self.call_id, queue_id=queue_id, caller=caller,
+                      caller_input=caller_input, position=position, overflowed=True)
 
     def left_queue(self) -> None:
         queries.update_call(self.store, self.call_id, left_queue_at=time.time())
@@ -99,8 +142,18 @@ def refused_call(store: sqlite3.Connection, caller: str, callee: str, sip_call_i
 
 
 def close_lost_calls(store: sqlite3.Connection, cause: str) -> list[int]:
-    """At start: every call still open was lost with the previous engine."""
-    return queries.close_lost_calls(store, cause)
+    """At start: every call still open was lost with the previous engine (a `fail` in the event log)."""
+    lost = queries.close_lost_calls(store, cause)
+    with queries.transaction(store):
+        events.close_lost_calls(store, lost, cause, time.time())
+    return lost
+
+
+def close_open_agents(store: sqlite3.Connection) -> int:
+    """At start: the agents' logins, pauses and wrap-ups the previous engine left open in the event
+    log end now, as its `agent_activity` rows do (queries.close_open_agent_activity)."""
+    with queries.transaction(store):
+        return events.close_open_agents(store, time.time())
 
 
 def repair_recordings(store: sqlite3.Connection, data_dir: Path) -> int:

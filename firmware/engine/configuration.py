@@ -17,9 +17,13 @@ from firmware.acd.settings import (DEFAULT_DISPOSITIONS, DEFAULT_PAUSE_REASONS, 
                                    parse_stored)
 from firmware.engine import prompts
 from firmware.engine.sipmsg import parse_hostport
-from firmware.store import queries
+from firmware.store import events, queries
 
 log = logging.getLogger(__name__)
+
+
+# The ACD's activity names as the event log words them.
+AGENT_EVENT_OF = {"pause-end": "unpause"}
 
 
 class Configuration:
@@ -140,9 +144,15 @@ class Configuration:
         self.agents[agent_id]["paused_reason"] = reason
 
     def keep_activity(self, action: AgentActivity) -> None:
-        """Logins, logouts and pauses, kept for the agent's time (logged in, paused per reason,
-        billable): firmware/stats/agent_time.py."""
+        """The one place agents' events are written: every activity goes to the event log
+        (firmware/store/events.py); logins, logouts and pauses also to `agent_activity`, for the
+        agent's time (logged in, paused per reason, billable): firmware/stats/agent_time.py."""
         if action.agent_id not in self.agents:
+            return
+        event = AGENT_EVENT_OF.get(action.activity, action.activity)
+        data = {"reason": action.reason} if action.activity in ("pause", "pause-end") else {}
+        events.append(self.store, event, agent_id=action.agent_id, queue_id=action.queue_id, **data)
+        if action.activity not in queries.AGENT_ACTIVITIES:
             return
         reason = self.acd.pause_reasons.get(action.reason) if action.activity.startswith("pause") else None
         queries.add_agent_activity(self.store, action.agent_id, action.activity, action.reason,

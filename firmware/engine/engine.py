@@ -308,7 +308,7 @@ class Engine:
     def _stop_ringing(self, action: StopRinging) -> None:
         session = self.sessions.get(action.call_id) or self.callbacks.get(action.call_id)
         if session is not None:
-            session.stop_ringing(action.agent_id)
+            session.stop_ringing(action.agent_id, action.reason)
 
     def _bridge(self, action: Bridge) -> None:
         session = self.sessions.get(action.call_id)
@@ -325,7 +325,7 @@ class Engine:
                  action.destination)
         session = self.sessions.get(action.call_id)
         if session is not None:
-            session.overflow(action.reason, action.destination)
+            session.overflow(action.reason, action.destination, action.position)
 
     def _offer_callback(self, action: OfferCallback) -> None:
         session = self.sessions.get(action.call_id)
@@ -479,6 +479,7 @@ def run_engine(config: BoxConfig) -> int:
     lost = call_record.close_lost_calls(store, "engine-restart")
     if queries.close_open_agent_activity(store, time.time()):
         log.warning("ended the logins and pauses the previous engine left open")
+    call_record.close_open_agents(store)
     if lost:
         log.warning("closed %d calls lost by the previous engine: %s", len(lost), lost)
     repaired = call_record.repair_recordings(store, paths.data_dir())

@@ -46,6 +46,8 @@ class Driver:
         self.outcomes: Counter = Counter()
         self.logged_in: set[int] = set()               # as the agents' activity tells it
         self.paused: dict[int, str] = {}
+        self.wrapping: set[int] = set()
+        self.member_of: dict[int, set[int]] = {}       # agent -> queues, as join and leave tell it
 
     def apply(self, actions: list) -> None:
         for action in actions:
@@ -80,7 +82,20 @@ class Driver:
         elif event.activity == "pause":
             assert agent in self.logged_in and agent not in self.paused, f"agent {agent}: pause"
             self.paused[agent] = event.reason
+        elif event.activity == "wrapup":
+            assert agent in self.logged_in and agent not in self.wrapping, f"agent {agent}: wrapup"
+            self.wrapping.add(agent)
+        elif event.activity == "wrapup-end":
+            assert agent in self.wrapping, f"agent {agent}: wrapup-end"
+            self.wrapping.discard(agent)
+        elif event.activity == "join":
+            assert event.queue_id not in self.member_of.setdefault(agent, set()), f"agent {agent}: join twice"
+            self.member_of[agent].add(event.queue_id)
+        elif event.activity == "leave":
+            assert event.queue_id in self.member_of.get(agent, set()), f"agent {agent}: leave {event.queue_id}"
+            self.member_of[agent].discard(event.queue_id)
         else:
+            assert event.activity == "pause-end", event
             assert self.paused.pop(agent, None) == event.reason, f"agent {agent}: pause-end {event.reason}"
 
     def check_fifo(self, ring) -> None:
@@ -113,6 +128,8 @@ class Driver:
         for agent in acd.agents.values():       # the activity told so far matches the states
             assert (agent.id in self.logged_in) == (agent.state is not AgentState.LOGGED_OUT), agent
             assert (agent.id in self.paused) == (agent.state is AgentState.PAUSED), agent
+            assert (agent.id in self.wrapping) == (agent.state is AgentState.WRAP_UP), agent
+            assert self.member_of.get(agent.id, set()) == agent.queue_ids, agent
 
     def pick(self, items, index):
         items = sorted(items)

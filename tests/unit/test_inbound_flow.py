@@ -18,6 +18,7 @@ from firmware.engine.prompts import PLAYLIST_END, TEXTS
 from firmware.engine.memory_leg import MemoryHub, MemoryLeg, MemoryUa, write_silence
 from firmware.engine.sipmsg import OFFER_INPUT_HEADER, OFFER_QUEUE_HEADER
 from firmware.store import commit_pending, open_store, queries
+from firmware.store import events as eventlog
 
 PROMPTS = [*TEXTS["en"], *WORDS["en"], PLAYLIST_END]
 
@@ -108,6 +109,14 @@ def test_a_call_is_queued_rung_bridged_recorded_and_written(box):
     assert call["answered_at"] is not None and call["talk_seconds"] is not None
     assert [e["event"] for e in queries.list_queue_events(engine.store, call_id)] == \
         ["enter", "ring", "answer", "complete"]
+    logged = eventlog.of_call(engine.store, call_id)      # the event log, with what reports need
+    assert [(e["event"], e["queue_id"], e["agent_id"]) for e in logged] == \
+        [("enter", 1, None), ("ring", 1, 1), ("answer", 1, 1), ("complete", 1, 1)]
+    enter, _, answer, complete = (e["data"] for e in logged)
+    assert enter == {"caller": "+46701234567", "caller_input": "7", "position": 1}
+    assert answer["original_position"] == 1 and 0 <= answer["ring_seconds"] <= answer["wait_seconds"] < 3
+    assert complete["by"] == "caller" and complete["wait_seconds"] == answer["wait_seconds"]
+    assert 0 <= complete["talk_seconds"] < 3
     turn_until(engine, lambda: queries.get_recording(engine.store, call["recording_id"])["duration_seconds"])
     recording = queries.get_recording(engine.store, call["recording_id"])
     assert recording["channels"] == 2 and recording["duration_seconds"] == pytest.approx(0.1)
@@ -127,6 +136,12 @@ def test_a_busy_phone_is_an_unanswered_offer_and_the_caller_who_hangs_up_abandon
     events = queries.list_queue_events(engine.store, call_id)
     assert [e["event"] for e in events] == ["enter", "ring", "noanswer", "abandon"]
     assert events[2]["detail"] == "busy (sip 486)"
+    logged = eventlog.of_call(engine.store, call_id)
+    assert [(e["event"], e["agent_id"]) for e in logged] == [("enter", None), ("ring", 1), ("noanswer", 1),
+                                                             ("abandon", None)]
+    assert logged[2]["data"]["reason"] == "busy" and logged[2]["data"]["sip_status"] == 486
+    abandon = logged[3]["data"]
+    assert (abandon["position"], abandon["original_position"]) == (1, 1) and 0 <= abandon["wait_seconds"] < 3
 
 
 def test_an_unknown_number_is_refused_and_kept_as_failed(box):

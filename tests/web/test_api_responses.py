@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import schemathesis
 
-from firmware.store import queries
+from firmware.store import events, queries
 from tests.web.conftest import AuthActions, add_user
 from tests.web.test_api_fuzz import ENGINE_ANSWERS, _one_of_everything
 from webui.api.resources import description
@@ -28,6 +28,11 @@ def _second_queue(db) -> None:
 
 def _callback_without_answer(db) -> None:
     queries.update_callback(db, 1, status="no-answer", attempts=1, last_handler=None, log=[])
+
+
+def _events(db) -> None:
+    events.append(db, "enter", call_id=1, queue_id=1, caller="+46701234567", caller_input="", position=1)
+    events.append(db, "join", agent_id=1, queue_id=1)
 
 
 def _conference(engine) -> None:
@@ -86,6 +91,8 @@ EXAMPLES: dict[tuple[str, str], tuple] = {
     ("post", "/callbacks/{call_id}/call"): ({"agent_id": 1}, {}, None),
     ("post", "/callbacks/{call_id}/cancel"): ({"text": "solved by e-mail"}, {}, None),
     ("get", "/alarms"): (None, {}, None),
+    ("get", "/events"): (None, {}, _events),
+    ("get", "/events/queue_log"): (None, {}, _events),
     ("get", "/settings"): (None, {}, None),
     ("put", "/settings"): ({"prompt_language": "sv", "dispositions": [{"code": "sale", "label": "Sale"}],
                             "alarm_notifications": {"sms": {"to": ["+46701234567"], "url": "https://sms.example",

@@ -19,6 +19,7 @@ from webui.api.schema import Error, Id, Query
 Schema = dict[str, Any]
 PREFIX = "/api/v1"
 AUDIO = "audio/wav"
+TEXT = "text/plain"
 
 ERRORS = {
     400: "A field is missing, mistyped or invalid (the message names it)",
@@ -35,7 +36,7 @@ ID_OF = {"route_id": "inbound route", "call_id": "call"}
 @dataclass(frozen=True)
 class Operation:
     summary: str
-    ok: Any = None                  # a model, list[model] (answered as {"items": [...]}), dict, AUDIO or None
+    ok: Any = None                  # a model, list[model] (answered as {"items": [...]}), dict, AUDIO, TEXT or None
     status: int = 200
     body: type[BaseModel] | None = None
     body_required: bool = True
@@ -141,6 +142,8 @@ def _ok(op: Operation, refs: dict) -> Schema:
     if op.ok == AUDIO:
         return {"description": op.ok_description,
                 "content": {AUDIO: {"schema": {"type": "string", "format": "binary"}}}}
+    if op.ok == TEXT:
+        return {"description": op.ok_description, "content": {TEXT: {"schema": {"type": "string"}}}}
     if op.ok is dict:
         return {"description": op.ok_description, **_json({"type": "object"})}
     if get_origin(op.ok) is list:

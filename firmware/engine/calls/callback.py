@@ -44,7 +44,7 @@ class CallbackSession:
     def tick(self, now: float) -> None:
         pass
 
-    def stop_ringing(self, agent_id: int) -> None:
+    def stop_ringing(self, agent_id: int, reason: str = "") -> None:
         if agent_id == self.agent_id and not (self.agent_leg and self.agent_leg.confirmed):
             self._finish(None)
 

@@ -74,6 +74,7 @@ class InboundSession:
         self.callback_later = False           # the caller chose an hour: the confirmation says so
         self.voicemail: VoicemailRecorder | None = None
         self.outcome, self.cause = "failed", ""
+        self.left_position: int | None = None     # its place in line when the caller left the queue
         self.next_step_at: float | None = time.monotonic() + MEDIA_WAIT
 
     @property
@@ -115,7 +116,8 @@ class InboundSession:
                 self._drop_offer(offer)
                 reason = no_answer_reason(leg.last_status)
                 self.record.event("noanswer", self.queue_id, offer.agent_id,
-                                  detail=f"{reason} (sip {leg.last_status})")
+                                  detail=f"{reason} (sip {leg.last_status})", reason=reason,
+                                  sip_status=leg.last_status)
                 self.acd.agent_no_answer(self.call_id, offer.agent_id, time.monotonic(), reason=reason)
                 self.host.settle()
 
@@ -161,9 +163,11 @@ class InboundSession:
     def _enter_queue(self, now: float) -> None:
         self.phase = Phase.QUEUED
         self.queued_at_mono = now
-        self.record.queued(self.queue_id, self.caller_input)
         self.acd.call_arrived(self.call_id, self.queue_id, now, self.caller, caller_input=self.caller_input,
                               skills=self.host.required_skills(self.queue_id), priority=self.priority)
+        # After the ACD placed it: the event log's `enter` says where in line the call came in.
+        self.record.queued(self.queue_id, self.caller_input, caller=self.caller,
+                           position=self.acd.position(self.call_id))
         self.host.changed()
 
     def play(self, parts: tuple[str | int, ...]) -> None:
@@ -179,11 +183,16 @@ class InboundSession:
         self.offers[agent_id] = Offer(agent_id, leg)
         self.host.changed()
 
-    def stop_ringing(self, agent_id: int) -> None:
+    def stop_ringing(self, agent_id: int, reason: str = "") -> None:
+        """The ACD ends a ring: no answer in time (or the phone went away), or a cancel (answered
+        elsewhere, caller gone, overflow), which the event log does not count against the agent."""
         offer = self.offers.get(agent_id)
         if offer is not None:
             self._drop_offer(offer)
             offer.leg.hang_up()
+            if reason in ("timeout", "unregistered"):
+                self.record.event("noanswer", self.queue_id, agent_id, detail=reason,
+                                  reason="timeout" if reason == "timeout" else "unreachable", sip_status=None)
 
     def bridge_to(self, agent_id: int) -> None:
         """The ACD gave the call to the agent who answered."""
@@ -205,15 +214,18 @@ class InboundSession:
         self._connect()
         self.host.changed()
 
-    def overflow(self, reason: str, destination: Destination) -> None:
+    def overflow(self, reason: str, destination: Destination, position: int | None = None) -> None:
         if destination.kind != "queue":
             self.record.left_queue()
         self.record.event("overflow", self.queue_id,
-                          detail=f"{reason} -> {destination.kind} {destination.target or ''}".strip())
+                          detail=f"{reason} -> {destination.kind} {destination.target or ''}".strip(),
+                          position=position, reason=reason, destination=destination.kind,
+                          target=destination.target)
         self._hang_up_offers()
         if destination.kind == "queue":
             self.queue_id = int(destination.target)
-            self.record.moved_to_queue(self.queue_id)
+            self.record.moved_to_queue(self.queue_id, self.caller, self.caller_input,
+                                       self.acd.position(self.call_id))
         elif destination.kind == "number":
             self._dial_external(str(destination.target), reason)
         elif destination.kind == "voicemail":
@@ -228,7 +240,7 @@ class InboundSession:
 
     def callback_registered(self, forced: bool) -> None:
         self.record.left_queue()
-        self.record.event("callback", self.queue_id, detail="forced" if forced else "requested")
+        self.record.event("callback", self.queue_id, detail="forced" if forced else "requested", forced=forced)
         self._leave(["callback-confirm-later" if self.callback_later else "callback-confirm"], "overflowed", "callback")
 
     # --- voicemail ---------------------------------------------------------------------------------
@@ -361,6 +373,7 @@ class InboundSession:
 
     def _caller_gone(self) -> None:
         if self.phase == Phase.QUEUED:
+            self.left_position = self.acd.position(self.call_id)
             self.acd.call_left(self.call_id, time.monotonic())
             self.host.settle()
             self._end("abandoned", "caller-hangup")
@@ -379,6 +392,8 @@ class InboundSession:
             self.voicemail.stop()
         self._hang_up_offers()
         if was == Phase.QUEUED:
+            if self.left_position is None:
+                self.left_position = self.acd.position(self.call_id)
             self.acd.call_left(self.call_id, now, outcome="failed" if outcome == "failed" else "abandoned")
         if self.agent_id is not None:
             self.acd.call_ended(self.call_id, self.agent_id, now)
@@ -393,7 +408,11 @@ class InboundSession:
             self.bridge.close()
         event = {"answered": "complete", "abandoned": "abandon"}.get(outcome)
         if event and (was != Phase.WELCOME or self.agent_id is not None):
-            self.record.event(event, self.queue_id, self.agent_id, detail=cause)
+            if event == "complete":
+                by = {"agent-hangup": "agent", "caller-hangup": "caller"}.get(cause, "box")
+                self.record.event(event, self.queue_id, self.agent_id, detail=cause, by=by)
+            else:
+                self.record.event(event, self.queue_id, self.agent_id, detail=cause, position=self.left_position)
         self.record.close(outcome, cause, caller_input=self.caller_input)
         for leg in (self.caller_leg, self.agent_leg, self.external_leg):
             if leg is not None:
