@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
-from webui.calls.service import DATE_PATTERN
-from webui.fields import SQLITE_INT_MAX
+from webui.fields import SQLITE_INT_MAX, unusable_character
 
 # Text is one line without control characters, and a name is not blank.
 CONTROLS = "\\x00-\\x1f\\x7f-\\x9f"
@@ -19,10 +19,35 @@ NOT_BLANK = f"^[^{CONTROLS}]*[^\\s{CONTROLS}][^{CONTROLS}]*$"
 NOTE_CONTROLS = "\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f"
 NOTE_CHAR = f"[^{NOTE_CONTROLS}]"
 
+DATE_PATTERN = r"(19[7-9][0-9]|2[0-9]{3})-[0-9]{2}-[0-9]{2}"
+
+
+def _text_check(*, multiline: bool, strip: bool):
+    """Text the box can store and use (webui.fields.unusable_character), checked before stripping:
+    str.strip() also takes control characters off the ends, which would let them through unseen.
+    Stripped to nothing it is left out."""
+    def check(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value            # the type's own check words the refusal
+        problem = unusable_character(value, multiline=multiline)
+        if problem:
+            raise PydanticCustomError("unusable_text", "{message}", {"message": problem})
+        if strip:
+            return value.strip() or None
+        return value
+    return BeforeValidator(check)
+
+
+# What each kind of text field takes: one line, stripped (names, numbers, codes); several lines,
+# stripped (notes); one line as typed (passwords, whose spaces count).
+Text = Annotated[str, _text_check(multiline=False, strip=True)]
+MultilineText = Annotated[str, _text_check(multiline=True, strip=True)]
+Secret = Annotated[str, _text_check(multiline=False, strip=False)]
+
 Id = Annotated[int, Field(ge=1, le=SQLITE_INT_MAX)]
-Name = Annotated[str, Field(min_length=1, max_length=100, pattern=NOT_BLANK)]
-Note = Annotated[str, Field(max_length=500, pattern=f"^{NOTE_CHAR}*$",
-                            description="line breaks and tabs allowed, no other control character")]
+Name = Annotated[Text, Field(min_length=1, max_length=100, pattern=NOT_BLANK)]
+Note = Annotated[MultilineText, Field(max_length=500, pattern=f"^{NOTE_CHAR}*$",
+                                      description="line breaks and tabs allowed, no other control character")]
 Day = Annotated[str, Field(max_length=10, pattern=f"^{DATE_PATTERN}$", json_schema_extra={"format": "date"},
                            description="a day from 1970 to 2999")]
 Time = Annotated[str, Field(json_schema_extra={"format": "date-time"})]

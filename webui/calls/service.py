@@ -15,6 +15,7 @@ from firmware.store import queries
 from firmware.message import Message, N_
 from webui import engine, fields
 from webui.access import Identity
+from webui.api.schema import DATE_PATTERN
 from webui.db import get_db
 from webui.fields import FieldError
 from webui.service import Data, Row
@@ -22,7 +23,6 @@ from webui.settings.service import dispositions
 
 # Days from 1970 to 2999: the box's clock never leaves them, and a day after 9999-12-31 (asked for
 # as the end of `to`) does not exist in Python's calendar (once a 500).
-DATE_PATTERN = r"(19[7-9][0-9]|2[0-9]{3})-[0-9]{2}-[0-9]{2}"
 DATE = dict(max_length=10, pattern=DATE_PATTERN, hint=N_("must be a date YYYY-MM-DD from 1970 to 2999"))
 
 

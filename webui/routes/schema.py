@@ -1,26 +1,33 @@
-"""The inbound routes' resources as the API reads and answers them."""
+"""The inbound routes' resources as the API reads and answers them, and as the routes page's form
+is read: these models are the rules (webui.validation)."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
-from webui.api.schema import Body, Id, Resource, Time
-from webui.routes.service import ROUTE_PRIORITY
+from firmware.message import N_
+from webui.api.schema import Body, Id, Resource, Text, Time
+from webui.validation import Hint
 
-Priority = dict(ge=ROUTE_PRIORITY["minimum"], le=ROUTE_PRIORITY["maximum"])
+# A caller on a route with a higher priority is served before the others waiting in the queue (ACD8).
+LOWEST_PRIORITY, HIGHEST_PRIORITY = 0, 9
+Priority = Annotated[int, Field(ge=LOWEST_PRIORITY, le=HIGHEST_PRIORITY)]
 
 
 class InboundRoute(Resource):
     id: int
     did: str
     queue_id: int
-    priority: int = Field(**Priority)
+    priority: Priority
     created_at: Time
 
 
 class InboundRouteCreate(Body):
-    did: str = Field(max_length=32, pattern="^\\+?[0-9]+$")
+    did: Annotated[Text, Hint(N_("must be digits with an optional leading +"))] = Field(
+        max_length=32, pattern="^\\+?[0-9]+$", description="the number dialled")
     queue_id: Id
-    priority: int | None = Field(default=ROUTE_PRIORITY["minimum"], **Priority,
-                                 description="callers of a route with a higher priority are served before the "
-                                             "others waiting in the queue (ACD8)")
+    priority: Priority = Field(default=LOWEST_PRIORITY,
+                               description="callers of a route with a higher priority are served before the "
+                                           "others waiting in the queue (ACD8)")

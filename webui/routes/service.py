@@ -5,20 +5,15 @@ from __future__ import annotations
 from werkzeug.exceptions import NotFound
 
 from firmware.store import queries
-from webui import fields
 from webui.queues.service import require_queue
+from webui.routes.schema import InboundRouteCreate
 from webui.service import Data, Row, change, reload_engine
-
-DID = dict(max_length=32, pattern=r"\+?[0-9]+", hint="must be digits with an optional leading +")
-# A caller on a route with a higher priority is served before the others waiting in the queue (ACD8).
-ROUTE_PRIORITY = dict(minimum=0, maximum=9)
+from webui.validation import read
 
 
 def create_route(conn, actor: str, data: Data) -> Row:
-    did = fields.text(data, "did", **DID)
-    queue_id = fields.identifier(data, "queue_id")
-    priority = fields.integer(data, "priority", required=False, **ROUTE_PRIORITY)
-    priority = ROUTE_PRIORITY["minimum"] if priority is None else priority
+    route = read(InboundRouteCreate, data)
+    did, queue_id, priority = route.did, route.queue_id, route.priority
     queue = require_queue(conn, queue_id)
     with change(conn, {"did": did}):
         route = queries.create_inbound_route(conn, did, queue_id, priority)
