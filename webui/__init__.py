@@ -53,7 +53,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from webui.access import requires
     from webui.agents import pages as agents
     from webui.alarms import pages as alarms
-    from webui.api import bp as api_bp
+    from webui.api.registry import bp as api_bp
     from webui.auth import pages as auth
     from webui.callbacks import pages as callbacks
     from webui.calls import pages as calls

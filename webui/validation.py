@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Literal, TypeVar, get_args, get_origin
+from types import NoneType, UnionType
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
@@ -32,9 +33,14 @@ class Hint(str):
     ("must contain digits only"); without one the message is "has an invalid format"."""
 
 
-def read(model: type[Model], data: Mapping[str, Any]) -> Model:
-    """The body or form `data` as `model`; FieldError naming the first field refused."""
+def read(model: type[Model], data: Mapping[str, Any], *, judged_elsewhere: tuple[str, ...] = ()) -> Model:
+    """The body or form `data` as `model`; FieldError naming the first field refused.
+
+    `judged_elsewhere` names optional fields left out here because another parser is their one
+    judge (an agent's or a queue's rules: firmware.acd.settings, which the engine also uses)."""
     values = _form_values(model, data) if isinstance(data, MultiDict) else dict(data)
+    for name in judged_elsewhere:
+        values.pop(name, None)
     try:
         return model.model_validate(values, strict=True)
     except ValidationError as exc:
@@ -65,13 +71,16 @@ def _form_integer(text: str) -> int | str:
 
 def _value_kind(annotation: Any) -> str:
     """"integer", "list" (of integers) or "text": how a form writes a field of this type."""
-    for option in get_args(annotation) or (annotation,):
-        if option is int or get_origin(option) is int:
-            return "integer"
-        if get_origin(option) is list:
-            return "list"
-        if get_args(option) and _value_kind(get_args(option)[0]) == "integer":   # Annotated[int, ...]
-            return "integer"
+    origin = get_origin(annotation)
+    if origin is list:
+        return "list"
+    if annotation is int:
+        return "integer"
+    if origin is Annotated:
+        return _value_kind(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        kinds = {_value_kind(option) for option in get_args(annotation) if option is not NoneType}
+        return kinds.pop() if len(kinds) == 1 else "text"
     return "text"
 
 
@@ -102,7 +111,7 @@ def _message(kind: str, context: dict[str, Any], given: Any, info: FieldInfo | N
     if kind == "string_too_short":
         if given == "" or context.get("min_length") == 1:
             return Message("is required")
-        return Message("must be at least {min_length} characters", min_length=context["min_length"])
+        return Message("must be at least {minimum} characters", minimum=context["min_length"])
     if kind == "too_short":
         return Message("is required")
     if kind == "string_too_long":

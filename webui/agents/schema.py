@@ -8,8 +8,11 @@ from pydantic import Field
 
 from firmware.acd.states import AgentState
 from firmware.store.queries import AGENT_ACTIVITIES
-from webui.api.schema import ONE_LINE, Body, Day, Flag, Id, Name, Query, Resource, StrictBody, Time
-from webui.agents.service import MIN_SIP_PASSWORD
+from firmware.message import N_
+from webui.api.schema import Body, Day, Flag, Id, Name, Query, Resource, Secret, StrictBody, Text, Time
+from webui.validation import Hint
+
+MIN_SIP_PASSWORD = 8
 
 Skills = Annotated[dict[str, Annotated[int, Field(ge=1, le=10)]],
                    Field(description="skill: level from 1 to 10, e.g. {\"de\": 5}")]
@@ -39,9 +42,8 @@ class Agent(Resource):
 
 class AgentCreate(Body):
     name: Name
-    extension: str = Field(max_length=20, pattern="^[0-9]+$")
-    sip_password: str = Field(min_length=MIN_SIP_PASSWORD, max_length=128, pattern=ONE_LINE,
-                              json_schema_extra={"writeOnly": True})
+    extension: Annotated[Text, Hint(N_("must contain digits only"))] = Field(max_length=20, pattern="^[0-9]+$")
+    sip_password: Secret = Field(min_length=MIN_SIP_PASSWORD, max_length=128, json_schema_extra={"writeOnly": True})
     settings: AgentSettings | None = None
 
 
@@ -54,11 +56,11 @@ class AgentPause(Body):
 
 
 class WrapupExtend(Body):
-    seconds: int = Field(ge=1, le=600)
+    seconds: int = Field(ge=1, le=600, description="seconds added to the wrap-up")
 
 
 class AgentLogin(Body):
-    queue_ids: list[Id] = Field(min_length=1, description="queues the agent is a member of")
+    queue_ids: list[Id] = Field(description="queues the agent is a member of: at least one")
 
 
 class AgentQueues(Resource):

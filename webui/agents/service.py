@@ -11,13 +11,11 @@ from firmware.acd.settings import SettingsError, parse_agent_settings
 from firmware.store import queries
 from firmware.message import Message
 from webui import engine, fields, references
+from webui.agents.schema import AgentCreate, AgentLogin, WrapupExtend
 from webui.fields import FieldError
-from webui.service import NAME, Data, Row, change, checked_password, refuse_if_used, reload_engine, settings_field
+from webui.service import Data, Row, change, refuse_if_used, reload_engine, settings_field
 from webui.settings.service import pause_reason_codes
-
-EXTENSION = dict(max_length=20, pattern=r"[0-9]+", hint="must contain digits only")
-MIN_SIP_PASSWORD = 8
-WRAPUP_EXTEND_SECONDS = dict(minimum=1, maximum=600)
+from webui.validation import read
 
 
 def require_agent(conn, agent_id: int) -> Row:
@@ -44,9 +42,8 @@ def _agent_settings(data: Data) -> dict | None:
 
 
 def create_agent(conn, actor: str, data: Data) -> Row:
-    name = fields.text(data, "name", **NAME)
-    extension = fields.text(data, "extension", **EXTENSION)
-    password = checked_password(data, "sip_password", MIN_SIP_PASSWORD)
+    body = read(AgentCreate, data, judged_elsewhere=("settings",))
+    name, extension, password = body.name, body.extension, body.sip_password
     settings = _agent_settings(data)
     with change(conn, {"extension": extension}):
         agent = queries.create_agent(conn, name, extension, password, settings)
@@ -91,7 +88,7 @@ def login_agent(conn, actor: str, agent_id: int, data: Data) -> list[int]:
     `agent_logins`, as for a phone's *41): the web checks the form and asks it; its refusal is a 409,
     its absence a 503, and nothing is audited then."""
     agent = require_agent(conn, agent_id)
-    queue_ids = fields.integer_list(data, "queue_ids")
+    queue_ids = read(AgentLogin, data).queue_ids
     if not queue_ids:
         raise FieldError("queue_ids", "name at least one queue")
     member_of = set(queries.agent_queue_ids(conn, agent_id))
@@ -142,6 +139,6 @@ def end_wrapup(conn, actor: str, agent_id: int, *, force: bool = False) -> Row:
 
 def extend_wrapup(conn, actor: str, agent_id: int, data: Data) -> Row:
     agent = require_agent(conn, agent_id)
-    seconds = fields.integer(data, "seconds", **WRAPUP_EXTEND_SECONDS)
+    seconds = read(WrapupExtend, data).seconds
     return _agent_command(conn, actor, agent, "wrapup_extend", "agent.wrapup.extend", seconds=seconds)
 

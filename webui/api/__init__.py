@@ -1,18 +1,4 @@
 """The REST API under /api/v1: JSON in and out, authenticated by bearer tokens only. Each domain
-registers its resources on the blueprint (webui.api.blueprint) from its own `api` module; importing
-this package imports them all, so `bp` here carries every route (in this order)."""
-
-from webui.api.blueprint import bp
-from webui.api import resources  # noqa: F401
-from webui.agents import api as agents_api  # noqa: F401
-from webui.queues import api as queues_api  # noqa: F401
-from webui.trunks import api as trunks_api  # noqa: F401
-from webui.routes import api as routes_api  # noqa: F401
-from webui.calls import api as calls_api  # noqa: F401
-from webui.live import api as live_api  # noqa: F401
-from webui.callbacks import api as callbacks_api  # noqa: F401
-from webui.alarms import api as alarms_api  # noqa: F401
-from webui.settings import api as settings_api  # noqa: F401
-from webui.wallboard import api as wallboard_api  # noqa: F401
-
-__all__ = ["bp"]
+registers its resources on the blueprint (webui.api.blueprint) from its own `api` module;
+webui.api.registry imports them all. This package itself imports nothing, so that a domain's
+schema may build on webui.api.schema without pulling in every other domain."""

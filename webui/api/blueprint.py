@@ -1,5 +1,5 @@
 """The API's blueprint, alone in a leaf module: each domain's `api` module registers its resources on
-it, and webui.api imports those modules, so none of them needs to import webui.api back."""
+it, and webui.api.registry imports those modules, so none of them needs to import the registry back."""
 
 from flask import Blueprint
 
