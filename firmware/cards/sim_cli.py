@@ -21,16 +21,23 @@ HELP = """commands (one per line):
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("kind", choices=("fxo",), help="the card: fxo (a V.253 voice modem on an analog line)")
+    parser.add_argument("kind", choices=("fxo", "gsm"), help="the card: fxo (a V.253 voice modem on an analog "
+                                                             "line), gsm (a GSM modem for SMS, firmware/sms)")
     parser.add_argument("--dialect", choices=DIALECTS, default="conexant")
-    parser.add_argument("--link", default="/tmp/callbox-fxo0",
-                        help="the stable device name to create (a symlink to the pty); configure it as the "
-                             "trunk's device")
+    parser.add_argument("--link", help="the stable device name to create (a symlink to the pty; default "
+                                       "/tmp/callbox-KIND0); configure it as the trunk's or SMS modem's device")
     parser.add_argument("--ring", metavar="NUMBER", help="ring once at start with this caller ID")
     parser.add_argument("--tone", type=float, metavar="HZ", help="the caller sends this tone")
+    parser.add_argument("--pin", help="gsm: the SIM asks for this PIN")
+    parser.add_argument("--own-number", default="+46701110000", help="gsm: the SIM's number (AT+CNUM)")
 
 
 def run(args: argparse.Namespace) -> int:
+    args.link = args.link or f"/tmp/callbox-{args.kind}0"
+    if args.kind == "gsm":
+        from firmware.sms.simulator import run_cli
+
+        return run_cli(args)
     from firmware.cards.modem_sim import ModemSimulator
 
     sim = ModemSimulator(args.link, args.dialect).start()

@@ -13,6 +13,7 @@ import sqlite3
 import time
 
 from firmware.acd import Acd, CallbackRegistered, CallbackRequest
+from firmware.sms.confirmation import queue_callback_confirmation
 from firmware.store import queries
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,9 @@ class CallbackBook:
             queries.save_callback(self.store, action.call_id, request.queue_id, action.number, call["started_at"],
                                   caller_input=request.caller_input, forced=action.forced,
                                   wanted_from=wanted_from, wanted_until=wanted_until)
+            # the caller's SMS confirmation (TEL11), queued in the same turn; the SMS service sends it
+            queue_callback_confirmation(self.store, action.call_id, action.number, request.queue_id,
+                                        wanted_from, wanted_until)
 
     def save(self, call_id: int) -> None:
         """The callback list row follows the ACD's request (status, attempts, handler, log)."""

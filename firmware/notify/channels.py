@@ -42,8 +42,11 @@ def send_email(channel: EmailChannel, subject: str, text: str) -> None:
 
 
 def send_sms(channel: SmsChannel, text: str) -> None:
+    if not channel.url:
+        raise DeliveryError("no SMS gateway address: the SMS service sends these")
     for number in channel.to:
-        request = urllib.request.Request(channel.url, data=json.dumps({"to": number, "text": text}).encode(),
+        body = {"to": number, "text": text, **({"from": channel.sender} if channel.sender else {})}
+        request = urllib.request.Request(channel.url, data=json.dumps(body).encode(),
                                          headers={"Content-Type": "application/json"}, method="POST")
         if channel.token:
             request.add_header("Authorization", f"Bearer {channel.token}")

@@ -4,7 +4,8 @@
                "port": 587, "security": "starttls", "username": "callbox", "password": "..."},
      "sms": {"to": ["+46701234567"], "url": "https://sms.example.com/send", "token": "..."}}
 
-Either channel may be left out. `"language": "sv"` (en, sv, de, zh; default en) is the notices'. The SMS gateway gets a POST of {"to": number, "text": notice} as
+Either channel may be left out. An `sms` without `url` hands its notices to the box's SMS service
+(firmware/sms: the GSM modem or gateway of the setting `sms`), which logs, sends and retries them. `"language": "sv"` (en, sv, de, zh; default en) is the notices'. The SMS gateway gets a POST of {"to": number, "text": notice} as
 JSON, with `Authorization: Bearer <token>` when a token is set: the shape most HTTP gateways take.
 """
 
@@ -63,8 +64,9 @@ class EmailChannel:
 @dataclass(frozen=True)
 class SmsChannel:
     to: tuple[str, ...]
-    url: str
+    url: str                       # "": the box's SMS service sends them
     token: str = field(default="", repr=False)
+    sender: str = ""               # sent as "from" when set (the SMS service's gateway)
 
 
 @dataclass(frozen=True)
@@ -124,8 +126,8 @@ def _email(value: Any) -> EmailChannel:
 
 def _sms(value: Any) -> SmsChannel:
     value = _object(value, "sms", {"to", "url", "token"})
-    url = _text(value.get("url"), "sms.url", required=True)
-    if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc:
+    url = _text(value.get("url"), "sms.url")
+    if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
         raise NotificationSettingsError("sms.url", "url")
     return SmsChannel(to=_addresses(value.get("to"), "sms.to", _PHONE, "phone"), url=url,
                       token=_text(value.get("token"), "sms.token"))

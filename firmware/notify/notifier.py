@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 
 from firmware.notify import channels, texts
 from firmware.notify.config import SETTING_KEY, EmailChannel, NotificationSettings, NotificationSettingsError, load
+from firmware.sms import service as sms_service
+from firmware.sms import store as sms_store
 from firmware.store import commit_pending, queries
 
 log = logging.getLogger(__name__)
@@ -77,8 +79,11 @@ class Notifier:
             try:
                 if label == "email":
                     channels.send_email(channel, subject, text)
-                else:
+                elif channel.url:
                     channels.send_sms(channel, text)
+                else:           # the SMS service sends, logs and retries it (firmware/sms)
+                    for number in channel.to:
+                        sms_store.queue_message(self.conn, number, text, purpose="alarm", author="notifier")
             except channels.DeliveryError as exc:
                 failures.append(str(exc))
                 continue
@@ -107,11 +112,13 @@ def run_notifier() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     paths.ensure_layout()
     notifier = Notifier(open_store(group_commit=True))
+    sms_thread, sms_stop = sms_service.run_in_thread(open_store)
     running = True
 
     def stop(signum, frame):
         nonlocal running
         running = False
+        sms_stop.set()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
@@ -119,4 +126,5 @@ def run_notifier() -> int:
     while running:
         notifier.run_once()
         time.sleep(POLL_SECONDS)
+    sms_thread.join(timeout=5)
     return 0

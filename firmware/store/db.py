@@ -96,11 +96,14 @@ def _statements(sql: str) -> list[str]:
 def migrate(conn: sqlite3.Connection) -> int:
     """Applies the migrations not yet applied, each all-or-nothing; returns the version.
 
-    Several processes start at once (engine, web workers): the version is read again under the
-    write lock, so only one of them applies a migration.
+    Several processes start at once (engine, web workers): what is applied is read again under the
+    write lock, so only one of them applies a migration. A migration is applied when it is missing,
+    not only when it is newer than the newest applied: parallel branches are given numbers ahead and
+    land in any order (0021 before 0020), and a box updated across both must get both.
     """
     current = schema_version(conn)
-    pending = [m for m in _migrations() if m[0] > current]
+    applied = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
+    pending = [m for m in _migrations() if m[0] not in applied]
     if not pending:
         return current
     # Foreign key actions off while migrating, as SQLite's own recipe for rebuilding a table says:
@@ -112,8 +115,8 @@ def migrate(conn: sqlite3.Connection) -> int:
         for version, name, sql in pending:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                current = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()[0]
-                if version > current:
+                done = conn.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (version,)).fetchone()
+                if done is None:
                     for statement in _statements(sql):
                         conn.execute(statement)
                     dangling = conn.execute("PRAGMA foreign_key_check").fetchall()
@@ -122,7 +125,7 @@ def migrate(conn: sqlite3.Connection) -> int:
                         raise sqlite3.IntegrityError(f"{len(dangling)} rows point nowhere, e.g. {table} "
                                                      f"row {rowid} at {parent}")
                     conn.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, time.time()))
-                    current = version
+                    current = max(current, version)
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 conn.execute("ROLLBACK")

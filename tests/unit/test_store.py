@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 
 from firmware.store import open_store, queries
-from firmware.store.db import _statements, migrate, schema_version
+from firmware.store.db import _migrations, _statements, migrate, schema_version
 
 
 def _open(path):
@@ -23,13 +23,32 @@ def test_processes_starting_together_migrate_once(tmp_path):
         p.join(30)
     assert [p.exitcode for p in procs] == [0] * 6
     conn = open_store(path)
-    assert conn.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0] == schema_version(conn)
+    assert conn.execute("SELECT COUNT(*) FROM schema_migrations").fetchone()[0] == len(_migrations())
 
 
 def test_migrating_again_changes_nothing(tmp_path):
     conn = open_store(tmp_path / "callbox.db")
     version = schema_version(conn)
     assert migrate(conn) == version
+
+
+def test_a_migration_numbered_below_the_newest_applied_is_still_applied(tmp_path):
+    """Branches get their numbers ahead and land in any order: 0021 may be applied before 0020."""
+    conn = open_store(tmp_path / "callbox.db")
+    newest = schema_version(conn)
+    lower = _migrations()[-2][0]
+    conn.execute("DELETE FROM schema_migrations WHERE version = ?", (lower,))
+    applied = []
+    import firmware.store.db as store_db
+
+    original = store_db._statements
+    store_db._statements = lambda sql: applied.append(sql) or []     # its SQL ran once already
+    try:
+        assert migrate(conn) == newest
+    finally:
+        store_db._statements = original
+    assert len(applied) == 1
+    assert conn.execute("SELECT 1 FROM schema_migrations WHERE version = ?", (lower,)).fetchone()
 
 
 def test_statements_split_on_complete_sql_only():
