@@ -11,7 +11,7 @@ from flask import Flask
 
 from webui import access, create_app
 
-LOGIN_FREE = {"static", "auth.login", "auth.setup"}
+LOGIN_FREE = {"static", "auth.login", "auth.setup", "wizard.network_keep"}  # keep: a token, not a session
 
 
 def _routes() -> list[tuple[str, str, str]]:

@@ -21,6 +21,7 @@ from webui.access import public, requires, actor
 from webui.db import get_db
 from webui.i18n import word
 from webui.users import service as users
+from webui.wizard import service as wizard
 
 bp = Blueprint("auth", __name__, template_folder="templates")
 
@@ -63,9 +64,10 @@ def setup():
         flash(_("Somebody else set the box up a moment ago; log in."), "error")
         return redirect(url_for("auth.login"))
     queries.audit(conn, username, "setup", "first admin created")
+    wizard.start(conn, username)
     _start_session(user)
     flash(_("Welcome, %(name)s. The box is yours.", name=username))
-    return redirect(url_for("index"))
+    return redirect(url_for("wizard.resume"))
 
 
 @bp.route("/login", methods=("GET", "POST"))
