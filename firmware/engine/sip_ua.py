@@ -104,6 +104,7 @@ class SipUa:
     def shutdown(self) -> None:
         """After every call was hung up and its Python objects dropped: pjsua2 goes, in order."""
         ua.LINGERING.clear()
+        ua.HELD_ACCOUNTS.clear()
         ua.RETIRED.clear()
         ua.KEYS_HEARD.clear()              # SipLegs held there must not outlive libDestroy
         self.trunk_accounts.clear()

@@ -38,6 +38,14 @@ RETIRED: list = []
 # (when to drop, player): stopped prompt players kept a little longer, see SipLeg.stop_playing
 LINGERING: deque = deque()
 PLAYER_LINGER = 1.0          # seconds a stopped prompt player is kept before it is destroyed
+# (when to drop, account): the accounts of calls the engine hung up. Such a call lives on in pjsua2
+# until its BYE (or refusal) transaction ends, and no callback tells when: pjsua2 reports
+# DISCONNECTED at the hang-up already (pjproject #2600). Its account must live as long, or pjsua2
+# deletes it under the call by force ("deleting account 2 while call 3 is still active (forced)":
+# a deleted trunk's account, once the provider was slower to answer the BYE than the engine's turn).
+# RFC 3261's Timer F and H (64*T1, 32 s) bound that transaction.
+HELD_ACCOUNTS: deque = deque()
+CALL_AFTERLIFE = 64 * 0.5 + 1.0
 
 
 def guarded(callback):
@@ -66,6 +74,7 @@ class SipLeg(pj.Call):
         self.media: pj.AudioMedia | None = None
         self.confirmed = False
         self.disconnected = False
+        self.hung_up = False      # by the engine: the call may outlive the leg (HELD_ACCOUNTS)
         self.failed = False
         self.last_status = 0
         self.player: pj.AudioMediaPlayer | None = None
@@ -140,6 +149,7 @@ class SipLeg(pj.Call):
         """Hangs up unless already gone; pjsua2 raises for a call that ended meanwhile."""
         if self.disconnected:
             return
+        self.hung_up = True
         prm = pj.CallOpParam()
         if status:
             prm.statusCode = status
@@ -218,13 +228,18 @@ class SipLeg(pj.Call):
     def release(self) -> None:
         self.owner = None      # no cycle: the leg goes with the next end of a turn
         RETIRED.append(self)
+        if self.hung_up:
+            HELD_ACCOUNTS.append((time.monotonic() + CALL_AFTERLIFE, self.account))
 
 
 def end_of_turn(now: float) -> None:
-    """What the turn retired goes now; players that lingered long enough too."""
+    """What the turn retired goes now; players that lingered long enough too, and accounts held
+    past their calls' last transaction."""
     RETIRED.clear()
     while LINGERING and LINGERING[0][0] <= now:
         LINGERING.popleft()
+    while HELD_ACCOUNTS and HELD_ACCOUNTS[0][0] <= now:
+        HELD_ACCOUNTS.popleft()
 
 
 def call_setting_param(status: int = 0, *, local_uri: str | None = None,
