@@ -10,6 +10,7 @@ FieldError whose message names it in the words webui.fields uses (translated on 
 from __future__ import annotations
 
 import re
+from enum import Enum
 from collections.abc import Mapping
 from types import NoneType, UnionType
 from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
@@ -42,7 +43,7 @@ def read(model: type[Model], data: Mapping[str, Any], *, judged_elsewhere: tuple
     for name in judged_elsewhere:
         values.pop(name, None)
     try:
-        return model.model_validate(values, strict=True)
+        return model.model_validate(values)
     except ValidationError as exc:
         raise _field_error(model, exc.errors()[0]) from None
 
@@ -126,7 +127,7 @@ def _message(kind: str, context: dict[str, Any], given: Any, info: FieldInfo | N
         if kind == "greater_than_equal":
             return Message("must be at least {minimum}", minimum=bound)
         return Message("must be at most {maximum}", maximum=bound)
-    if kind == "literal_error":
+    if kind in ("literal_error", "enum"):
         return Message("must be one of {choices}", choices=", ".join(_choices(info)))
     if kind == "extra_forbidden":
         return Message("is not a field of this request")
@@ -136,9 +137,12 @@ def _message(kind: str, context: dict[str, Any], given: Any, info: FieldInfo | N
 
 
 def _choices(info: FieldInfo | None) -> list[str]:
-    for option in get_args(info.annotation) if info else ():
+    if info is None:
+        return []
+    options = get_args(info.annotation) if get_origin(info.annotation) in (Union, UnionType) else (info.annotation,)
+    for option in options:
         if get_origin(option) is Literal:
             return [str(choice) for choice in get_args(option)]
-    if info is not None and get_origin(info.annotation) is Literal:
-        return [str(choice) for choice in get_args(info.annotation)]
+        if isinstance(option, type) and issubclass(option, Enum):
+            return [str(member.value) for member in option]
     return []

@@ -61,8 +61,10 @@ class Resource(BaseModel):
 
 
 class Body(BaseModel):
-    """A request body. An optional field given as null counts as left out (webui.fields)."""
-    model_config = ConfigDict(regex_engine="python-re")
+    """A request body, read strictly (webui.validation): "5" is no integer in JSON. An optional
+    field given as null counts as left out. A field of an Enum type says `Field(strict=False)`, so
+    that the enum's value (what JSON and forms carry) is taken for its member."""
+    model_config = ConfigDict(regex_engine="python-re", strict=True)
 
 
 class StrictBody(Body):
@@ -73,7 +75,7 @@ class StrictBody(Body):
 class Query(BaseModel):
     """An operation's query parameters: each field one, none required, an empty value left out (a
     page's filter form sends empty inputs); one it does not name is refused."""
-    model_config = ConfigDict(regex_engine="python-re", populate_by_name=True)
+    model_config = ConfigDict(regex_engine="python-re", populate_by_name=True, strict=True)
 
 
 class Error(Resource):

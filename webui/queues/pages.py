@@ -27,7 +27,7 @@ def _page(*, form: Any = None, error: str | None = None, status: int = 200):
     for queue in queues:
         queue["members"] = queries.list_queue_members(conn, queue["id"])
     return render_template("queues/list.html", form=form or {}, error=error, queues=queues,
-                           agents=queries.list_agents(conn), strategies=service.STRATEGIES), status
+                           agents=queries.list_agents(conn), strategies=queue_form.STRATEGIES), status
 
 
 @bp.get("/queues")

@@ -108,12 +108,12 @@ class Queue(Resource):
 
 class QueueCreate(Body):
     name: Name
-    strategy: Strategy | None = Strategy.LONGEST_IDLE
+    strategy: Strategy | None = Field(default=Strategy.LONGEST_IDLE, strict=False)
     settings: QueueSettings | None = None
 
 
-class QueueUpdate(Body):
-    strategy: Strategy | None = None
+class QueueUpdate(StrictBody):
+    strategy: Strategy | None = Field(default=None, strict=False)
     settings: QueueSettings | None = None
 
 

@@ -8,14 +8,13 @@ from firmware.acd import Strategy
 from firmware.acd.settings import SettingsError, parse_queue_settings
 from firmware.store import queries
 from firmware.message import Message
-from webui import fields, references
+from webui import references
 from webui.agents.service import require_agent
 from webui.fields import FieldError
-from webui.service import NAME, Data, Row, change, refuse_if_used, reload_engine, settings_field
+from webui.queues.schema import MemberCreate, QueueCreate, QueueUpdate
+from webui.validation import read
+from webui.service import Data, Row, change, refuse_if_used, reload_engine, settings_field
 from webui.settings.service import pause_reason_codes
-
-STRATEGIES = tuple(s.value for s in Strategy)
-
 
 def require_queue(conn, queue_id: int) -> Row:
     queue = queries.get_queue(conn, queue_id)
@@ -41,8 +40,8 @@ def _queue_settings(conn, data: Data, strategy: str, queue_id: int | None = None
 
 
 def create_queue(conn, actor: str, data: Data) -> Row:
-    name = fields.text(data, "name", **NAME)
-    strategy = fields.choice(data, "strategy", STRATEGIES, default="longest-idle")
+    body = read(QueueCreate, data, judged_elsewhere=("settings",))
+    name, strategy = body.name, (body.strategy or Strategy.LONGEST_IDLE).value
     settings = _queue_settings(conn, data, strategy)
     with change(conn, {"name": name}):
         queue = queries.create_queue(conn, name, strategy, settings)
@@ -54,10 +53,8 @@ def create_queue(conn, actor: str, data: Data) -> Row:
 def update_queue(conn, actor: str, queue_id: int, data: Data) -> Row:
     """Changes the strategy and/or the rules; calls already waiting follow the new rules."""
     queue = require_queue(conn, queue_id)
-    unknown = sorted(set(data) - {"strategy", "settings"})
-    if unknown:
-        raise FieldError(unknown[0], "cannot be changed here")
-    strategy = fields.choice(data, "strategy", STRATEGIES, default=queue["strategy"])
+    body = read(QueueUpdate, data, judged_elsewhere=("settings",))
+    strategy = body.strategy.value if body.strategy else queue["strategy"]
     settings = _queue_settings(conn, data, strategy, queue_id)
     if settings is None:     # the stored rules must suit the strategy
         _queue_settings(conn, {"settings": queue["settings"]}, strategy, queue_id)
@@ -81,7 +78,7 @@ def delete_queue(conn, actor: str, queue_id: int) -> None:
 
 def add_member(conn, actor: str, queue_id: int, data: Data) -> Row:
     queue = require_queue(conn, queue_id)
-    agent_id = fields.identifier(data, "agent_id")
+    agent_id = read(MemberCreate, data).agent_id
     agent = require_agent(conn, agent_id)
     with change(conn, {}):
         if not queries.add_queue_member(conn, queue_id, agent_id):
