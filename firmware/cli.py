@@ -324,6 +324,9 @@ def cmd_run(args) -> int:
     from firmware.edge.ports import taken_ports
 
     resolve_auto_bind()
+    from firmware.timezone import export_time_zone
+
+    export_time_zone()          # the wizard's time zone, for every program of the box
     from firmware.backup.restore import finish_interrupted
 
     finish_interrupted()        # a restore cut by a power cut is finished before any service starts

@@ -230,3 +230,17 @@ def test_the_new_address_confirms_with_the_links_token_and_no_session(admin, app
     assert b"Keep the new setting" in stranger.get(f"/wizard/network/keep?token={token}").data
     kept = stranger.post("/wizard/network/keep", data={"token": token})
     assert b"is kept" in kept.data and app.extensions["wizard_network"].pending() is None
+
+
+def test_callbox_run_exports_the_wizards_time_zone(data_dir, monkeypatch):
+    from firmware import timezone
+
+    monkeypatch.setenv("TZ", "UTC")
+    assert timezone.export_time_zone(data_dir) is None               # none chosen: the machine's
+    (data_dir / "config").mkdir(exist_ok=True)
+    (data_dir / "config" / "timezone").write_text("Not/AZone\n")
+    assert timezone.export_time_zone(data_dir) is None
+    (data_dir / "config" / "timezone").write_text("Asia/Shanghai\n")
+    assert timezone.export_time_zone(data_dir) == "Asia/Shanghai"
+    import os
+    assert os.environ["TZ"] == "Asia/Shanghai"

@@ -17,6 +17,7 @@ from werkzeug.exceptions import BadRequest, Conflict, NotFound
 
 from firmware.message import N_
 from firmware.store import queries
+from firmware.timezone import time_zone_file
 from webui import fields
 from webui.agents import service as agents
 from webui.fields import FieldError
@@ -107,15 +108,16 @@ def system_time_zone() -> str:
 
 
 def save_time_zone(conn, actor: str, data_dir: Path, data: Data) -> Progress:
-    """Kept in the settings and on the data partition as `config/timezone` and a `config/localtime`
-    link into the zone database (the root is read-only: the image links /etc/localtime there)."""
+    """Kept in the settings and on the data partition as `config/timezone` (`callbox run` exports it as
+    TZ: firmware/timezone.py, so the programs use it from their next start) and a `config/localtime`
+    link into the zone database (for the image's /etc/localtime: the root is read-only)."""
     zone = fields.text(data, TIME_ZONE_KEY, max_length=64)
     if zone not in time_zones():
         raise FieldError(TIME_ZONE_KEY, "is not a time zone of the zone database (like Europe/Stockholm)")
     folder = data_dir / "config"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / ".timezone.tmp").write_text(zone + "\n")
-    os.replace(folder / ".timezone.tmp", folder / "timezone")
+    os.replace(folder / ".timezone.tmp", time_zone_file(data_dir))
     link = folder / ".localtime.tmp"
     link.unlink(missing_ok=True)
     link.symlink_to(ZONEINFO / zone)
