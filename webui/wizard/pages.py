@@ -20,7 +20,7 @@ from webui.access import actor, current_identity, public, requires
 from webui.db import get_db
 from webui.i18n import word
 from webui.i18n.languages import LANGUAGES as PAGE_LANGUAGES
-from webui.queues.service import STRATEGIES
+from webui.queues.form import STRATEGIES
 from webui.settings import service as settings
 from webui.trunks.service import DTMF_MODES, TRUNK_TYPES
 from webui.wizard import network, service
