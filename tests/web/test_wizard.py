@@ -244,3 +244,24 @@ def test_callbox_run_exports_the_wizards_time_zone(data_dir, monkeypatch):
     assert timezone.export_time_zone(data_dir) == "Asia/Shanghai"
     import os
     assert os.environ["TZ"] == "Asia/Shanghai"
+
+
+@pytest.mark.parametrize("step, form, message", [
+    ("language", {"language": "fr", "prompt_language": "en"}, b"language: must be one of en, sv, de, zh"),
+    ("language", {"language": "en"}, b"prompt_language: is required"),
+    ("timezone", {"time_zone": "Europe/Atlantis"}, b"time_zone: is not a time zone of the zone database"),
+    ("network", {"interface": "eth0", "mode": "static"}, b"address: is required"),
+    ("network", {"interface": "wlan9", "mode": "dhcp"}, b"interface: must be one of eth0"),
+    ("network", {"interface": "eth0", "mode": "bridge"}, b"mode: must be one of dhcp, static"),
+    ("network", {"interface": "eth0", "mode": "static", "address": "192.168.1.300/24"},
+     b"address: must be an address with its prefix length"),
+    ("network", {"interface": "eth0", "mode": "static", "address": "192.168.1.2/24", "dns2": "dns.example"},
+     b"dns2: is not an IP address"),
+    ("network", {"interface": "eth0", "mode": "static", "address": "192.168.1.2/24", "gateway": "192.168.2.1"},
+     b"gateway: must be an address inside the address&#39;s network"),
+])
+def test_the_wizards_own_steps_refuse_with_the_field_named(admin, app, step, form, message):
+    response = admin.post(f"/wizard/{step}", data=form)
+    assert response.status_code == 400
+    assert message in response.data
+    assert app.extensions["wizard_network"].pending() is None

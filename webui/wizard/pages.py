@@ -24,7 +24,7 @@ from webui.queues.form import STRATEGIES
 from webui.settings import service as settings
 from webui.trunks.service import DTMF_MODES, TRUNK_TYPES
 from webui.wizard import network, service
-from webui.wizard.schema import STEPS
+from webui.wizard.schema import STEPS, time_zones
 
 bp = Blueprint("wizard", __name__, template_folder="templates")
 
@@ -98,7 +98,7 @@ def _step_context(step: str) -> dict[str, Any]:
                 "defaults": {"language": (user or {}).get("language") or "en",
                              "prompt_language": settings.get_settings(conn)[settings.PROMPT_LANGUAGE_KEY]}}
     if step == "timezone":
-        return {"zones": service.time_zones(),
+        return {"zones": time_zones(),
                 "current": queries.get_setting(conn, service.TIME_ZONE_KEY) or service.system_time_zone()}
     if step == "network":
         return {"interfaces": _changes().backend.interfaces(), "current": _changes().backend.current(),

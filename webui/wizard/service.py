@@ -4,31 +4,26 @@ the wizard itself keeps only its progress and the box's time zone."""
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import secrets
-import zoneinfo
 from collections.abc import Mapping
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from werkzeug.exceptions import BadRequest, Conflict, NotFound
 
-from firmware.message import N_
 from firmware.store import queries
 from firmware.timezone import time_zone_file
-from webui import fields
 from webui.agents import service as agents
 from webui.fields import FieldError
-from webui.i18n.languages import LANGUAGES as PAGE_LANGUAGES
 from webui.queues import service as queues
 from webui.routes import service as routes
 from webui.service import Data, Row, change
 from webui.settings import service as settings
 from webui.trunks import service as trunks
 from webui.wizard import network
-from webui.wizard.schema import STEPS, Progress, parse_progress
+from webui.validation import read
+from webui.wizard.schema import STEPS, LanguageStep, NetworkStep, Progress, TimeZoneStep, parse_progress, time_zones
 
 WIZARD_KEY = "wizard"
 TIME_ZONE_KEY = "time_zone"
@@ -85,16 +80,10 @@ def reopen(conn, actor: str) -> Progress:
 
 def save_language(conn, actor: str, user_id: int, data: Data) -> Progress:
     """The admin's page language (their own setting) and the prompts callers hear (the box's)."""
-    page_language = fields.choice(data, "language", tuple(PAGE_LANGUAGES))
-    prompt_language = fields.choice(data, settings.PROMPT_LANGUAGE_KEY, settings.LANGUAGES)
-    settings.update_settings(conn, actor, {settings.PROMPT_LANGUAGE_KEY: prompt_language})
-    queries.set_user_language(conn, user_id, page_language, actor)
+    body = read(LanguageStep, data)
+    settings.update_settings(conn, actor, {settings.PROMPT_LANGUAGE_KEY: body.prompt_language})
+    queries.set_user_language(conn, user_id, body.language, actor)
     return step_done(conn, actor, "language")
-
-
-@cache
-def time_zones() -> tuple[str, ...]:
-    return tuple(sorted(zone for zone in zoneinfo.available_timezones() if "/" in zone or zone == "UTC"))
 
 
 def system_time_zone() -> str:
@@ -111,9 +100,7 @@ def save_time_zone(conn, actor: str, data_dir: Path, data: Data) -> Progress:
     """Kept in the settings and on the data partition as `config/timezone` (`callbox run` exports it as
     TZ: firmware/timezone.py, so the programs use it from their next start) and a `config/localtime`
     link into the zone database (for the image's /etc/localtime: the root is read-only)."""
-    zone = fields.text(data, TIME_ZONE_KEY, max_length=64)
-    if zone not in time_zones():
-        raise FieldError(TIME_ZONE_KEY, "is not a time zone of the zone database (like Europe/Stockholm)")
+    zone = read(TimeZoneStep, data).time_zone
     folder = data_dir / "config"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / ".timezone.tmp").write_text(zone + "\n")
@@ -130,38 +117,19 @@ def save_time_zone(conn, actor: str, data_dir: Path, data: Data) -> Progress:
 
 # --- network -----------------------------------------------------------------------------------------
 
-DNS_FIELDS = ("dns1", "dns2", "dns3")
-
-
-def _ip(data: Data, name: str, parse, hint: str, *, required: bool) -> str | None:
-    value = fields.text(data, name, required=required, max_length=64)
-    if value is not None:
-        try:
-            parse(value)
-        except ValueError:
-            raise FieldError(name, hint) from None
-    return value
-
-
 def network_setting(data: Data, interfaces: list[str]) -> network.NetworkSetting:
-    mode = fields.choice(data, "mode", ("dhcp", "static"))
-    interface = fields.choice(data, "interface", tuple(interfaces)) if interfaces else \
-        fields.text(data, "interface", max_length=15, pattern=r"[A-Za-z0-9_.-]+")
-    assert interface is not None
-    if mode == "dhcp":
-        return network.NetworkSetting(interface)
-    address_hint = N_("must be an address with its prefix length, like 192.168.1.20/24")
-    not_an_address = N_("is not an IP address")
-    address = _ip(data, "address", ipaddress.ip_interface, address_hint, required=True)
-    gateway = _ip(data, "gateway", ipaddress.ip_address, not_an_address, required=False)
-    dns = [value for name in DNS_FIELDS
-           if (value := _ip(data, name, ipaddress.ip_address, not_an_address, required=False))]
+    body = read(NetworkStep, data)
+    if interfaces and body.interface not in interfaces:
+        raise FieldError("interface", "must be one of {choices}", choices=", ".join(interfaces))
+    if body.mode == "static" and body.address is None:
+        raise FieldError("address", "is required")
+    dns = [server for server in (body.dns1, body.dns2, body.dns3) if server]
     try:
-        return network.parse_setting(interface, mode, address, gateway, dns)
+        return network.parse_setting(body.interface, body.mode, body.address, body.gateway, dns)
     except ValueError as exc:
         if str(exc) == "gateway":
             raise FieldError("gateway", "must be an address inside the address's network") from None
-        raise FieldError("address", address_hint) from None
+        raise FieldError("address", "must be an address with its prefix length, like 192.168.1.20/24") from None
 
 
 def apply_network(conn, actor: str, changes: network.NetworkChanges, data: Data,
