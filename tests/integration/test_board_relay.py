@@ -84,7 +84,7 @@ command=sleep 1000
 [eventlistener:board]
 command={sys.executable} -m firmware.cli board
 events=PROCESS_STATE
-environment=PYTHONPATH="{REPO}",CALLBOX_BOARD_CONF="{REPO}/board/rpi4/board.conf",CALLBOX_BOARD_STANDIN="{levels}"
+environment=PYTHONPATH="{REPO}",CALLBOX_DATA="{tmp_path}",CALLBOX_BOARD_CONF="{REPO}/board/rpi4/board.conf",CALLBOX_BOARD_STANDIN="{levels}"
 stderr_logfile={tmp_path}/board.log
 """)
     process = subprocess.Popen([supervisord, "--configuration", str(conf)], start_new_session=True)
@@ -148,3 +148,4 @@ def test_a_short_press_of_the_button_restarts_the_services(supervised):
     hold_button(levels, False, 0.2)
     wait_for(lambda: engine_pid(tmp_path) not in (before, 0), 15)
     wait_for(lambda: relay(levels) is True, 30)
+    assert (tmp_path / "config" / "claim" / "button-press").exists(), "the press opens the claim window again"
