@@ -128,11 +128,29 @@ def test_the_timer_rolls_back_at_the_deadline(parts):
     assert changes.pending() is None and backend.current() is None
 
 
-def test_the_rebinding_backend_restarts_the_services_after_the_change(tmp_path):
+def test_the_services_restart_only_when_the_boxs_address_may_move(tmp_path):
+    """On the image: the web is bound to the address `callbox run` resolved at its start."""
     commands: list[list[str]] = []
     backend = NetworkdBackend(tmp_path / "kept", tmp_path / "run", commands.append, rebind=True)
-    backend.apply("[Match]\nName=eth0\n", "eth0")
-    assert commands[-1][:3] == ["systemd-run", "--on-active=2", "systemctl"]
+    changes = NetworkChanges(tmp_path / "kept", backend, Clock())
+
+    def restarted() -> bool:
+        found = any(c[:1] == ["systemd-run"] for c in commands)
+        commands.clear()
+        return found
+
+    dhcp = network.NetworkSetting("eth0", dns=(ipaddress.ip_address("9.9.9.9"),))
+    changes.apply(dhcp)
+    assert not restarted()                          # DHCP to DHCP: the lease stays
+    changes.confirm()
+    changes.clock.now += SETTLE_SECONDS
+    assert changes.confirm() == "keep"
+    changes.apply(_static("192.168.1.20/24"))
+    assert restarted()
+    changes.clock.now += ROLLBACK_SECONDS
+    assert changes.settle() == "rollback"
+    assert restarted()                              # back to DHCP: it moves again
+    assert network.moves_address(None, None) is False
 
 
 def test_a_developer_machine_only_writes_the_kept_file(tmp_path):

@@ -60,7 +60,7 @@ def decide(change: PendingChange, now: float, *, confirmed: bool = False) -> str
 
 class NetworkBackend(Protocol):
     def current(self) -> str | None: ...
-    def apply(self, content: str | None, interface: str | None) -> None: ...
+    def apply(self, content: str | None, interface: str | None, *, moves: bool = True) -> None: ...
     def interfaces(self) -> list[str]: ...
 
 
@@ -79,8 +79,9 @@ class NetworkdBackend:
     at boot), then `networkctl reload` and `reconfigure`. Without a runtime directory and runner (a
     developer's machine) only the kept file is written: the host's network is never touched.
 
-    With `rebind`, the box's services restart a moment after each change (`callbox run` resolves
-    CALLBOX_BIND=auto to one address at its start, so the web would stay on the old one)."""
+    With `rebind`, the box's services restart a moment after a change that `moves` the box's address
+    (`callbox run` resolves CALLBOX_BIND=auto to one address at its start, so the web would stay on
+    the old one)."""
 
     def __init__(self, config_dir: Path, runtime_dir: Path | None = None, run: Runner | None = None,
                  sys_class_net: Path = Path("/sys/class/net"), rebind: bool = False):
@@ -96,7 +97,7 @@ class NetworkdBackend:
         except FileNotFoundError:
             return None
 
-    def apply(self, content: str | None, interface: str | None) -> None:
+    def apply(self, content: str | None, interface: str | None, *, moves: bool = True) -> None:
         for target in self._targets():
             if content is None:
                 target.unlink(missing_ok=True)
@@ -109,7 +110,7 @@ class NetworkdBackend:
             self.run(["networkctl", "reload"])
             if interface:
                 self.run(["networkctl", "reconfigure", interface])
-            if self.rebind:     # after this answer has gone out; the new web arms the rollback timer again
+            if self.rebind and moves:     # after this answer has gone out; the new web arms the rollback timer again
                 self.run(["systemd-run", "--on-active=2", "systemctl", "restart", "callbox.service"])
 
     def interfaces(self) -> list[str]:
@@ -133,13 +134,24 @@ def setting_file(setting: NetworkSetting) -> str:
     return setting.networkd_file().replace("# written by the Callbox console", "# written by the Callbox setup wizard", 1)
 
 
-def interface_of(content: str | None) -> str | None:
-    """The `Name=` of a network file's [Match] (ours have one), to reconfigure it on a rollback."""
+def _network_value(content: str | None, wanted: str) -> str | None:
+    """The value of a `Key=value` line of a network file of ours (one [Match], one [Network])."""
     for line in (content or "").splitlines():
         key, sep, value = line.partition("=")
-        if sep and key.strip() == "Name" and value.strip():
+        if sep and key.strip() == wanted and value.strip():
             return value.strip()
     return None
+
+
+def moves_address(before: str | None, after: str | None) -> bool:
+    """Whether the box's address may change from one setting to the other: a static address given,
+    changed or taken away (DHCP to DHCP keeps the lease: ClientIdentifier=mac)."""
+    return _network_value(before, "Address") != _network_value(after, "Address")
+
+
+def interface_of(content: str | None) -> str | None:
+    """The `Name=` of a network file's [Match] (ours have one), to reconfigure it on a rollback."""
+    return _network_value(content, "Name")
 
 
 class NetworkChanges:
@@ -181,7 +193,7 @@ class NetworkChanges:
             new_address = str(setting.address.ip) if setting.address is not None else None
             change = PendingChange(previous, content, self.clock(), secrets.token_urlsafe(16), new_address)
             self._save(change)
-            self.backend.apply(content, setting.interface)
+            self.backend.apply(content, setting.interface, moves=moves_address(previous, content))
             return change
 
     def confirm(self, token: str | None = None) -> str:
@@ -217,7 +229,8 @@ class NetworkChanges:
 
     def _roll_back(self, change: PendingChange) -> None:
         log.warning("network: the new setting was not confirmed in time; the previous one again")
-        self.backend.apply(change.previous, interface_of(change.previous) or interface_of(change.applied))
+        self.backend.apply(change.previous, interface_of(change.previous) or interface_of(change.applied),
+                           moves=moves_address(change.applied, change.previous))
         self._save(None)
 
     def arm(self) -> threading.Timer | None:
