@@ -64,6 +64,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from webui.trunks import pages as trunks
     from webui.users import pages as users
     from webui.wizard import pages as wizard
+    from webui.wallboard import pages as wallboard
 
     app.jinja_env.filters.update(local_time=format.local_time, duration=format.duration)
     db.init_app(app)
@@ -73,7 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     headers.init_app(app)
     access.init_app(app)
     for blueprint in (auth.bp, calls.bp, callbacks.bp, live.bp, alarms.bp, agents.bp, queues.bp, trunks.bp, routes.bp,
-                      users.bp, settings.bp, wizard.bp, api_bp):
+                      users.bp, settings.bp, wizard.bp, wallboard.bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # bearer tokens only; a browser never sends one by itself
 

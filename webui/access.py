@@ -117,6 +117,7 @@ def check_every_view(app: Flask) -> None:
 
 NAV = (      # labels worded by the page header (base.html)
     ("live.board", N_("Live"), "agent"),
+    ("wallboard.page", N_("Wallboard"), "supervisor"),
     ("calls.calls", N_("Calls"), "agent"),
     ("callbacks.callbacks", N_("Callbacks"), "agent"),
     ("alarms.alarms", N_("Alarms"), "supervisor"),

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import schemathesis
 
-from firmware.store import events, queries
+from firmware.store import events, queries, wallboard_tokens
 from tests.web.conftest import AuthActions, add_user
 from tests.web.test_api_fuzz import ENGINE_ANSWERS, _one_of_everything
 from webui.api.resources import description
@@ -33,6 +33,10 @@ def _callback_without_answer(db) -> None:
 def _events(db) -> None:
     events.append(db, "enter", call_id=1, queue_id=1, caller="+46701234567", caller_input="", position=1)
     events.append(db, "join", agent_id=1, queue_id=1)
+
+
+def _kiosk_token(db) -> None:
+    wallboard_tokens.create(db, "hall TV", "admin")
 
 
 def _conference(engine) -> None:
@@ -92,6 +96,14 @@ EXAMPLES: dict[tuple[str, str], tuple] = {
     ("post", "/callbacks/{call_id}/cancel"): ({"text": "solved by e-mail"}, {}, None),
     ("get", "/alarms"): (None, {}, None),
     ("get", "/events"): (None, {}, _events),
+    ("get", "/wallboard"): (None, {}, _events),
+    ("get", "/wallboard/settings"): (None, {}, None),
+    ("put", "/wallboard/settings"): ({"day_starts_at": 6, "thresholds": {"waiting": {"amber": 2, "red": 4}},
+                                      "queues": {"1": {"thresholds": {"service_level": {"amber": 0.9, "red": 0.7}}}}},
+                                     {}, None),
+    ("get", "/wallboard/tokens"): (None, {}, _kiosk_token),
+    ("post", "/wallboard/tokens"): ({"label": "hall TV"}, {}, None),
+    ("delete", "/wallboard/tokens/{token_id}"): (None, {}, _kiosk_token),
     ("get", "/events/queue_log"): (None, {}, _events),
     ("get", "/settings"): (None, {}, None),
     ("put", "/settings"): ({"prompt_language": "sv", "dispositions": [{"code": "sale", "label": "Sale"}],
@@ -161,7 +173,7 @@ def _page_urls(app) -> list[str]:
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith(PREFIX) or "GET" not in rule.methods or rule.endpoint == "static":
             continue
-        if rule.endpoint in ("auth.logout", "live.stream"):
+        if rule.endpoint in ("auth.logout", "live.stream", "wallboard.stream", "wallboard.kiosk_stream"):
             continue
         urls.append(re.sub(r"<(?:\w+:)?\w+>", "1", rule.rule))
     return sorted(urls)

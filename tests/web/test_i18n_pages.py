@@ -172,7 +172,8 @@ def box(db, users, engine, data_dir):
 def _pages(app, box) -> list[str]:
     """Every page an admin can open, from the app's own routes (new pages are covered by themselves)."""
     ids = {"agent_id": box["agent"], "queue_id": box["queue"]}
-    skip = {"static", "live.stream", "calls.recording_download", "index", "auth.setup"}
+    skip = {"static", "live.stream", "calls.recording_download", "index", "auth.setup", "wallboard.stream",
+            "wallboard.kiosk", "wallboard.kiosk_stream"}
     pages = []
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.rule.startswith("/api/") or rule.endpoint in skip:

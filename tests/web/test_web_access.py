@@ -11,7 +11,8 @@ from flask import Flask
 
 from webui import access, create_app
 
-LOGIN_FREE = {"static", "auth.login", "auth.setup", "wizard.network_keep"}  # keep: a token, not a session
+LOGIN_FREE = {"static", "auth.login", "auth.setup", "wizard.network_keep",  # keep: a token, not a session
+              "wallboard.kiosk", "wallboard.kiosk_stream"}  # kiosk: its token
 
 
 def _routes() -> list[tuple[str, str, str]]:
