@@ -60,12 +60,12 @@ def test_refused_an_hour_after_the_first_start(claimable, clock, db):
     assert queries.count_users(db) == 0
 
 
-@pytest.mark.parametrize("address", ["203.0.113.9", "8.8.8.8", "2001:db8::1", "::ffff:8.8.8.8", "100.64.0.1",
-                                     "172.32.0.1", "", "not-an-address"])
-def test_refused_from_a_public_address_even_inside_the_window(claimable, db, address):
-    response = _claim(claimable, address)
-    assert response.status_code == 403
-    assert b"is not on a local network" in response.data
+def test_refused_from_a_public_address_even_inside_the_window(claimable, db):
+    for address in ("203.0.113.9", "8.8.8.8", "2001:db8::1", "::ffff:8.8.8.8", "100.64.0.1", "172.32.0.1", "",
+                    "not-an-address"):
+        response = _claim(claimable, address)
+        assert response.status_code == 403, address
+        assert b"is not on a local network" in response.data
     assert queries.count_users(db) == 0
 
 
