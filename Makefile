@@ -8,7 +8,7 @@ STAMPS     := $(CURDIR)/.stamps
 export CALLBOX_DATA ?= $(CURDIR)/var
 export CALLBOX_CACHE ?= $(HOME)/.cache/callbox
 
-.PHONY: run test lint setup packages venv pjsua2 prompts translations translations-update bench clean image test-image
+.PHONY: run test lint setup packages venv pjsua2 prompts translations translations-update bench clean image bundle test-image
 
 run: setup
 	$(VENV)/bin/callbox run
@@ -76,6 +76,12 @@ BABEL_KEYWORDS := -k N_ -k Message -k FieldError:2 -k _l -k _lp:1c,2
 ARCH ?= amd64
 image: setup
 	image/build.sh $(ARCH) $(VENV)
+
+# The signed RAUC update bundle (verity) of the root file system `make image` built last:
+# build/image/callbox-<board>-<version>.raucb. Development signer unless CALLBOX_SIGNING_CERT,
+# CALLBOX_SIGNING_KEY and CALLBOX_UPDATE_KEYRING name the production ones (docs/appliance.md, "Updates").
+bundle: image
+	image/update/make-bundle.sh $(ARCH)
 
 # Builds the image (from the cached base) and boots it in QEMU: its own target, as a boot under
 # TCG does not fit in `make test`'s time (docs/appliance.md); `make test` deselects tests/appliance.

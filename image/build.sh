@@ -40,6 +40,8 @@ for tool in mmdebstrap genimage mkfs.vfat mcopy mke2fs; do
 done
 [ -x "$venv/bin/python" ] || die "no venv at $venv (make setup)"
 mkdir -p "$cache" "$out"
+# shellcheck source=update/common.sh
+. "$here/update/common.sh"
 
 # ---- 1. base root file system (cached) ---------------------------------------------------------
 # Bump BASE_RECIPE when the mmdebstrap options below change: it is part of the cache key.
@@ -140,7 +142,18 @@ cp -a "$repo/rootfs/." "$root/"
 [ -d "$boarddir/rootfs" ] && cp -a "$boarddir/rootfs/." "$root/"
 mkdir -p "$root/etc/callbox" "$root/data"
 cp "$boarddir/board.conf" "$root/etc/callbox/board.conf"
-git -C "$repo" describe --always --dirty >"$root/etc/callbox/version" 2>/dev/null || echo unknown >"$root/etc/callbox/version"
+# The version orders firmware for updates (firmware/update/version.py: dotted numbers); the build
+# line names the commit. CALLBOX_VERSION overrides (a release build), else pyproject's version and
+# the commit count.
+version=$(image_version)
+printf '%s\n' "$version" >"$root/etc/callbox/version"
+git -C "$repo" describe --always --dirty >"$root/etc/callbox/build" 2>/dev/null || echo unknown >"$root/etc/callbox/build"
+# Updates: RAUC's keyring is the CA whose signer makes the bundles (image/update/bundle.sh).
+update_keyring >"$root/etc/rauc/keyring.pem"
+. "$boarddir/board.conf"
+grep -qx "compatible=$COMPATIBLE" "$root/etc/rauc/system.conf" ||
+    die "board/$board: rootfs/etc/rauc/system.conf's compatible is not board.conf's COMPATIBLE=$COMPATIBLE"
+mkdir -p "$root/boot/efi"
 # Every box gets its own identity at first boot: no machine id, no SSH host keys in the image.
 : >"$root/etc/machine-id"
 rm -f "$root/var/lib/dbus/machine-id" "$root"/etc/ssh/ssh_host_*
@@ -161,5 +174,8 @@ log "genimage"
 (cd "$work" && $nice genimage --config "$boarddir/genimage.cfg" --rootpath empty --tmppath tmp \
     --inputpath images --outputpath images >"$work/genimage.log" 2>&1) || { cat "$work/genimage.log" >&2; die "genimage failed"; }
 mv "$work/images/callbox-$board.img" "$out/callbox-$board.img"
+# The root slot's file system alone, for `make bundle` (image/update/bundle.sh), with its version.
+mv "$work/images/root.ext4" "$out/root-$board.ext4"
+printf '%s\n' "$version" >"$out/root-$board.version"
 rm -rf "$work"
 log "done: $out/callbox-$board.img ($(du -h --apparent-size "$out/callbox-$board.img" | cut -f1) apparent, $(du -h "$out/callbox-$board.img" | cut -f1) used)"
