@@ -33,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     from firmware.backup import commands as backup_commands
 
     backup_commands.add_arguments(sub)
+    update = sub.add_parser("update", help="firmware updates (RAUC): install, status, health; `callbox update -h`",
+                            add_help=False)
+    update.add_argument("update_args", nargs=argparse.REMAINDER)
     installer = sub.add_parser("installer-password", help="set the installer's password (unlocks the console's menu)")
     installer.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
 
@@ -77,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
     from firmware.cards import sim_cli
     sim_cli.add_arguments(sub.add_parser("card-sim", help="simulate a trunk card behind a pty (no hardware)"))
 
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["update"]:  # its own parser (firmware/update/cli.py), options and -h included
+        return cmd_update(argparse.Namespace(update_args=argv[1:]))
     args = parser.parse_args(argv)
     handler = {
         "run": cmd_run, "engine": cmd_engine, "edge": cmd_edge, "web": cmd_web, "notifier": cmd_notifier,
@@ -85,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         "installer-password": cmd_installer_password, "token": cmd_token_create,
         "simulate": cmd_simulate, "staffing": cmd_staffing,
         "backup": backup_commands.cmd_backup, "restore": backup_commands.cmd_restore,
-        "card-sim": sim_cli.run,
+        "card-sim": sim_cli.run, "update": cmd_update,
     }[args.command]
     return handler(args) or 0
 
@@ -174,6 +180,12 @@ def cmd_console(args) -> int:
     from firmware.console.menu import Console
 
     return Console().run()
+
+
+def cmd_update(args) -> int:
+    from firmware.update.cli import main as update_main
+
+    return update_main(args.update_args)
 
 
 def cmd_installer_password(args) -> int:

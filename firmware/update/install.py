@@ -14,6 +14,7 @@ from pathlib import Path
 
 from firmware.update import rauc, state
 from firmware.update.check import BundleRefused, check_bundle
+from firmware.update.version import running_version
 
 log = logging.getLogger("callbox.update")
 
@@ -27,6 +28,16 @@ class Outcome:
     ok: bool
     message: str
     version: str = ""
+
+
+def primary_slot(status: dict) -> str:
+    """The bootname of the slot RAUC made primary (the next boot's), from `rauc status` JSON."""
+    primary = status.get("boot_primary")
+    for entry in status.get("slots", []):
+        for name, slot in entry.items():
+            if name == primary:
+                return str(slot["bootname"])
+    raise rauc.RaucError(f"rauc status names no primary slot ({primary!r})")
 
 
 def install_bundle(bundle: Path, source: str = "upload") -> Outcome:
@@ -58,7 +69,11 @@ def _install_locked(bundle: Path, source: str) -> Outcome:
 
     try:
         rauc.install(bundle, progress)
+        slot = primary_slot(rauc.status())
     except rauc.RaucError as exc:
         return Outcome(False, f"Version {manifest.version} was not installed: {exc}", manifest.version)
+    # what the next boots decide on (firmware/update/boot.py)
+    state.write("pending", {"slot": slot, "version": manifest.version, "from_version": running_version(),
+                            "copied": False})
     return Outcome(True, f"Version {manifest.version} is installed; it is tried at the next restart "
                          "and kept if the box passes its health check.", manifest.version)

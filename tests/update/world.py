@@ -111,7 +111,7 @@ def grub_boot(grubenv: Path) -> str:
     # every good slot was tried and none confirmed itself: start over with the first good one
     for slot in order:
         if env.get(f"{slot}_OK") == "1":
-            grubenv_set(grubenv, A_TRY="0", B_TRY="0", **{f"{slot}_TRY": "1"})
+            grubenv_set(grubenv, **{"A_TRY": "0", "B_TRY": "0", f"{slot}_TRY": "1"})
             return slot
     return "A"
 
