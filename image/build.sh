@@ -160,7 +160,7 @@ rm -f "$root/var/lib/dbus/machine-id" "$root"/etc/ssh/ssh_host_*
 ln -sf /run/systemd/resolve/stub-resolv.conf "$root/etc/resolv.conf"
 # kamailio and supervisord run under the box's own supervisord (callbox.service), not as Debian's units.
 in_root systemctl disable --quiet kamailio.service supervisor.service 2>/dev/null || true
-in_root systemctl enable --quiet callbox.service callbox-first-boot.service callbox-issue.service callbox-update-health.service \
+in_root systemctl enable --quiet callbox.service callbox-first-boot.service callbox-issue.service callbox-update-health.service callbox-update-poll.timer \
     systemd-networkd.service systemd-networkd-wait-online.service systemd-resolved.service \
     systemd-timesyncd.service avahi-daemon.service ssh.service
 

@@ -39,6 +39,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         CALLS_PAGE_SIZE=50,
         # No form or JSON body of the box comes near this; a larger one is refused (413) unread.
         MAX_CONTENT_LENGTH=1024 * 1024,
+        # An update bundle (webui/update): streamed to /data, refused (413) past this size.
+        UPDATE_MAX_BUNDLE_BYTES=2 * 1024**3,
     )
     if test_config:
         app.config.update(test_config)
@@ -62,6 +64,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from webui.routes import pages as routes
     from webui.settings import pages as settings
     from webui.trunks import pages as trunks
+    from webui.update import pages as update
     from webui.users import pages as users
     from webui.wizard import pages as wizard
     from webui.wallboard import pages as wallboard
@@ -74,7 +77,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     headers.init_app(app)
     access.init_app(app)
     for blueprint in (auth.bp, calls.bp, callbacks.bp, live.bp, alarms.bp, agents.bp, queues.bp, trunks.bp, routes.bp,
-                      users.bp, settings.bp, wizard.bp, wallboard.bp, api_bp):
+                      users.bp, settings.bp, wizard.bp, wallboard.bp, update.bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # bearer tokens only; a browser never sends one by itself
 

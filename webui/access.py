@@ -128,6 +128,7 @@ NAV = (      # labels worded by the page header (base.html)
     ("users.users", N_("Users"), "admin"),
     ("settings.pause_reasons", N_("Settings"), "admin"),
     ("users.audit", N_("Audit log"), "admin"),
+    ("update.update", N_("Update"), "admin"),
 )
 
 

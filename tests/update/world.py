@@ -71,12 +71,12 @@ def make_pki(directory: Path, name: str) -> Path:
     return directory
 
 
-def root_image(path: Path, version: str, size: int = SLOT_SIZE) -> Path:
+def root_image(path: Path, version: str, size: int = SLOT_SIZE, noise: int = 16384) -> Path:
     """A tiny root file system: /etc/callbox/version and enough random bytes for a real squashfs."""
     tree = path.with_suffix(".tree")
     (tree / "etc/callbox").mkdir(parents=True, exist_ok=True)
     (tree / "etc/callbox/version").write_text(version + "\n")
-    (tree / "noise").write_bytes(os.urandom(16384))
+    (tree / "noise").write_bytes(os.urandom(noise))
     run("mke2fs", "-q", "-F", "-t", "ext4", "-d", tree, path, f"{size // 1024}k")
     shutil.rmtree(tree)
     return path
@@ -190,8 +190,9 @@ class World:
             service.terminate()
             service.wait(timeout=10)
 
-    def bundle(self, name: str, version: str, compatible: str = COMPATIBLE, pki: Path | None = None) -> Path:
-        image = root_image(self.root / "bundles" / f"{name}.ext4", version)
+    def bundle(self, name: str, version: str, compatible: str = COMPATIBLE, pki: Path | None = None,
+               noise: int = 16384) -> Path:
+        image = root_image(self.root / "bundles" / f"{name}.ext4", version, noise=noise)
         out = self.root / "bundles" / f"{name}.raucb"
         signer = pki or self.pki
         run(BUNDLE, "--image", image, "--compatible", compatible, "--version", version, "--format", "plain",

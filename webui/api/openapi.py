@@ -27,6 +27,7 @@ ERRORS = {
     403: "The token's role is too low",
     404: "No such object",
     409: "Conflicts with an existing object (duplicate name, extension, DID, membership) or its state",
+    413: "The upload is larger than allowed",
     503: "The engine is not running",
 }
 # What a path's id names, where its name does not say it.
@@ -43,6 +44,7 @@ class Operation:
     query: type[Query] | None = None
     errors: tuple[int, ...] = ()
     ok_description: str = "OK"
+    upload: str | None = None       # a request body of this media type, read as a stream (a file upload)
 
 
 def doc(summary: str, **details: Any) -> Callable:
@@ -178,7 +180,7 @@ def _operation(op: Operation, role: str, path_names: list[str], refs: dict) -> S
     codes = {401, 403, *op.errors}
     if path_names:
         codes.add(404)          # no such row, or an id no row can have
-    if op.body is not None or op.query is not None:
+    if op.body is not None or op.query is not None or op.upload is not None:
         codes.add(400)
     responses = {str(op.status): _ok(op, refs)}
     for code in sorted(codes):
@@ -186,6 +188,9 @@ def _operation(op: Operation, role: str, path_names: list[str], refs: dict) -> S
     described: Schema = {"summary": op.summary, "x-required-role": role, "responses": dict(sorted(responses.items()))}
     if op.body is not None:
         described["requestBody"] = {"required": op.body_required, **_json(refs[(op.body, "validation")])}
+    if op.upload is not None:
+        described["requestBody"] = {"required": True,
+                                    "content": {op.upload: {"schema": {"type": "string", "format": "binary"}}}}
     if op.query is not None:
         described["parameters"] = _query_parameters(op.query)
     return described
