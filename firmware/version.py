@@ -1,23 +1,32 @@
 """The firmware's version: one source for the console, backups (a backup names the version that
 made it, and a newer one is refused) and updates.
 
-It is `[project].version` of pyproject.toml: the installed package's metadata in development
-(`pip install -e .`), else the pyproject.toml the image copies beside the code (/opt/callbox;
-the image does not pip-install the box itself)."""
+On the image it is /etc/callbox/version, which the image build writes (pyproject's version and the
+commit count, or CALLBOX_VERSION: image/update/common.sh) and update bundles carry. Elsewhere it is
+`[project].version` of pyproject.toml: the installed package's metadata in development
+(`pip install -e .`), else the pyproject.toml beside the code."""
 
 from __future__ import annotations
 
 import tomllib
 from functools import cache
 from importlib import metadata
+from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
 from firmware.config import REPO_ROOT
 
 
+IMAGE_VERSION_FILE = Path("/etc/callbox/version")
+
+
 @cache
 def firmware_version() -> str:
+    try:
+        return IMAGE_VERSION_FILE.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeError):
+        pass
     try:
         return metadata.version("callbox")
     except metadata.PackageNotFoundError:

@@ -1,8 +1,10 @@
 """Firmware versions: dotted numbers (`0.1.0.412`), compared number by number.
 
-The image build writes the running version to /etc/callbox/version and the same string into the
-bundle's manifest. Anything else in a version (letters, a git hash) is refused rather than guessed
-at: an update that cannot be ordered against the running one is not installed.
+The image build writes the running version to /etc/callbox/version (firmware/version.py reads the
+same file for the console and backups) and the same string into the bundle's manifest. Dotted
+numbers are a strict subset of PEP 440, so backups order them the same way. Anything else in a
+version (letters, a git hash) is refused rather than guessed at: an update that cannot be ordered
+against the running one is not installed.
 """
 
 from __future__ import annotations
