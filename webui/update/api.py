@@ -50,8 +50,9 @@ def upload_bundle():
 @doc("Set the update address (empty: none)", ok=UpdateStatus, body=UpdateSettings)
 def put_update_settings():
     body = read_body()
-    if "url" not in body:       # present, even when empty (that clears the address)
-        raise FieldError("url", "is required")
+    url = body.get("url")
+    if not isinstance(url, str):    # present and a string, even when empty (that clears the address)
+        raise FieldError("url", "is required" if url is None else "must be a string")
     service.set_update_url(get_db(), actor(), text(body, "url", required=False, max_length=500) or "")
     return jsonify(status())
 
