@@ -51,8 +51,11 @@ def upload_bundle():
 def put_update_settings():
     body = read_body()
     url = body.get("url")
-    if not isinstance(url, str):    # present and a string, even when empty (that clears the address)
-        raise FieldError("url", "is required" if url is None else "must be a string")
+    # present and a string, even when empty (that clears the address)
+    if url is None:
+        raise FieldError("url", "is required")
+    if not isinstance(url, str):
+        raise FieldError("url", "must be a string")
     service.set_update_url(get_db(), actor(), text(body, "url", required=False, max_length=500) or "")
     return jsonify(status())
 
