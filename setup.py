@@ -52,15 +52,15 @@ def extensions() -> list[Extension]:
         # one pjlib, one pjsua instance and one conference bridge. The rpath makes LD_LIBRARY_PATH unnecessary.
         cflags = pkg_config(PJ_PREFIX, "--cflags")
         libs = pkg_config(PJ_PREFIX, "--libs")
-        exts.append(Extension(
-            "cython_ext.pjport", ["cython_ext/pjport.pyx"],
+        exts += [Extension(
+            f"cython_ext.{name}", [f"cython_ext/{name}.pyx"],
             extra_compile_args=CFLAGS + cflags,
             extra_link_args=libs + [f"-Wl,-rpath,{PJ_PREFIX}/lib"],
             include_dirs=["cython_ext"],
             # A new pjproject build (another prefix) must relink it: linked to the old one, it
             # would load a second pjlib beside the SWIG module's.
             depends=[os.path.join(PJ_PREFIX, ".complete")],
-        ))
+        ) for name in ("pjport", "tdmport")]      # tdmport: a serial card's channel in the bridge (issue 11)
     from Cython.Build import cythonize
 
     return cythonize(exts, compiler_directives=DIRECTIVES, annotate=ANNOTATE, language_level=3,

@@ -118,6 +118,9 @@ class ModemSimulator:
         with self.lock:
             master, slave = pty.openpty()
             tty.setraw(master)
+            # non-blocking: select reports the hang-up of a pty nobody has opened yet as readable,
+            # and once the box opens it that read would wait for the box's next command
+            os.set_blocking(master, False)
             slave_path = os.ttyname(slave)
             os.close(slave)
             tmp = self.link.with_name(self.link.name + ".new")
@@ -218,8 +221,11 @@ class ModemSimulator:
             try:
                 readable, _, _ = select.select([master], [], [], 0.005)
                 if readable:
-                    data = os.read(master, 4096)
-                    if not self.silent:
+                    try:
+                        data = os.read(master, 4096)
+                    except BlockingIOError:
+                        data = b""
+                    if data and not self.silent:
                         with self.lock:
                             self._receive(data)
             except OSError:
@@ -235,7 +241,7 @@ class ModemSimulator:
             try:
                 written = os.write(master, bytes(self._outbox))
                 del self._outbox[:written]
-            except OSError:
+            except OSError:             # full (the box reads slowly: the rest goes later) or closed
                 pass
         elif self.silent:
             self._outbox.clear()
@@ -390,7 +396,8 @@ class ModemSimulator:
                 self.ringing, self.answered_at = 0, time.monotonic()
             self._reply("VCON")
         elif body in ("+VLS=0", "H", "H0"):
-            self.off_hook, self.ringing, self.answered_at = False, 0, None
+            # on hook: a call in progress ends; the exchange's ringing of a new call goes on
+            self.off_hook, self.answered_at = False, None
             self._reply("OK")
         elif m := re.fullmatch(r"D([0-9*#+,PTW]{1,40});?", body):
             self.dialled.append(m[1])

@@ -63,7 +63,15 @@ class SerialLine:
         self.thread = threading.Thread(target=self._run, name=f"line {self.device}", daemon=True)
         self.thread.start()
 
-    def stop(self) -> None:
+    def stop(self, settle: float = 1.0) -> None:
+        """Stops the thread; a line in a call is first given `settle` seconds to go on hook (the
+        engine hung its legs up just before)."""
+        self.stopping_by = time.monotonic() + settle
+        self._wake()
+        while self.thread is not None and self.thread.is_alive() and time.monotonic() < self.stopping_by \
+                and (self.requests or self.driver.state in ("talking", "connecting", "hanging-up", "answering",
+                                                             "dialling")):
+            time.sleep(0.01)
         self.running = False
         self._wake()
         if self.thread is not None:

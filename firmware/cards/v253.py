@@ -18,6 +18,7 @@ DLE = 0x10
 ETX = 0x03
 SUB = 0x1A          # <DLE><SUB>: two data bytes 0x10 (V.253 8.1.1, optional compression of the stream)
 
+_NOT_PRINTABLE = re.compile(r"[^\x20-\x7e]+")
 MAX_LINE = 256      # a longer line is noise: dropped up to its end
 
 # Final result codes (V.250 and V.253): a command is over when one of these arrives.
@@ -168,9 +169,8 @@ class StreamDecoder:
         if overlong:
             self.dropped_lines += 1
             return None
-        text = raw.decode("ascii", "replace").strip()
-        # other control bytes (XON/XOFF, NUL, noise) are no part of a result
-        text = "".join(ch for ch in text if ch.isprintable())
+        # other control bytes (XON/XOFF, NUL, noise) and non-ASCII are no part of a result
+        text = _NOT_PRINTABLE.sub("", raw.decode("ascii", "replace")).strip()
         return Line(text) if text else None
 
 

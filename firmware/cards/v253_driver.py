@@ -160,6 +160,10 @@ class V253Driver:
         if not self.in_call:
             return
         self.in_call = False
+        if self.state == "ringing":
+            # an analog call cannot be refused: it is left to ring out (no second offer)
+            self._offered = True
+            return
         self._release("box")
 
     # --- input ---------------------------------------------------------------------------------------
@@ -198,7 +202,7 @@ class V253Driver:
             self._offer()
         if self.state == "ringing" and now - self._last_ring > RING_GONE:
             log.info("%s: the ringing stopped", self.name)
-            if self._offered:
+            if self._offered and self.in_call:
                 self.events.append(Ended("abandoned"))
             self.in_call = False
             self._idle()
@@ -373,13 +377,19 @@ class V253Driver:
     def _voice_command(self, command: str, direction: str) -> None:
         def connected(result, info):
             if not self.in_call:
+                if result == "CONNECT":         # hung up meanwhile: leave the voice data at once
+                    self.decoder.voice = True
+                    self.output += b"\x10!\x10\x03"
+                    self._queue.insert(0, ("", lambda r, i: None, COMMAND_TIMEOUT))
                 return
             if result != "CONNECT":
                 self._release("voice-refused")
                 return
             # voice data follows CONNECT at once, maybe in the same chunk: the decoder reads it as
-            # such from the next byte on (StreamDecoder yields item by item)
-            self.decoder.voice = True
+            # such from the next byte on (StreamDecoder yields item by item). While only the box
+            # sends (+VTX) the modem sends no data, only <DLE> events, and ends with a plain result
+            # (no <DLE><ETX>): its stream stays in command state.
+            self.decoder.voice = direction != "tx"
             self.state, self.direction, self._switching = "talking", direction, False
             self._tx_start, self._tx_sent, self._box_quiet_since = self.now, 0, self.now
         self._send(command, connected)
@@ -457,9 +467,6 @@ class V253Driver:
             self.direction = ""
             self._command = None
             self._send("", lambda r, i: None)         # the VCON/OK after the data ends
-        elif self.state == "ringing":
-            # not answered yet: answering and hanging up at once ends the call the exchange offers
-            self._send("AT+VLS=1" if not self.answer_with_ata else "ATA", lambda r, i: None)
         self._on_hook()
 
     def _on_hook(self) -> None:

@@ -78,6 +78,7 @@ class Engine:
         self._timer_order = itertools.count()
         self.arrivals: deque = deque()     # (leg, request bytes) from onIncomingCall, answered in the loop
         self.ua = None                     # sip_ua.SipUa, or memory_leg.MemoryUa in tests (start)
+        self.cards = None                  # firmware.cards.tdm_leg.CardTrunks: the serial cards' lines (start)
         self.hub = None                    # the media hub (cython_ext.pjport.MediaHub) once started
         self.control: ControlServer | None = None
         self.running = False
@@ -87,8 +88,9 @@ class Engine:
 
     # --- start, loop, stop ----------------------------------------------------------------------
 
-    def start(self, ua=None, hub=None, *, edge: bool = True, control: bool = True) -> None:
-        """With the box's own SIP user agent and media hub unless given others (tests give memory ones)."""
+    def start(self, ua=None, hub=None, *, edge: bool = True, control: bool = True, cards=None) -> None:
+        """With the box's own SIP user agent, media hub and card lines unless given others (tests give
+        memory ones)."""
         if ua is None:
             from firmware.engine.sip_ua import SipUa      # pjsua2 only where it is used
             ua = SipUa(self.config, self.incoming_call)
@@ -108,6 +110,11 @@ class Engine:
         if restored:
             log.warning("%d open callbacks restored from the store", restored)
         ua.sync_trunks(self.configuration.trunks)
+        if cards is None:
+            from firmware.cards.tdm_leg import CardTrunks
+            cards = CardTrunks(self.incoming_card_call, self.alarms.apply)
+        self.cards = cards
+        cards.sync(self.configuration.trunks)
         if control:
             self.control = ControlServer(paths.engine_socket_path(), self.commands.by_name(),
                                          snapshot=self.commands.status)
@@ -125,6 +132,8 @@ class Engine:
         the turn's first write (GroupCommitConnection)."""
         try:
             self.ua.poll(POLL_MS)
+            if self.cards.poll(time.monotonic()):
+                self.changed()
             self._take_arrivals()
             self.inband_keys.deliver()
             if self.control is not None:
@@ -158,6 +167,7 @@ class Engine:
         self.rooms.clear()
         self._hang_up_all(cause)
         self.ua.pump(2.0)
+        self.cards.stop()                  # the lines go on hook; their media left the bridge with their legs
         self.hub.close()
         self._run_timers(now=float("inf"))
         self.sessions.clear()
@@ -183,6 +193,7 @@ class Engine:
         self.changed()
         if self.ua is not None:
             self.ua.sync_trunks(self.configuration.trunks)
+            self.cards.sync(self.configuration.trunks)
         if self.registrations is not None:
             self.registrations.submit(reload_trunk_addresses)
         self.settle(tick=True)
@@ -245,7 +256,17 @@ class Engine:
         did, why = trunk_calls.called_number(trunk, did, uri_user(request.text("To")))
         if why:
             log.info("call from trunk %s to %r: %s", trunk["name"], did, why)
-        sip_call_id = request.text("Call-ID")
+        self._route(leg, trunk, caller, did, request.text("Call-ID"))
+
+    def incoming_card_call(self, leg: Leg, trunk: dict, caller: str) -> None:
+        """A card's line rings (firmware.cards): routed like a SIP trunk's call to the trunk's number."""
+        try:
+            self._route(leg, trunk, caller, trunk.get("number") or "", None)
+        except Exception:
+            log.exception("card call refused")
+            self._refuse(leg, 500)
+
+    def _route(self, leg: Leg, trunk: dict, caller: str, did: str, sip_call_id: str | None) -> None:
         route = self.configuration.routes.get(did)
         if route is None:
             log.info("call to unknown number %r from trunk %s", did, trunk["name"])
@@ -448,6 +469,8 @@ class Engine:
         if trunk is None:
             log.error("no trunk to dial %s", number)
             return None
+        if trunk["type"] == "fxo":
+            return self.cards.dial_out(owner, number, trunk)
         return self.ua.dial_out(owner, number, trunk)
 
     def open_record(self, caller: str, callee: str, **fields) -> CallRecord:

@@ -337,14 +337,16 @@ def all_agent_logins(conn) -> list[Row]:
 
 # --- trunks and inbound routes ----------------------------------------------------------------
 
-_TRUNK_COLUMNS = "id, name, type, address, username, dtmf, created_at"
+_TRUNK_COLUMNS = "id, name, type, address, username, dtmf, device, dialect, number, created_at"
 
 
 def create_trunk(conn, name: str, type: str, address: str, username: str | None = None,
-                 password: str | None = None, dtmf: str = "rfc4733") -> Row:
+                 password: str | None = None, dtmf: str = "rfc4733", *, device: str | None = None,
+                 dialect: str | None = None, number: str | None = None) -> Row:
     cur = conn.execute(
-        "INSERT INTO trunks (name, type, address, username, password, dtmf, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (name, type, address, username, password, dtmf, time.time()),
+        "INSERT INTO trunks (name, type, address, username, password, dtmf, device, dialect, number, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (name, type, address, username, password, dtmf, device, dialect, number, time.time()),
     )
     return _written(get_trunk(conn, cur.lastrowid))
 

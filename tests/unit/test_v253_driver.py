@@ -81,7 +81,15 @@ def test_a_call_with_caller_id_is_answered_carries_audio_and_keys_and_ends_at_a_
         time.sleep(0.02)
     assert sim.heard_frequency(0.25)[0] == pytest.approx(1200, abs=20)
     if sim.dialect.name == "usr":
-        assert "AT+VTX" in sim.commands          # half duplex: it switched to speak
+        assert "AT+VTX" in sim.commands          # half duplex: it switched to speak...
+        line.saying = None
+        deadline = time.monotonic() + 3
+        while sim.commands.count("AT+VRX") < 2:  # ...and listens again once the box is quiet
+            assert time.monotonic() < deadline, sim.commands
+            time.sleep(0.02)
+        heard = len(line.heard)
+        time.sleep(0.3)
+        assert len(line.heard) - heard > 2000
     sim.press("4#")
     keys = [line.wait_for(Key).digit, line.wait_for(Key).digit]
     assert keys == ["4", "#"]

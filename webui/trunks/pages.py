@@ -18,7 +18,8 @@ bp = Blueprint("trunks", __name__, template_folder="templates")
 
 def _page(*, form: Any = None, error: str | None = None, status: int = 200):
     return render_template("trunks/list.html", form=form or {}, error=error,
-                           trunks=queries.list_trunks(get_db()), types=service.TRUNK_TYPES), status
+                           trunks=queries.list_trunks(get_db()), types=service.TRUNK_TYPES,
+                           dialects=service.DIALECTS), status
 
 
 @bp.get("/trunks")

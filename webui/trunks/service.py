@@ -4,26 +4,50 @@ from __future__ import annotations
 
 from werkzeug.exceptions import NotFound
 
+from firmware.message import N_
 from firmware.store import queries
 from webui import fields, sip_fields
+from webui.routes.service import DID
 from webui.service import NAME, Data, Row, change, reload_engine
 
-TRUNK_TYPES = ("peer", "register")
+TRUNK_TYPES = ("peer", "register", "fxo")      # fxo: an analog line through a V.253 voice modem (issue 11)
 DTMF_MODES = ("rfc4733", "inband")     # how the trunk sends keys
+DIALECTS = ("auto", "conexant", "usr", "rockwell")     # firmware/cards (docs/cards.md)
+# A serial device by an absolute path of plain characters (/dev/ttyACM0, /dev/serial/by-id/usb-...:1.0),
+# no space or control character, and no `.` or `..` step (checked apart): the engine opens it as it is.
+DEVICE_PATTERN = r"/[A-Za-z0-9._:+@=,-]+(/[A-Za-z0-9._:+@=,-]+)*"
+DEVICE = dict(max_length=200, pattern=DEVICE_PATTERN, hint=N_("must be an absolute device path"))
 
 
 def create_trunk(conn, actor: str, data: Data) -> Row:
     name = fields.text(data, "name", **NAME)
     kind = fields.choice(data, "type", TRUNK_TYPES)
-    address = sip_fields.address(data, "address")
-    username = sip_fields.sip_user(data, "username", required=kind == "register")
-    password = fields.text(data, "password", required=kind == "register", max_length=128, strip=False)
+    card: dict[str, str | None] = {}
+    if kind == "fxo":
+        # a card's line: no address or account; the device, the modem's dialect and the line's number
+        address, username, password = "", None, None
+        card = {"device": _device(data),
+                "dialect": fields.choice(data, "dialect", DIALECTS, default=DIALECTS[0]),
+                "number": fields.text(data, "number", **DID)}
+    else:
+        address = sip_fields.address(data, "address")
+        username = sip_fields.sip_user(data, "username", required=kind == "register")
+        password = fields.text(data, "password", required=kind == "register", max_length=128, strip=False)
     dtmf = fields.choice(data, "dtmf", DTMF_MODES, default=DTMF_MODES[0])
     with change(conn, {"name": name}):
-        trunk = queries.create_trunk(conn, name, kind, address, username, password, dtmf)
-        queries.audit(conn, actor, "trunk.create", f"id={trunk['id']} name={name} type={kind} address={address}")
+        trunk = queries.create_trunk(conn, name, kind, address, username, password, dtmf, **card)
+        where = f"device={card['device']}" if card else f"address={address}"
+        queries.audit(conn, actor, "trunk.create", f"id={trunk['id']} name={name} type={kind} {where}")
     reload_engine()
     return trunk
+
+
+def _device(data: Data) -> str:
+    device = fields.text(data, "device", **DEVICE)
+    assert device is not None
+    if any(step in (".", "..") for step in device.split("/")):
+        raise fields.FieldError("device", DEVICE["hint"])
+    return device
 
 
 def delete_trunk(conn, actor: str, trunk_id: int) -> None:

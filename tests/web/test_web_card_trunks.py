@@ -1,0 +1,58 @@
+"""Card trunks (issue 11): `POST /api/v1/trunks {type: "fxo", device, dialect?, number}` is checked by
+the same rules the OpenAPI says, stored for the engine, and offered on the trunks page."""
+
+from __future__ import annotations
+
+import pytest
+
+from firmware.store import queries
+from tests.web.responses import api_error
+from tests.web.test_web_api import Api
+
+
+@pytest.fixture
+def api(client, token):
+    return Api(client, token("admin"))
+
+
+def test_an_fxo_trunk_is_created_with_its_device_dialect_and_number(api, db):
+    response = api.post("/trunks", {"name": "analog 1", "type": "fxo", "device": "/dev/serial/by-id/usb-Conexant_"
+                                    "USB_Modem-if00", "dialect": "conexant", "number": "4930100"})
+    assert response.status_code == 201, response.get_json()
+    trunk = response.get_json()
+    assert (trunk["type"], trunk["device"], trunk["dialect"], trunk["number"], trunk["address"]) == \
+        ("fxo", "/dev/serial/by-id/usb-Conexant_USB_Modem-if00", "conexant", "4930100", "")
+    assert api.get(f"/trunks/{trunk['id']}").get_json() == trunk
+    stored = queries.list_trunks_with_secrets(db)[0]
+    assert (stored["device"], stored["number"]) == (trunk["device"], "4930100")
+    default = api.post("/trunks", {"name": "analog 2", "type": "fxo", "device": "/dev/ttyACM1", "number": "+4930101"})
+    assert default.get_json()["dialect"] == "auto"
+    assert api.post("/trunks", {"name": "pbx", "type": "peer", "address": "10.0.0.2"}).get_json()["device"] is None
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"name": "a", "type": "fxo", "number": "4930100"}, "device"),
+    ({"name": "a", "type": "fxo", "device": "dev/ttyS0", "number": "4930100"}, "device"),
+    ({"name": "a", "type": "fxo", "device": "/dev/../etc/passwd", "number": "4930100"}, "device"),
+    ({"name": "a", "type": "fxo", "device": "/dev/tty S0", "number": "4930100"}, "device"),
+    ({"name": "a", "type": "fxo", "device": "/dev/ttyS0\n", "number": "4930100"}, "device"),
+    ({"name": "a", "type": "fxo", "device": "/dev/ttyS0"}, "number"),
+    ({"name": "a", "type": "fxo", "device": "/dev/ttyS0", "number": "49-30"}, "number"),
+    ({"name": "a", "type": "fxo", "device": "/dev/ttyS0", "number": "4930100", "dialect": "hayes"}, "dialect"),
+    ({"name": "a", "type": "peer"}, "address"),
+])
+def test_card_trunk_fields_are_checked(api, body, field):
+    api_error(api.post("/trunks", body), 400, f"{field}:")
+
+
+def test_the_openapi_describes_the_card_trunk(client, token):
+    description = client.get("/api/v1/openapi.json", headers=token("agent")).get_json()
+    schema = description["components"]["schemas"]["TrunkCreate"]
+    assert "fxo" in schema["properties"]["type"]["enum"]
+    assert {"device", "dialect", "number"} <= set(schema["properties"])
+
+
+def test_the_page_creates_an_fxo_trunk(auth, client, db):
+    auth.login()
+    page = client.get("/trunks").get_data(as_text=True)
+    assert 'name="device"' in page and '>rockwell<' in page and 'name="number"' in page
