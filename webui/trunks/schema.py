@@ -8,8 +8,7 @@ from pydantic import Field
 
 from webui.api.schema import ONE_LINE, Body, Name, Resource, Time
 from webui.sip_fields import HOSTPORT_PATTERN, SIP_USER_PATTERN
-from webui.routes.service import DID
-from webui.trunks.service import DEVICE, DEVICE_PATTERN, DIALECTS, DTMF_MODES, TRUNK_TYPES
+from webui.trunks.service import DEVICE, DEVICE_PATTERN, DIALECTS, DTMF_MODES, NUMBER, TRUNK_TYPES
 
 TrunkType = Literal[TRUNK_TYPES]  # type: ignore[valid-type]
 DtmfMode = Literal[DTMF_MODES]  # type: ignore[valid-type]
@@ -49,6 +48,6 @@ class TrunkCreate(Body):
                                            "name such as /dev/serial/by-id/...)")
     dialect: Dialect | None = Field(default=DIALECTS[0], description="fxo: the modem's AT dialect (auto: "
                                                                      "found by the modem's answers)")
-    number: str | None = Field(default=None, max_length=DID["max_length"], pattern=f"^{DID['pattern']}$",
+    number: str | None = Field(default=None, max_length=NUMBER["max_length"], pattern=f"^{NUMBER['pattern']}$",
                                description="fxo: the number the line answers for; the inbound route with "
                                            "this number takes its calls")

@@ -7,7 +7,6 @@ from werkzeug.exceptions import NotFound
 from firmware.message import N_
 from firmware.store import queries
 from webui import fields, sip_fields
-from webui.routes.service import DID
 from webui.service import NAME, Data, Row, change, reload_engine
 
 TRUNK_TYPES = ("peer", "register", "fxo")      # fxo: an analog line through a V.253 voice modem (issue 11)
@@ -16,6 +15,8 @@ DIALECTS = ("auto", "conexant", "usr", "rockwell")     # firmware/cards (docs/ca
 # A serial device by an absolute path of plain characters (/dev/ttyACM0, /dev/serial/by-id/usb-...:1.0),
 # no space or control character, and no `.` or `..` step (checked apart): the engine opens it as it is.
 DEVICE_PATTERN = r"/[A-Za-z0-9._:+@=,-]+(/[A-Za-z0-9._:+@=,-]+)*"
+# The number an fxo line answers for is an inbound route's number (webui/routes/schema.py's did).
+NUMBER = dict(max_length=32, pattern=r"\+?[0-9]+", hint=N_("must be digits with an optional leading +"))
 DEVICE = dict(max_length=200, pattern=DEVICE_PATTERN, hint=N_("must be an absolute device path"))
 
 
@@ -28,7 +29,7 @@ def create_trunk(conn, actor: str, data: Data) -> Row:
         address, username, password = "", None, None
         card = {"device": _device(data),
                 "dialect": fields.choice(data, "dialect", DIALECTS, default=DIALECTS[0]),
-                "number": fields.text(data, "number", **DID)}
+                "number": fields.text(data, "number", **NUMBER)}
     else:
         address = sip_fields.address(data, "address")
         username = sip_fields.sip_user(data, "username", required=kind == "register")
