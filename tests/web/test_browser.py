@@ -80,7 +80,7 @@ def create_first_admin(page) -> None:
     page.fill('input[name="password"]', "first-admin-pw")
     page.fill('input[name="password2"]', "first-admin-pw")
     page.get_by_role("button", name="Create administrator").click()
-    # the first-run wizard comes next (test_wizard_browser.py walks it); these tests skip it
+    # the first-run wizard comes next (test_wizard_box.py walks it); these tests skip it
     page.get_by_role("button", name="Skip the wizard").click()
 
 
