@@ -173,6 +173,7 @@ def test_walk_every_step_creates_the_rows(admin, db, data_dir, engine, net_clock
     clash = admin.post("/wizard/agents", data={"name_0": "Cy", "extension_0": "1003",
                                                "name_1": "Dup", "extension_1": "1001"})
     assert clash.status_code == 409 and b"already exists" in clash.data and b"<td>1003</td>" in clash.data
+    assert b"Ann (1001), Bo (1002), Cy (1003)" in admin.get("/wizard/agents").data     # kept in the progress
     admin.post("/wizard/agents/next")
 
     # one queue with the agents, the number routed to it

@@ -171,17 +171,21 @@ def create_agents(conn, actor: str, rows: list[dict[str, str]]) -> tuple[list[di
     created: list[dict] = []
     if not rows:
         return created, FieldError("name_0", "is required"), 0
+    problem: BadRequest | Conflict | None = None
+    failed = -1
     for index, row in enumerate(rows):
         password = row["sip_password"] or new_sip_password()
         try:
             agent = agents.create_agent(conn, actor, {"name": row["name"], "extension": row["extension"],
                                                       "sip_password": password})
         except (BadRequest, Conflict) as exc:
-            return created, exc, index
+            problem, failed = exc, index
+            break
         created.append({**agent, "sip_password": password})
+    if created:             # the agents made before a refused row count too
         state = progress(conn)
-        step_done(conn, actor, "agents", agent_ids=[*state.agent_ids, agent["id"]][-200:])
-    return created, None, -1
+        step_done(conn, actor, "agents", agent_ids=[*state.agent_ids, *(a["id"] for a in created)][-200:])
+    return created, problem, failed
 
 
 def create_queue(conn, actor: str, data: Data, member_ids: list[int]) -> Row:
