@@ -57,6 +57,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from webui.alarms import pages as alarms
     from webui.api.registry import bp as api_bp
     from webui.auth import pages as auth
+    from webui.backup import pages as backup
     from webui.callbacks import pages as callbacks
     from webui.calls import pages as calls
     from webui.live import pages as live
@@ -77,7 +78,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     headers.init_app(app)
     access.init_app(app)
     for blueprint in (auth.bp, calls.bp, callbacks.bp, live.bp, alarms.bp, agents.bp, queues.bp, trunks.bp, routes.bp,
-                      users.bp, settings.bp, wizard.bp, wallboard.bp, update.bp, api_bp):
+                      users.bp, settings.bp, wizard.bp, wallboard.bp, update.bp, backup.bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # bearer tokens only; a browser never sends one by itself
 

@@ -129,6 +129,7 @@ NAV = (      # labels worded by the page header (base.html)
     ("settings.pause_reasons", N_("Settings"), "admin"),
     ("users.audit", N_("Audit log"), "admin"),
     ("update.update", N_("Update"), "admin"),
+    ("backup.backup", N_("Backup"), "admin"),
 )
 
 

@@ -156,6 +156,25 @@ class _Prefixed:
         return self.rest.read(n)
 
 
+class _BoundedTarInfo(tarfile.TarInfo):
+    """tarfile reads a PAX or GNU long-name header's data whole into memory, as long as the header
+    says: a hostile one of GBs would take the box's memory. Refused above a size no real one nears."""
+
+    def _proc_member(self, tar):
+        if self.type in _HEADER_TYPES and self.size > MAX_HEADER_BYTES:
+            raise UnsafeMember(f"the backup has an extended header of {self.size} bytes (at most {MAX_HEADER_BYTES})")
+        return super()._proc_member(tar)
+
+
+_HEADER_TYPES = (tarfile.XHDTYPE, tarfile.XGLTYPE, tarfile.SOLARIS_XHDTYPE, tarfile.GNUTYPE_LONGNAME,
+                 tarfile.GNUTYPE_LONGLINK)
+MAX_HEADER_BYTES = 1024 * 1024
+
+
+def _open_tar(zipped) -> tarfile.TarFile:
+    return tarfile.open(fileobj=zipped, mode="r|", tarinfo=_BoundedTarInfo)
+
+
 def open_stream(source, passphrase: str | None):
     """The plain gzip stream of a backup file object, decrypting it if it is encrypted."""
     head = source.read(len(crypto.MAGIC))
@@ -170,8 +189,7 @@ def open_stream(source, passphrase: str | None):
 def read_manifest(source, passphrase: str | None) -> Manifest:
     """The manifest alone (for a look before a restore); reads only the file's head."""
     try:
-        with tarfile.open(fileobj=gzip.GzipFile(fileobj=open_stream(source, passphrase), mode="rb"),
-                          mode="r|") as tar:
+        with _open_tar(gzip.GzipFile(fileobj=open_stream(source, passphrase), mode="rb")) as tar:
             return _manifest(tar, next(iter(tar), None))
     except BackupError:
         raise
@@ -191,7 +209,7 @@ def read_backup(source, staging: Path, *, passphrase: str | None, version: str, 
     altered, cut short, or names anything but the parts of a backup. Files are fsynced."""
     try:
         zipped = gzip.GzipFile(fileobj=open_stream(source, passphrase), mode="rb")
-        with tarfile.open(fileobj=zipped, mode="r|") as tar:
+        with _open_tar(zipped) as tar:
             members = iter(tar)
             manifest = _manifest(tar, next(members, None))
             check_restorable(manifest, version, schema_version)

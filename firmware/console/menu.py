@@ -74,6 +74,7 @@ class Console:
             Item("Reboot", self.reboot, True),
             Item("Power off", self.power_off, True),
             Item("Shell", self.shell, True),
+            Item("Restore a backup", self.restore_backup, True),
         ]
 
     # --- the loop -----------------------------------------------------------------------------
@@ -120,7 +121,6 @@ class Console:
         if not self.unlocked:
             say("  * asks for the installer password" + ("" if self.installer_password_set()
                                                           else " (none set yet: item 4 or `callbox installer-password`)"))
-        say("  (restore a backup: comes with backup)")
 
     def addresses(self) -> list[tuple[str, str]]:
         """The box's addresses for the menu's head, read again at most every few seconds (a
@@ -369,3 +369,8 @@ class Console:
 
     def shell(self) -> None:
         self.system.shell()
+
+    def restore_backup(self) -> None:
+        from firmware.backup.console_item import restore_dialog
+
+        restore_dialog(self)

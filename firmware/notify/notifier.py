@@ -122,9 +122,13 @@ def run_notifier() -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    from firmware.backup.schedule import ScheduledBackups
+
+    backups = ScheduledBackups(notifier.conn)   # the scheduled backup copies: a slow chore off the engine's loop
     log.info("notifier ready")
     while running:
         notifier.run_once()
+        backups.tick()
         time.sleep(POLL_SECONDS)
     sms_thread.join(timeout=5)
     return 0

@@ -12,7 +12,7 @@ import pexpect
 from firmware.engine.client import EngineClient
 from tests.integration.box import REPO
 
-MENU = "Enter an option (0-12): "
+MENU = "Enter an option (0-13): "
 INSTALLER = "installer-secret"
 
 

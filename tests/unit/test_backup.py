@@ -224,6 +224,19 @@ def test_members_outside_a_backups_parts_are_refused_before_anything_is_written(
     assert written == ["box", "box/data", "box/data/.restore.lock"]
 
 
+def test_an_extended_header_of_gigabytes_is_refused_before_it_is_read(tmp_path):
+    """tarfile would read a GNU long name or PAX header's data whole into memory."""
+    header = tarfile.TarInfo("././@LongLink")
+    header.type, header.size = tarfile.GNUTYPE_LONGNAME, 8 * 1024 ** 3 - 1
+    blob = craft([])
+    tar = gzip.decompress(blob)
+    hostile = gzip.compress(tar[:1024] + header.tobuf(tarfile.USTAR_FORMAT) + b"A" * 4096)
+    target = tmp_path / "target"
+    target.mkdir()
+    with pytest.raises(UnsafeMember, match="extended header of 8589934591 bytes"):
+        restore.stage(io.BytesIO(hostile), target)
+
+
 def test_member_names_that_are_parts_of_a_backup():
     assert str(member_path("recordings/2026/12/03/call-1.wav")) == "recordings/2026/12/03/call-1.wav"
     assert str(member_path("prompts/sv/välkommen.wav")) == "prompts/sv/välkommen.wav"

@@ -18,7 +18,7 @@ from werkzeug.security import generate_password_hash
 from firmware.store import open_store, queries
 
 REPO = Path(__file__).resolve().parents[2]
-MENU = "Enter an option (0-12): "
+MENU = "Enter an option (0-13): "
 ADMIN_PASSWORD = "old-password-1"
 INSTALLER = "installer-secret"
 FAST_HASH = "pbkdf2:sha256:1000"
@@ -134,7 +134,7 @@ def test_factory_reset_needs_the_word(console, box_data):
 # --- the installer's password ------------------------------------------------------------------
 
 def test_locked_items_say_how_to_set_the_installer_password(console, box_data):
-    for item in ("5", "6", "7", "8", "9", "10", "11", "12"):
+    for item in ("5", "6", "7", "8", "9", "10", "11", "12", "13"):
         choose(console, item, "This item needs the installer password, and none is set yet.")
         console.expect_exact(MENU)
     assert actions(box_data) == []

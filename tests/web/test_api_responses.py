@@ -106,6 +106,8 @@ EXAMPLES: dict[tuple[str, str], tuple] = {
     ("delete", "/wallboard/tokens/{token_id}"): (None, {}, _kiosk_token),
     ("get", "/events/queue_log"): (None, {}, _events),
     ("get", "/settings"): (None, {}, None),
+    ("get", "/backup/schedule"): (None, {}, None),
+    ("put", "/backup/schedule"): ({"folder": "/media/usb", "every": "weekly", "keep": 4, "passphrase": "x"}, {}, None),
     ("put", "/settings"): ({"prompt_language": "sv", "dispositions": [{"code": "sale", "label": "Sale"}],
                             "alarm_notifications": {"sms": {"to": ["+46701234567"], "url": "https://sms.example",
                                                             "token": "sms-token"}, "language": "de"}}, {}, None),
