@@ -35,7 +35,7 @@ CHECK_SECONDS = 60.0
 MAX_KEEP = 365
 # Where copies may go: removable media mount points, or a folder on the data partition. Not anywhere
 # an admin types: the copy runs as root on the image.
-MEDIA_ROOTS = ("/media", "/mnt", "/run/media")
+MEDIA_ROOTS = ("/media", "/mnt")
 BACKUPS_FOLDER = "backups"
 OUR_COPY = re.compile(r"^callbox-backup-\d{8}-\d{6}-[^/]+\.tar\.gz(\.enc)?$")
 

@@ -14,7 +14,7 @@ Every = Literal[EVERY]  # type: ignore[valid-type]
 
 class BackupSchedule(Resource):
     """Scheduled copies of the backup and how the last one went (written by the notifier's copy)."""
-    folder: str = Field(description="where copies go: under /media, /mnt, /run/media or the box's backups folder")
+    folder: str = Field(description="where copies go: under /media, /mnt or the box's backups folder")
     every: Every
     keep: int = Field(ge=1, le=MAX_KEEP, description="how many copies stay in the folder")
     recordings: bool
