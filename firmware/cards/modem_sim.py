@@ -95,6 +95,7 @@ class ModemSimulator:
         self.answered_at: float | None = None
         self.dial_answer: str | None = "VCON"    # what an ATD gets: VCON (answered), BUSY, NO ANSWER...
         self.dial_delay = 0.3
+        self.dial_tone = True               # the exchange gives dial tone to a line taken off hook
         self.silent = False                 # stopped answering
         self._power_on()
 
@@ -154,6 +155,7 @@ class ModemSimulator:
         self._phase = 0.0
         self._sent_until = 0.0
         self._dial_at: float | None = None
+        self._dial_tone_at: float | None = None
         self._outbox = bytearray()
 
     # --- what a test or the installer does ---------------------------------------------------------
@@ -267,6 +269,10 @@ class ModemSimulator:
                 self.caller = None
             self.ringing -= 1
             self._next_ring = now + self.ring_interval
+        if self._dial_tone_at is not None and now >= self._dial_tone_at:
+            self._dial_tone_at = None
+            if self.off_hook and self.dial_tone:
+                self._outbox += b"\x10d"
         if self._dial_at is not None and now >= self._dial_at:
             self._dial_at = None
             self._reply(self.dial_answer or "NO ANSWER")
@@ -387,14 +393,16 @@ class ModemSimulator:
             self._sent_until = 0.0
             self._reply("CONNECT")
             self.state = "voice"
-        elif body in ("+VLS=1", "A"):
+        elif body in ("+VLS=1", "A", "H1"):
             if body == "+VLS=1" and not d.vls_answer:
                 self._reply("ERROR")
                 return
             self.off_hook = True
             if self.ringing:
                 self.ringing, self.answered_at = 0, time.monotonic()
-            self._reply("VCON")
+            else:                           # a line taken without a call: the exchange's dial tone
+                self._dial_tone_at = time.monotonic() + 0.2
+            self._reply("VCON" if body != "H1" else "OK")
         elif body in ("+VLS=0", "H", "H0"):
             # on hook: a call in progress ends; the exchange's ringing of a new call goes on
             self.off_hook, self.answered_at = False, None

@@ -17,6 +17,7 @@ HELP = """commands (one per line):
   busy | answer           what the next call the box dials gets (BUSY | VCON)
   unplug | plug           the USB modem pulled out | plugged back (same name, new pty)
   silent | wake           the modem stops answering | answers again
+  nodialtone | dialtone   the exchange gives no dial tone | dial tone (the card test)
   status | quit"""
 
 
@@ -83,6 +84,8 @@ def _command(sim, words: list[str]) -> bool:
         sim.plug()
     elif verb in ("silent", "wake"):
         sim.silent = verb == "silent"
+    elif verb in ("nodialtone", "dialtone"):
+        sim.dial_tone = verb == "dialtone"
     elif verb != "status":
         print(HELP, flush=True)
         return True

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from firmware.acd import ClearAlarm, RaiseAlarm
 from firmware.cards.serial_link import SerialLine
-from firmware.cards.v253_driver import Answered, CallOffered, Ended, Key, LineDown, LineUp, V253Driver
+from firmware.cards.v253_driver import Answered, CallOffered, Ended, Key, LineChecked, LineDown, LineUp, V253Driver
 from firmware.engine.legs import Hub, LegError, LegOwner
 
 log = logging.getLogger(__name__)
@@ -133,6 +133,7 @@ class CardLine:
         self.up = False
         self.down_since = time.monotonic()
         self.alarm_raised = False
+        self.last_check: dict | None = None     # the last card test's result
 
     def new_media(self):
         self.media = self.media_factory(f"fxo-{self.name}"[:40])
@@ -211,6 +212,10 @@ class CardTrunks:
             if line.alarm_raised:
                 line.alarm_raised = False
                 self.on_alarm(ClearAlarm("trunk-down", f"trunk {line.name}"))
+        elif isinstance(event, LineChecked):
+            line.last_check = {"dial_tone": event.dial_tone, "seconds": event.seconds, "detail": event.detail,
+                               "at": time.time()}
+            log.info("trunk %s: line test: %s", line.name, event.detail)
         elif isinstance(event, LineDown):
             if line.up:
                 line.up, line.down_since = False, time.monotonic()
@@ -228,10 +233,24 @@ class CardTrunks:
         line.link.request("dial", number)
         return leg
 
-    def describe(self) -> list[dict]:
-        return [{"trunk": line.name, "device": line.trunk["device"], "up": line.up, "state": line.driver.state,
-                 "codec": line.driver.codec, "full_duplex": line.driver.full_duplex}
-                for line in self.lines.values()]
+    def state(self, trunk_id: int) -> dict | None:
+        """What the line is doing, for the console and the API (read in the engine's thread: the
+        driver's fields are single values the line thread replaces whole)."""
+        line = self.lines.get(trunk_id)
+        if line is None:
+            return None
+        driver = line.driver
+        return {"up": line.up, "state": driver.state, "codec": driver.codec if line.up else None,
+                "full_duplex": driver.full_duplex if line.up else None, "in_call": line.leg is not None,
+                "last_check": line.last_check}
+
+    def check(self, trunk_id: int) -> bool:
+        """Starts the card test on the line (off hook, dial tone?); its result comes to `state`."""
+        line = self.lines.get(trunk_id)
+        if line is None:
+            return False
+        line.link.request("check_line")
+        return True
 
     def stop(self) -> None:
         for line in self.lines.values():

@@ -37,6 +37,7 @@ RING_OFFER = 2               # rings before a call without caller ID is offered 
 CALLER_ID_SETTLE = 0.2       # after the number, the rest of the caller ID block (name) may follow
 TX_LEAD = 0.06               # seconds of audio kept ahead in the modem's buffer
 TX_MAX_BEHIND = 0.2          # further behind than this (the thread was held up): skip, do not burst
+DIAL_TONE_WAIT = 3.0         # the card test: seconds off hook for the exchange's dial tone
 HALF_DUPLEX_QUIET = 0.6      # seconds of the box's silence before a half-duplex line listens again
 TX_BACKLOG = 4000            # bytes not yet taken by the modem (CTS low): audio past it is dropped, not queued
 SPEECH_LEVEL = 300.0         # RMS of a frame the box "says something" in (half duplex)
@@ -75,6 +76,14 @@ class LineDown:
     reason: str
 
 
+@dataclass(frozen=True)
+class LineChecked:
+    """The card test (APP3): off hook, was there dial tone (<DLE>d) within DIAL_TONE_WAIT, and how soon."""
+    dial_tone: bool
+    seconds: float | None = None
+    detail: str = ""
+
+
 class V253Driver:
     def __init__(self, name: str = "fxo", dialect: str = "auto",
                  hear: Callable[[bytes, float], None] | None = None,
@@ -109,6 +118,7 @@ class V253Driver:
         self._wants: list[tuple] = []
         self.now = 0.0
         self._probed = 0.0
+        self._check_started = 0.0
         self.backlog = 0                # bytes the link could not write yet (hardware flow control)
         self.counts = {"lines": 0, "events": 0, "unknown_events": 0, "audio_bytes": 0, "timeouts": 0,
                        "dropped_tx_samples": 0}
@@ -156,6 +166,30 @@ class V253Driver:
         self.state, self.in_call = "dialling", True
         self._send("ATD" + number, self._dialled, DIAL_TIMEOUT)
 
+    def check_line(self) -> None:
+        """The card test: takes the idle line off hook and listens for the exchange's dial tone."""
+        if self.state != "idle":
+            self.events.append(LineChecked(False, None, f"the line is {self.state}, not idle"))
+            return
+        self.state, self._check_started = "checking", self.now
+
+        def off_hook(result, info):
+            if self.state != "checking":
+                return
+            if result == "ERROR" and not self.answer_with_ata:
+                self.answer_with_ata = True           # learnt as for an answer: a Rockwell-style modem
+                self._send("ATH1", off_hook)
+            elif result not in ("OK", "VCON"):
+                self._checked(False, f"off hook refused: {result}")
+        # Rockwell style modems take the line with ATH1 (their AT+VLS=1 only answers a ring)
+        self._send("ATH1" if self.answer_with_ata else "AT+VLS=1", off_hook)
+
+    def _checked(self, dial_tone: bool, detail: str = "") -> None:
+        seconds = round(self.now - self._check_started, 2) if dial_tone else None
+        self.events.append(LineChecked(dial_tone, seconds, detail or ("dial tone" if dial_tone else
+                                                                      f"no dial tone within {DIAL_TONE_WAIT:.0f} s")))
+        self._on_hook()
+
     def hang_up(self) -> None:
         if not self.in_call:
             return
@@ -198,6 +232,8 @@ class V253Driver:
         if self.state == "idle" and self._command is None and not self._queue and now - self._probed > KEEPALIVE:
             self._probed = now
             self._send("AT", lambda result, info: None)
+        if self.state == "checking" and now - self._check_started > DIAL_TONE_WAIT:
+            self._checked(False)
         if self.state == "ringing" and self._offer_at is not None and now >= self._offer_at:
             self._offer()
         if self.state == "ringing" and now - self._last_ring > RING_GONE:
@@ -443,7 +479,9 @@ class V253Driver:
             self.counts["unknown_events"] += 1
             log.debug("%s: unknown DLE code %s", self.name, event.key)
             return
-        if event.name == "ring":
+        if event.name == "dial-tone" and self.state == "checking":
+            self._checked(True)
+        elif event.name == "ring":
             self._ring()
         elif event.name == "dtmf":
             if self.state == "talking":

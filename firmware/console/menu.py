@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from firmware import paths
+from firmware.cards import line_test as card_line_test
 from firmware.console import accounts, linetest, status
 from firmware.console.system import (NetworkSetting, System, factory_reset, network_file, run_foreground,
                                      system_from_env)
@@ -334,10 +335,13 @@ class Console:
         if not trunks:
             self.term.say("no trunks configured (add them in the web UI)")
         for trunk in trunks:
+            if trunk["type"] == "fxo":         # an analog line's card test: off hook, dial tone? (issue 11)
+                self.term.say(f"{trunk['name']} (fxo): off hook on {trunk['device']}, listening for dial tone ...")
+                self.term.say("  " + (card_line_test.run(trunk["id"]) if engine is not None else engine_state))
+                continue
             self.term.say(f"{trunk['name']} ({trunk['type']}): sending SIP OPTIONS to {trunk['address']} ...")
             self.term.say("  " + linetest.send_options(trunk["address"]).line())
             self.term.say(f"  engine: {states.get(trunk['id'], engine_state if engine is None else 'not known yet')}")
-        self.term.say("Analog/ISDN trunk cards: their line test comes with the cards (issue 11).")
 
     def logs(self) -> None:
         logs = sorted(p for p in paths.log_dir().glob("*.log") if p.is_file())

@@ -342,9 +342,19 @@ class Commands:
         """Each trunk with the last answer to its registration (None for a peer: nothing to register)."""
         ua = getattr(self.host, "ua", None)
         registrations = ua.trunk_registrations() if hasattr(ua, "trunk_registrations") else {}
+        cards = getattr(self.host, "cards", None)
         return {"trunks": [{"id": t["id"], "name": t["name"], "type": t["type"],
-                            "registration": registrations.get(t["id"]) if t["type"] == "register" else None}
+                            "registration": registrations.get(t["id"]) if t["type"] == "register" else None,
+                            "line": cards.state(t["id"]) if cards is not None and t["type"] == "fxo" else None}
                            for t in self.host.configuration.trunks]}
+
+    def card_test(self, trunk_id=None) -> dict:
+        """The card test (APP3) on an fxo trunk's line: off hook, dial tone? The result comes in
+        `trunks` (its line's last_check) within a few seconds."""
+        cards = getattr(self.host, "cards", None)
+        if not _is_int(trunk_id) or cards is None or not cards.check(trunk_id):
+            raise CommandError(f"no card line {trunk_id!r}")
+        return {"started": True}
 
     def status(self) -> dict:
         """The live status: queues with their waiting calls, agents, calls, callbacks, alarms, rooms."""
@@ -382,5 +392,5 @@ SOCKET_COMMANDS = (
     "status", "agent_login", "agent_logout", "agent_pause", "agent_unpause", "wrapup_end", "wrapup_extend",
     "call_classify", "call_classified", "reload", "monitor", "conference_create", "conference_add",
     "conference_remove", "conference_close", "callback_note", "callback_requeue", "callback_cancel",
-    "callback_call_now", "media_stats", "trunks",
+    "callback_call_now", "media_stats", "trunks", "card_test",
 )

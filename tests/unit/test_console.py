@@ -297,7 +297,6 @@ def test_line_test_asks_each_trunk(unlocked, box_data):
     console.expect_exact("engine: engine not running")
     console.expect_exact("gone (peer): sending SIP OPTIONS")
     console.expect_exact("refused (ICMP port unreachable")
-    console.expect_exact("comes with the cards (issue 11)")
     console.expect_exact(MENU)
     responder.sock.close()
 

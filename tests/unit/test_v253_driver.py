@@ -11,7 +11,7 @@ import pytest
 
 from firmware.cards.modem_sim import ModemSimulator
 from firmware.cards.serial_link import SerialLine
-from firmware.cards.v253_driver import Answered, CallOffered, Ended, Key, LineDown, LineUp, V253Driver
+from firmware.cards.v253_driver import Answered, CallOffered, Ended, Key, LineChecked, LineDown, LineUp, V253Driver
 
 
 class Line:
@@ -155,3 +155,21 @@ def test_a_modem_that_stops_answering_is_reopened_and_initialised_again(modem):
     sim.silent = False
     line.wait_for(LineUp, 5)
     assert line.link.counts["opened"] >= 2
+
+
+def test_the_card_test_finds_dial_tone_or_its_absence(modem, monkeypatch):
+    from firmware.cards import v253_driver
+    monkeypatch.setattr(v253_driver, "DIAL_TONE_WAIT", 1.0)
+    sim, line = modem
+    line.link.request("check_line")
+    checked = line.wait_for(LineChecked)
+    assert checked.dial_tone and 0 < checked.seconds < 1, checked
+    deadline = time.monotonic() + 3
+    while sim.off_hook or line.driver.state != "idle":
+        assert time.monotonic() < deadline, "the line stayed off hook after the test"
+        time.sleep(0.02)
+    sim.dial_tone = False
+    line.link.request("check_line")
+    assert not line.wait_for(LineChecked, 4).dial_tone
+    sim.ring("0701234567")                       # the line still takes calls after its test
+    line.wait_for(CallOffered)

@@ -128,3 +128,28 @@ def test_a_line_down_raises_trunk_down_and_clears_it_when_back(box, monkeypatch)
     turn_until(engine, lambda: ("trunk-down", "trunk analog") not in engine.alarms.open)
     commit_pending(engine.store)
     assert queries.open_alarms(engine.store) == []
+
+
+@pytest.mark.parametrize("box", ["rockwell"], indirect=True)
+def test_the_card_test_over_the_engines_commands_reports_the_line_and_its_dial_tone(box):
+    from firmware.cards import line_test
+    engine, ua, sim = box
+    table = engine.commands.by_name()
+
+    class Client:                       # the console's EngineClient, answered by this engine between turns
+        def request(self, cmd, **args):
+            for _ in range(20):
+                engine.turn()
+            return table[cmd](args)
+
+    (trunk,) = engine.configuration.trunks
+    result = line_test.run(trunk["id"], Client())
+    assert result.startswith("line up (ulaw, full duplex), idle; dial tone after "), result
+    assert "ATH1" in sim.commands                   # Rockwell style: off hook by ATH1
+    line = engine.commands.trunks()["trunks"][0]["line"]
+    assert line["up"] and line["last_check"]["dial_tone"]
+    sim.dial_tone = False
+    assert "NO dial tone" in line_test.run(trunk["id"], Client(), wait=8.0)
+    sim.unplug()
+    turn_until(engine, lambda: not engine.commands.trunks()["trunks"][0]["line"]["up"])
+    assert line_test.run(trunk["id"], Client()).startswith("line DOWN")
