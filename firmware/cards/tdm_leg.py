@@ -13,6 +13,7 @@ the line is up again.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -253,11 +254,19 @@ class CardTrunks:
         return True
 
     def stop(self) -> None:
+        """The engine stops: its calls were hung up just before; each line goes on hook (up to a
+        second each) before its thread ends."""
         for line in self.lines.values():
-            self._stop_line(line)
+            self._stop_line(line, wait=True)
         self.lines.clear()
 
-    def _stop_line(self, line: CardLine) -> None:
+    def _stop_line(self, line: CardLine, wait: bool = False) -> None:
+        """A line goes (its trunk deleted, the engine stopping): its call ends, the modem goes on
+        hook. At a reload the loop does not wait for that: a thread of its own does."""
         if line.leg is not None:
-            line.leg.line_ended("box")
-        line.link.stop()
+            line.leg.line_ended("trunk-removed")       # the owner ends its call
+        line.link.request("hang_up")
+        if wait:
+            line.link.stop()
+        else:
+            threading.Thread(target=line.link.stop, name=f"stop {line.name}", daemon=True).start()

@@ -153,3 +153,23 @@ def test_the_card_test_over_the_engines_commands_reports_the_line_and_its_dial_t
     sim.unplug()
     turn_until(engine, lambda: not engine.commands.trunks()["trunks"][0]["line"]["up"])
     assert line_test.run(trunk["id"], Client()).startswith("line DOWN")
+
+
+@pytest.mark.parametrize("box", ["usr"], indirect=True)
+def test_a_trunk_deleted_during_a_call_ends_it_and_puts_the_line_on_hook_without_holding_the_loop(box):
+    engine, ua, sim = box
+    sim.ring(CALLER := "0701234567")
+    session = turn_until(engine, lambda: next(iter(engine.sessions.values()), None))
+    turn_until(engine, lambda: sim.off_hook and engine.cards.lines[1].driver.state == "talking")
+    queries.delete_trunk(engine.store, 1)
+    commit_pending(engine.store)
+    started = time.monotonic()
+    engine.reload()
+    assert time.monotonic() - started < 0.5 and not engine.cards.lines
+    turn_until(engine, lambda: session.call_id not in engine.sessions)
+    commit_pending(engine.store)
+    assert queries.get_call(engine.store, session.call_id)["caller"] == CALLER
+    deadline = time.monotonic() + 3
+    while sim.off_hook:
+        assert time.monotonic() < deadline, "the modem stayed off hook"
+        time.sleep(0.02)

@@ -104,7 +104,8 @@ def _step_context(step: str) -> dict[str, Any]:
         return {"interfaces": _changes().backend.interfaces(), "current": _changes().backend.current(),
                 "rollback_seconds": int(network.ROLLBACK_SECONDS)}
     if step == "trunk":
-        return {"types": TRUNK_TYPES, "dtmf_modes": DTMF_MODES,
+        # SIP trunks here; an analog line (fxo) needs its device and number: the trunks page
+        return {"types": tuple(t for t in TRUNK_TYPES if t != "fxo"), "dtmf_modes": DTMF_MODES,
                 "checks": {t["id"]: trunk_check(t) for t in service.wizard_rows(conn, service.progress(conn))["trunks"]}}
     if step == "agents":
         return {"agent_rows": service.AGENT_ROWS, "created": []}
