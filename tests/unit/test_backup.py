@@ -310,3 +310,34 @@ def test_the_command_line_backs_up_and_restores(box, tmp_path):
                            str(out)], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert rows(fresh) == rows(box) and (fresh / RECORDING).read_bytes() == RECORDING_BYTES
+
+
+def test_a_restore_killed_while_it_stages_leaves_the_box_as_it_was(box, tmp_path):
+    """kill -9 of `callbox restore` mid-stream: the live data is untouched, nothing is committed, and
+    the next restore starts clean."""
+    import signal
+    import time
+
+    for number in range(10):        # enough recordings that the kill lands while the stream is read
+        (box / "recordings" / f"extra-{number}.wav").write_bytes(os.urandom(1024 * 1024))
+    backup = tmp_path / "box.tar.gz"
+    backup.write_bytes(backup_bytes(box))
+    target = tmp_path / "target"
+    target.mkdir()
+    open_store(target / "callbox.db").close()
+    before = rows(target)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "CALLBOX_DATA": str(target)}
+    child = subprocess.Popen([sys.executable, "-m", "firmware.cli", "restore", str(backup)], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    staged = target / restore.STAGING / "files" / "recordings"
+    deadline = time.monotonic() + 30
+    while not (staged.exists() and any(staged.iterdir())):
+        assert child.poll() is None and time.monotonic() < deadline, "the restore ended before it was killed"
+        time.sleep(0.005)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert not restore.pending(target) and rows(target) == before
+    assert not (target / "recordings").exists() or not any((target / "recordings").iterdir())
+    assert not restore.finish_interrupted(target)
+    restore.restore(open(backup, "rb"), target, say=lambda _: None)
+    assert rows(target) == rows(box) and (target / RECORDING).read_bytes() == RECORDING_BYTES
