@@ -30,6 +30,10 @@ ENGINE_ANSWERS = {
     "wrapup_extend": AGENT_STATE, "monitor": {"call_id": 1, "mode": "listen"},
     "conference_create": {"id": 1, "members": []},
     "conference_add": {"id": 1, "kind": "phone", "label": "1001", "call_id": None, "connected": False},
+    "trunks": {"trunks": [{"id": 2, "name": "analog", "type": "fxo", "registration": None, "line": {
+        "up": True, "state": "idle", "codec": "ulaw", "full_duplex": True, "in_call": False,
+        "last_check": {"dial_tone": True, "seconds": 0.2, "detail": "dial tone", "at": 1.0}}}]},
+    "card_test": {"started": True},
 }
 
 
@@ -38,6 +42,7 @@ def _one_of_everything(db) -> None:
     queue = queries.create_queue(db, "sales")
     queries.add_queue_member(db, queue["id"], agent["id"])
     queries.create_trunk(db, "carrier", "peer", "192.0.2.5:5060")
+    queries.create_trunk(db, "analog", "fxo", "", device="/dev/ttyACM0", dialect="auto", number="4940124")
     queries.create_inbound_route(db, "4940123", queue["id"])
     call = queries.open_call(db, "+4940999", "4940123", trunk_id=1)
     queries.update_call(db, call, queue_id=queue["id"], agent_id=agent["id"], queued_at=1.0, answered_at=2.0)

@@ -72,6 +72,8 @@ EXAMPLES: dict[tuple[str, str], tuple] = {
                            "username": "box", "password": "trunk-secret"}, {}, None),
     ("get", "/trunks/{trunk_id}"): (None, {}, None),
     ("delete", "/trunks/{trunk_id}"): (None, {}, None),
+    ("get", "/trunks/{trunk_id}/line"): (None, {"trunk_id": 2}, None),
+    ("post", "/trunks/{trunk_id}/line/test"): (None, {"trunk_id": 2}, None),
     ("get", "/inbound-routes"): (None, {}, None),
     ("post", "/inbound-routes"): ({"did": "+4940124", "queue_id": 1, "priority": 3}, {}, None),
     ("get", "/inbound-routes/{route_id}"): (None, {}, None),

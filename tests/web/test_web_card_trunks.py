@@ -56,3 +56,20 @@ def test_the_page_creates_an_fxo_trunk(auth, client, db):
     auth.login()
     page = client.get("/trunks").get_data(as_text=True)
     assert 'name="device"' in page and '>rockwell<' in page and 'name="number"' in page
+
+
+def test_the_line_and_its_card_test_through_the_api(api, db, engine):
+    trunk = api.post("/trunks", {"name": "analog", "type": "fxo", "device": "/dev/ttyACM0", "number": "4930100"})
+    trunk_id = trunk.get_json()["id"]
+    line = {"up": True, "state": "idle", "codec": "ulaw", "full_duplex": False, "in_call": False, "last_check": None}
+    engine.answers["trunks"] = {"trunks": [{"id": trunk_id, "name": "analog", "type": "fxo", "registration": None,
+                                            "line": line}]}
+    assert api.get(f"/trunks/{trunk_id}/line").get_json() == line
+    engine.answers["card_test"] = {"started": True}
+    started = api.post(f"/trunks/{trunk_id}/line/test")
+    assert (started.status_code, started.get_json()) == (202, {"started": True})
+    assert ("card_test", {"trunk_id": trunk_id}) in engine.commands
+    peer = api.post("/trunks", {"name": "pbx", "type": "peer", "address": "10.0.0.2"}).get_json()
+    api_error(api.get(f"/trunks/{peer['id']}/line"), 404, "no card trunk")
+    engine.refusals["card_test"] = "the line is talking, not idle"
+    api_error(api.post(f"/trunks/{trunk_id}/line/test"), 409, "not idle")

@@ -51,3 +51,24 @@ class TrunkCreate(Body):
     number: str | None = Field(default=None, max_length=NUMBER["max_length"], pattern=f"^{NUMBER['pattern']}$",
                                description="fxo: the number the line answers for; the inbound route with "
                                            "this number takes its calls")
+
+
+class LineCheck(Resource):
+    dial_tone: bool = Field(description="the exchange's dial tone was heard off hook")
+    seconds: float | None = Field(description="how soon it came")
+    detail: str
+    at: float = Field(description="when (Unix time)")
+
+
+class TrunkLine(Resource):
+    """An fxo trunk's line as the engine sees it (docs/cards.md)."""
+    up: bool = Field(description="the modem answers and is initialised")
+    state: str = Field(description="the driver's state: idle, ringing, talking, checking, down ...")
+    codec: str | None
+    full_duplex: bool | None
+    in_call: bool
+    last_check: LineCheck | None = Field(description="the last card test (POST .../line/test)")
+
+
+class LineTestStarted(Resource):
+    started: bool

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import NotFound, ServiceUnavailable
 
 from firmware.message import N_
 from firmware.store import queries
-from webui import fields, sip_fields
+from webui import engine, fields, sip_fields
 from webui.service import NAME, Data, Row, change, reload_engine
 
 TRUNK_TYPES = ("peer", "register", "fxo")      # fxo: an analog line through a V.253 voice modem (issue 11)
@@ -60,3 +60,29 @@ def delete_trunk(conn, actor: str, trunk_id: int) -> None:
         queries.audit(conn, actor, "trunk.delete", f"id={trunk_id} name={trunk['name']}")
     reload_engine()
 
+
+
+def _card_trunk(conn, trunk_id: int) -> Row:
+    trunk = queries.get_trunk(conn, trunk_id)
+    if trunk is None or trunk["type"] != "fxo":
+        raise NotFound(f"no card trunk {trunk_id}")
+    return trunk
+
+
+def card_line(conn, trunk_id: int) -> dict:
+    """The fxo trunk's line as the engine sees it (the engine's `trunks`); 503 while it has none."""
+    _card_trunk(conn, trunk_id)
+    known = engine.command("trunks").get("trunks", [])
+    line = next((t.get("line") for t in known if isinstance(t, dict) and t.get("id") == trunk_id), None)
+    if not isinstance(line, dict):
+        raise ServiceUnavailable("the engine has no line for this trunk yet")
+    return line
+
+
+def start_line_test(conn, actor: str, trunk_id: int) -> dict:
+    """Starts the card test (off hook, dial tone?); its result comes in the line's last_check."""
+    trunk = _card_trunk(conn, trunk_id)
+    answer = engine.command("card_test", trunk_id=trunk_id)
+    with change(conn, {}):
+        queries.audit(conn, actor, "trunk.line_test", f"id={trunk_id} name={trunk['name']}")
+    return {"started": bool(answer.get("started"))}
