@@ -266,3 +266,11 @@ def test_the_wizards_own_steps_refuse_with_the_field_named(admin, app, step, for
     assert response.status_code == 400
     assert message in response.data
     assert app.extensions["wizard_network"].pending() is None
+
+
+def test_a_refused_member_leaves_the_queue_made_and_named(admin, db):
+    response = admin.post("/wizard/queue", data={"name": "sales", "member": ["12ab"]})
+    assert response.status_code == 400 and b"agent_id: must be an integer" in response.data
+    assert b"Queue made: sales." in response.data
+    assert admin.post("/wizard/queue", data={"name": "sales"}).status_code == 409
+    assert [q["name"] for q in queries.list_queues(db)] == ["sales"]

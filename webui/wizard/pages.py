@@ -3,6 +3,7 @@ leads an admin here while the wizard is open; `/wizard` resumes at the first ste
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -150,8 +151,7 @@ def save(step: str):
         elif step == "agents":
             return _create_agents()
         elif step == "queue":
-            service.create_queue(conn, who, request.form, [int(i) for i in request.form.getlist("member")
-                                                           if i.isdigit() and len(i) < 19])
+            service.create_queue(conn, who, request.form)
         elif step == "route":
             service.create_route(conn, who, request.form)
     except (BadRequest, Conflict, NotFound) as exc:
@@ -193,11 +193,13 @@ def reopen():
 # --- agents: the printable sheet --------------------------------------------------------------------
 
 def _box_sip_address() -> str:
-    import os
-
+    """Where the phones register: the box's SIP address (`callbox run` resolved it), else the host
+    this browser reached the box at."""
     host = os.environ.get("CALLBOX_BIND", "127.0.0.1")
-    if host in ("", "0.0.0.0", "auto"):
-        host = request.host.rsplit(":", 1)[0]
+    if host in ("", "0.0.0.0", "::", "auto"):
+        host = urlsplit(request.host_url).hostname or "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
     port = os.environ.get("CALLBOX_SIP_PORT", "5060")
     return f"{host}:{port}" if port != "5060" else host
 

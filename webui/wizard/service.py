@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest, Conflict, NotFound
 
 from firmware.store import queries
@@ -188,11 +189,13 @@ def create_agents(conn, actor: str, rows: list[dict[str, str]]) -> tuple[list[di
     return created, problem, failed
 
 
-def create_queue(conn, actor: str, data: Data, member_ids: list[int]) -> Row:
-    queue = queues.create_queue(conn, actor, {"name": data.get("name"), "strategy": data.get("strategy") or None})
-    for agent_id in member_ids:
-        queues.add_member(conn, actor, queue["id"], {"agent_id": agent_id})
-    step_done(conn, actor, "queue", queue_id=queue["id"])
+def create_queue(conn, actor: str, form: MultiDict) -> Row:
+    """The queue (its name and strategy: the queues' form without rules) and the agents ticked, each
+    read as the queues' own forms are (the queue's page adds members one by one)."""
+    queue = queues.create_queue(conn, actor, MultiDict([(key, form[key]) for key in ("name", "strategy") if key in form]))
+    step_done(conn, actor, "queue", queue_id=queue["id"])      # made, even if a member is refused below
+    for agent_id in form.getlist("member"):
+        queues.add_member(conn, actor, queue["id"], MultiDict({"agent_id": agent_id}))
     return queue
 
 
