@@ -173,3 +173,49 @@ def test_the_card_test_finds_dial_tone_or_its_absence(modem, monkeypatch):
     assert not line.wait_for(LineChecked, 4).dial_tone
     sim.ring("0701234567")                       # the line still takes calls after its test
     line.wait_for(CallOffered)
+
+
+def talking_driver(full_duplex: bool = True) -> V253Driver:
+    """A driver brought to a call by hand (no pty): the modem's answers fed as bytes."""
+    driver = V253Driver("hand", say=lambda samples: b"\x00\x40" * samples)
+    driver.link_up(0.0)
+    for answer in (b"OK", b"OK", b"OK", b'+VSM: 4,"G711U",8,0,(8000),(0),(0)\r\nOK', b"OK", b"OK", b"OK",
+                   b"OK" if full_duplex else b"ERROR", b"OK"):
+        driver.feed(b"\r\n" + answer + b"\r\n", 0.0)
+    driver.feed(b"\x10R\r\nNMBR = 5551234\r\n", 0.1)
+    driver.tick(0.5)
+    driver.answer()
+    driver.feed(b"\r\nVCON\r\n", 0.6)
+    driver.feed(b"\r\nCONNECT\r\n", 0.7)
+    assert driver.state == "talking", driver.state
+    driver.output.clear()
+    return driver
+
+
+@pytest.mark.parametrize("code, cause", [(b"s", "silence"), (b"b", "busy"), (b"d", "dial-tone"),
+                                         (b"l", "loop-break"), (b"L", "polarity-reversal")])
+def test_each_hang_up_event_ends_the_call_and_puts_the_line_on_hook(code, cause):
+    driver = talking_driver()
+    driver.feed(b"\x7f\x10" + code, 1.0)
+    assert Ended(cause) in driver.events
+    assert driver.output.startswith(b"\x10!\x10\x03")          # the voice data ended
+    driver.output.clear()
+    driver.feed(b"\x10\x03\r\nOK\r\n", 1.1)                   # the modem's end of data and result
+    assert bytes(driver.output) == b"AT+VLS=0\r"
+    driver.feed(b"\r\nOK\r\n", 1.2)
+    assert driver.state == "idle"
+
+
+def test_with_the_modem_holding_cts_low_audio_is_dropped_not_queued():
+    driver = talking_driver()
+    for step in range(1, 26):                                 # 0.5 s in 20 ms ticks: paced µ-law
+        driver.tick(0.7 + step * 0.02)
+    assert 4000 <= len(driver.output) <= 4000 + 0.06 * 8000 + 160
+    driver.output.clear()
+    driver.backlog = 5000                                     # the link could not write that much yet
+    for step in range(1, 26):
+        driver.tick(1.2 + step * 0.02)
+    assert not driver.output and driver.counts["dropped_tx_samples"] >= 3900
+    driver.backlog = 0
+    driver.tick(1.72)
+    assert 0 < len(driver.output) <= 320                      # back at the pace, not a burst of the backlog
