@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 
 from firmware import paths
 from firmware.backup.errors import BackupError
+from firmware.message import Message
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ OUR_COPY = re.compile(r"^callbox-backup-\d{8}-\d{6}-[^/]+\.tar\.gz(\.enc)?$")
 
 
 class ScheduleError(ValueError):
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: str):       # a Message where a page shows it (worded there)
         super().__init__(f"{field}: {message}")
         self.field, self.message = field, message
 
@@ -66,11 +67,11 @@ def check_folder(text: str, data: Path | None = None) -> str:
     """An absolute folder under a removable media mount or $CALLBOX_DATA/backups."""
     roots = allowed_roots(data)
     if not text.startswith("/") or len(text) > 255 or any(ord(c) < 32 or ord(c) == 127 for c in text):
-        raise ScheduleError("folder", "must be an absolute path of at most 255 characters")
+        raise ScheduleError("folder", Message("must be an absolute path of at most 255 characters"))
     path = PurePosixPath(text)
     if ".." in path.parts or not any(path == root or root in path.parents for root in roots):
-        raise ScheduleError("folder", "must be under " + ", ".join(str(root) for root in roots)
-                            + " (a USB stick's mount or the box's backups folder)")
+        raise ScheduleError("folder", Message("must be under {roots} (a USB stick's mount or the box's backups folder)",
+                                              roots=", ".join(str(root) for root in roots)))
     return str(path)
 
 
@@ -101,7 +102,7 @@ def parse_schedule(raw: object, data: Path | None = None) -> Schedule:
     if folder:
         folder = check_folder(folder, data)
     elif every != "off":
-        raise ScheduleError("folder", "is needed for scheduled copies")
+        raise ScheduleError("folder", Message("is needed for scheduled copies"))
     return Schedule(folder, every, keep, recordings, passphrase)
 
 

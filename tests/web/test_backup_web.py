@@ -164,6 +164,8 @@ def test_the_schedule_on_the_page_and_a_scheduled_copy(client, auth, data_dir):
     folder = data_dir / "backups" / "usb"
     refused = client.post("/backup/schedule", data={"folder": "/etc", "every": "daily", "keep": "3"})
     assert refused.status_code == 400 and "folder: must be under" in refused.get_data(as_text=True)
+    refused = client.post("/backup/schedule", data={"folder": str(folder), "every": "daily", "keep": "many"})
+    assert refused.status_code == 400 and "keep: " in refused.get_data(as_text=True)
     saved = client.post("/backup/schedule", data={"folder": str(folder), "every": "daily", "keep": "2",
                                                   "passphrase": "stick"})
     assert saved.status_code == 302
@@ -212,3 +214,14 @@ def test_the_schedule_through_the_api(client, token, users, data_dir):
     assert client.put("/api/v1/backup/schedule", headers=headers, json={"passphrase": ""}).get_json()["encrypted"] is False
     refused = client.put("/api/v1/backup/schedule", headers=headers, json={"folder": "/media/../etc"})
     assert refused.status_code == 400 and refused.get_json()["error"].startswith("folder: ")
+    for body, field in (({"keep": "3"}, "keep: "), ({"every": "hourly"}, "every: "), ({"": None}, ""),
+                        ({"passphrase": {}}, "passphrase: "), ({"every": "daily", "folder": ""}, "folder: ")):
+        refused = client.put("/api/v1/backup/schedule", headers=headers, json=body)
+        assert refused.status_code == 400 and refused.get_json()["error"].startswith(field), body
+
+
+def test_a_refused_folder_is_worded_in_the_readers_language(client, auth):
+    auth.login("admin")
+    client.post("/language", data={"language": "sv"})
+    refused = client.post("/backup/schedule", data={"folder": "/etc", "every": "daily", "keep": "3"})
+    assert refused.status_code == 400 and "måste ligga under /media, /mnt" in refused.get_data(as_text=True)

@@ -27,7 +27,7 @@ from firmware.backup.manifest import Manifest
 from firmware.message import Message
 from firmware.store import queries
 from firmware.version import firmware_version
-from webui import fields
+from webui import fields, validation
 from webui.fields import FieldError
 from webui.service import Data, Row, change
 
@@ -101,7 +101,8 @@ def receive_upload(environ, data: Path):
     memory); returns (form, the file's path)."""
     from werkzeug.formparser import parse_form_data
 
-    limit = upload_limit(data, int(environ.get("CONTENT_LENGTH") or 0) or None)
+    declared = environ.get("CONTENT_LENGTH") or ""
+    limit = upload_limit(data, int(declared) if declared.isascii() and declared.isdigit() else None)
     folder = data / UPLOAD_DIR
     shutil.rmtree(folder, ignore_errors=True)       # one upload at a time: an earlier one cut short goes
     folder.mkdir(mode=0o700)
@@ -176,12 +177,12 @@ def schedule(conn, data: Path) -> Row:
 
 def update_schedule(conn, actor: str, data: Data, box: Path) -> Row:
     """A change of the schedule: fields left out stay; the passphrase left out or null stays, "" clears it."""
-    unknown = sorted(set(data) - set(scheduling.Schedule.__dataclass_fields__))
-    if unknown:
-        raise FieldError(unknown[0], "is not a field of the backup schedule")
+    from webui.backup.schema import BackupScheduleChange
+
+    given = validation.read(BackupScheduleChange, data).model_dump(exclude_none=True)
     stored = scheduling.load(queries.get_setting(conn, scheduling.SETTING_KEY))
-    merged = {**json.loads(stored.to_json()), **{k: v for k, v in data.items() if v is not None}}
-    try:
+    merged = {**json.loads(stored.to_json()), **given}
+    try:         # the rules that need the box: where a folder may be, a folder when copies are on
         new = scheduling.parse_schedule(merged, box)
     except scheduling.ScheduleError as exc:
         raise FieldError(exc.field, exc.message) from None
