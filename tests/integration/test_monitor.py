@@ -1,6 +1,8 @@
 """A supervisor on a live call (TEL7): listen hears both and is heard by none; whisper is heard by
 the agent only. Three SIPp parties speak three different recordings; what each one receives is
-captured and compared with what the others said."""
+captured and judged frame by frame against what the others said (tests/support/hearing.py: the
+half-second windows correlated with one stretch of a recording failed under load, 0.87/0.69
+against 0.95, when the engine's jitter buffers stepped inside a window)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ import pytest
 
 from tests.integration.box import REPO
 from tests.integration.conftest import DID, Phone
-from tests.support.audio import best_match, decode_alaw, read_wav
+from tests.support.audio import read_wav
+from tests.support.hearing import SOUND_RMS, alaw, by_tick, decoded, exactly_said, frames_to, pieces_of, rms
 from tests.support.pcap import write_pcma_pcap
 from tests.support.ports import free_port
 from tests.support.rtp import capture
@@ -21,15 +24,15 @@ pytestmark = [pytest.mark.sip, pytest.mark.slow]
 
 PROMPTS = REPO / "build" / "prompts"
 SUPERVISOR_EXT, SUPERVISOR_PASSWORD = "1009", "supervisor-pw-9"
+ENOUGH_SOUND = 25        # frames with sound a window must hold to be judged (half a second)
+# A jitter buffer's made-up frames are the only ones not exact: under two CPU burners at most 16 % of
+# a window's frames with sound; a supervisor heard by the wrong side leaves none exact (0 of 135).
+EXACT_SHARE = 0.5
+MIX_ERROR = 0.1          # |S - (C + A)| / |S| on a tick: A-law's own rounding makes about 0.013
 
 
 def voice(*names: str) -> list[int]:
     return [s for name in names for s in read_wav(PROMPTS / name)]
-
-
-def heard(cap, port: int, start: float, end: float) -> list[int]:
-    packets = sorted((p for p in cap.to_port(port) if start <= p.time < end), key=lambda p: p.time)
-    return [s for p in packets for s in decode_alaw(p.payload)]
 
 
 # Alone: it scores three voices' correlation over 3-s windows; beside a second test worker on 2 cores
@@ -75,29 +78,29 @@ def test_supervisor_listens_then_whispers(center, phone, tmp_path):
     finally:
         supervisor.stop()
 
-    def scores(port, window, reference) -> list[float]:
-        """Correlation with the reference of every half second that carries sound."""
-        samples = heard(cap, port, *window)
-        return [best_match(samples, reference, at, window=4000) for at in range(0, len(samples) - 4000, 4000)
-                if rms(samples[at:at + 4000]) > 300]
-
-    def all_but_one(values: list[float], threshold: float) -> bool:
-        """Every window but at most one above the threshold: on a loaded machine one half second may
-        carry a late packet's gap, while a supervisor heard by the wrong side spoils every window."""
-        return len(values) >= 3 and sorted(values)[1] > threshold
-
     listen, whisper = (listen_from, listen_to), (whisper_from, whisper_to)
-    # Listen: the supervisor hears both sides; everything the customer hears is the agent's voice and
-    # everything the agent hears is the customer's (a supervisor heard by either would break that).
-    assert max(scores(supervisor.media_port, listen, customer_voice)) > 0.6
-    assert max(scores(supervisor.media_port, listen, agent_voice)) > 0.6
-    customer_hears, agent_hears = scores(customer_media, listen, agent_voice), scores(phone.media_port, listen,
-                                                                                      customer_voice)
-    assert all_but_one(customer_hears, 0.95) and all_but_one(agent_hears, 0.95), (customer_hears, agent_hears)
-    # Whisper: the agent hears the supervisor; the customer still hears nothing but the agent.
-    assert max(scores(phone.media_port, whisper, supervisor_voice)) > 0.9
-    customer_hears = scores(customer_media, whisper, agent_voice)
-    assert all_but_one(customer_hears, 0.95), customer_hears
+    customer_said, agent_said = alaw(customer_voice), alaw(agent_voice)
 
-def rms(samples: list[int]) -> float:
-    return (sum(x * x for x in samples) / len(samples)) ** 0.5 if samples else 0.0
+    def hears_only(port, window, said, who) -> None:
+        exact, loud = exactly_said(frames_to(cap, port, window), said)
+        assert loud >= ENOUGH_SOUND and exact >= EXACT_SHARE * loud, (
+            f"{who}: {exact} of {loud} frames with sound exactly what the other party said")
+
+    # Listen: the customer hears the agent and nobody else, the agent the customer and nobody else.
+    hears_only(customer_media, listen, agent_said, "listen, the customer")
+    hears_only(phone.media_port, listen, customer_said, "listen, the agent")
+    # The supervisor hears both: on every tick the sum of what the other two hear.
+    ticks = [decoded(t) for t in by_tick([frames_to(cap, port, listen)
+                                          for port in (supervisor.media_port, customer_media, phone.media_port)])]
+    errors = [rms(s - c - a) / rms(s) for s, c, a in ticks if rms(s) > SOUND_RMS]
+    assert len(errors) >= ENOUGH_SOUND and sum(e < MIX_ERROR for e in errors) >= 0.9 * len(errors), errors
+
+    # Whisper: the customer still hears the agent and nobody else.
+    hears_only(customer_media, whisper, agent_said, "whisper, the customer")
+    # The agent hears the customer and the supervisor: beyond what the customer said (what the
+    # supervisor hears, less the agent's part, which is what the customer hears), the supervisor.
+    ticks = [decoded(t) for t in by_tick([frames_to(cap, port, whisper)
+                                          for port in (phone.media_port, supervisor.media_port, customer_media)])]
+    beyond = [x for a, s, c in ticks for x in a - (s - c)]
+    good, loud = pieces_of(beyond, supervisor_voice, level=True)
+    assert loud >= ENOUGH_SOUND // 5 and good >= EXACT_SHARE * loud, (good, loud)
