@@ -73,3 +73,21 @@ def test_the_line_and_its_card_test_through_the_api(api, db, engine):
     api_error(api.get(f"/trunks/{peer['id']}/line"), 404, "no card trunk")
     engine.refusals["card_test"] = "the line is talking, not idle"
     api_error(api.post(f"/trunks/{trunk_id}/line/test"), 409, "not idle")
+
+
+def test_the_page_shows_the_line_and_starts_its_test(auth, client, db, engine):
+    trunk = queries.create_trunk(db, "analog", "fxo", "", device="/dev/ttyACM0", dialect="auto", number="4930100")
+    db.commit()
+    engine.answers["trunks"] = {"trunks": [{"id": trunk["id"], "name": "analog", "type": "fxo", "registration": None,
+                                            "line": {"up": True, "state": "idle", "codec": "ulaw",
+                                                     "full_duplex": False, "in_call": False,
+                                                     "last_check": {"dial_tone": True, "seconds": 0.2,
+                                                                    "detail": "dial tone", "at": 1.0}}}]}
+    engine.answers["card_test"] = {"started": True}
+    auth.login()
+    page = client.get("/trunks").get_data(as_text=True)
+    assert "Line up (ulaw, half duplex), idle." in page and "dial tone after 0.2 s" in page
+    response = client.post(f"/trunks/{trunk['id']}/line-test",
+                           follow_redirects=True)
+    assert "Line test started" in response.get_data(as_text=True)
+    assert ("card_test", {"trunk_id": trunk["id"]}) in engine.commands
