@@ -40,9 +40,11 @@ class EmailChannel(StrictBody):
 
 
 class SmsChannel(StrictBody):
-    """The gateway gets a POST of {"to", "text"} as JSON, with the token as bearer."""
+    """The gateway gets a POST of {"to", "text"} as JSON, with the token as bearer; without a gateway
+    the box's SMS service (a GSM modem, docs/sms.md) sends the notices."""
     to: list[Annotated[str, Field(pattern="^\\+?[0-9]{3,20}$")]] = Field(min_length=1)
-    url: str = Field(json_schema_extra={"format": "uri"})
+    url: str | None = Field(default=None, pattern="^(https?://\\S+)?$",
+                            description="the HTTP gateway (http or https); empty or left out: the box's SMS service")
     token: Secret | None = None
 
 
