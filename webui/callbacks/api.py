@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from firmware.store import queries
-from webui import fields
 from webui.access import current_identity, requires
 from webui.api.blueprint import bp
 from webui.api.openapi import doc
@@ -31,9 +30,7 @@ def _callback(row: dict) -> dict:
      query=CallbackFilters)
 def list_callbacks():
     filters = callback_filters(request.args, allowed=(*LIST_PARAMETERS, "limit", "offset"))
-    limit = fields.integer(request.args, "limit", required=False, minimum=1, maximum=500) or 100
-    offset = fields.integer(request.args, "offset", required=False, minimum=0) or 0
-    rows = queries.list_callbacks(get_db(), **filters, limit=limit, offset=offset)
+    rows = queries.list_callbacks(get_db(), **filters)
     return jsonify(items=[_callback(r) for r in rows])
 
 

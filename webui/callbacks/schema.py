@@ -6,8 +6,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from webui.api.schema import NOTE_CHAR, NOTE_CONTROLS, SQLITE_INT_MAX, Body, Id, Query, Resource, Time
-from webui.callbacks.service import SORTS
+from webui.api.schema import (NOTE_CHAR, NOTE_CONTROLS, SQLITE_INT_MAX, Body, Id, MultilineText, Query, Resource,
+                               Time)
+
+SORTS = ("arrived", "interval", "queue", "caller_input", "last_handler", "status", "log")
 
 Status = Literal["waiting", "calling", "connecting", "no-answer", "answered", "failed", "cancelled", "expired"]
 
@@ -34,7 +36,7 @@ class Callback(Resource):
 
 
 class CallbackNote(Body):
-    text: str = Field(min_length=1, max_length=500, pattern=f"^{NOTE_CHAR}*[^\\s{NOTE_CONTROLS}]{NOTE_CHAR}*$",
+    text: MultilineText = Field(min_length=1, max_length=500, pattern=f"^{NOTE_CHAR}*[^\\s{NOTE_CONTROLS}]{NOTE_CHAR}*$",
                       description="the handler's short note, kept in the callback's log with their name")
 
 

@@ -10,15 +10,15 @@ from werkzeug.exceptions import Conflict, Forbidden, NotFound
 
 from firmware.store import queries
 from firmware.message import Message
-from webui import engine, fields
+from webui import engine
+from webui.callbacks.schema import CallbackCall, CallbackFilters, CallbackNote
 from webui.db import get_db
 from webui.fields import FieldError
 from webui.service import Data, Row
+from webui.validation import read
 
-SORTS = ("arrived", "interval", "queue", "caller_input", "last_handler", "status", "log")
 LIST_PARAMETERS = ("sort", "order", "queue", "open")
 ACTION_ROLES = {"note": "agent", "requeue": "agent", "call": "agent", "cancel": "supervisor"}
-CALLBACK_NOTE = dict(max_length=500, multiline=True)
 REQUEUE_STATUSES = ("no-answer", "failed")
 CANCEL_STATUSES = ("waiting", "calling", "no-answer")    # open, and not being dialled right now
 
@@ -30,15 +30,15 @@ def callback_filters(args: Mapping[str, Any], *, allowed: tuple[str, ...] = LIST
     unknown = sorted(set(args) - set(allowed))
     if unknown:
         raise FieldError(unknown[0], "is not a parameter of the callback list (use {allowed})", allowed=", ".join(allowed))
-    queue_id = fields.identifier(args, "queue", required=False)
-    if queue_id is not None and queries.get_queue(get_db(), queue_id) is None:
-        raise FieldError("queue", "no queue {queue_id}", queue_id=queue_id)
-    return {
-        "sort": fields.choice(args, "sort", SORTS, default="arrived"),
-        "descending": fields.choice(args, "order", ("asc", "desc"), default="asc") == "desc",
-        "queue_id": queue_id,
-        "open_only": fields.choice(args, "open", ("0", "1"), default=open_default) == "1",
-    }
+    filters = read(CallbackFilters, args)
+    if filters.queue is not None and queries.get_queue(get_db(), filters.queue) is None:
+        raise FieldError("queue", "no queue {queue_id}", queue_id=filters.queue)
+    open_only = filters.open if "open" in filters.model_fields_set else open_default
+    chosen = {"sort": filters.sort, "descending": filters.order == "desc", "queue_id": filters.queue,
+              "open_only": open_only == "1"}
+    if "limit" in allowed:      # the API pages; the page shows the store's default length
+        chosen.update(limit=filters.limit, offset=filters.offset)
+    return chosen
 
 
 def require_callback(conn, call_id: int) -> Row:
@@ -63,7 +63,7 @@ def act_on_callback(conn, identity, call_id: int, action: str, data: Data) -> Ro
     statuses are checked here first so the answer is the same whether the engine runs or not.
     """
     callback = require_callback(conn, call_id)
-    text = fields.text(data, "text", **CALLBACK_NOTE)
+    text = read(CallbackNote, data).text
     allowed = {"requeue": REQUEUE_STATUSES, "cancel": CANCEL_STATUSES}.get(action)
     if allowed is not None and callback["status"] not in allowed:
         raise Conflict(Message("callback {call_id} is {status}: {action} needs one of {statuses}", call_id=call_id,
@@ -81,7 +81,7 @@ def calling_agent(conn, identity, data: Data) -> int:
     """The agent whose phone rings for click to call: the one linked to the user. A supervisor or
     admin may name another in `agent_id` (to set a call up for an agent, or because their own user
     has no phone); an agent may name only themselves."""
-    named = fields.identifier(data, "agent_id", required=False)
+    named = read(CallbackCall, data).agent_id
     if named is None:
         if identity.agent_id is None:
             if identity.at_least("supervisor"):
