@@ -64,6 +64,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from webui.queues import pages as queues
     from webui.routes import pages as routes
     from webui.settings import pages as settings
+    from webui.sms import pages as sms
     from webui.trunks import pages as trunks
     from webui.update import pages as update
     from webui.users import pages as users
@@ -78,7 +79,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     headers.init_app(app)
     access.init_app(app)
     for blueprint in (auth.bp, calls.bp, callbacks.bp, live.bp, alarms.bp, agents.bp, queues.bp, trunks.bp, routes.bp,
-                      users.bp, settings.bp, wizard.bp, wallboard.bp, update.bp, backup.bp, api_bp):
+                      users.bp, settings.bp, wizard.bp, wallboard.bp, update.bp, backup.bp, sms.bp, api_bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api_bp)  # bearer tokens only; a browser never sends one by itself
 

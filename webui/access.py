@@ -121,6 +121,7 @@ NAV = (      # labels worded by the page header (base.html)
     ("calls.calls", N_("Calls"), "agent"),
     ("callbacks.callbacks", N_("Callbacks"), "agent"),
     ("alarms.alarms", N_("Alarms"), "supervisor"),
+    ("sms.messages", N_("SMS"), "supervisor"),
     ("agents.agents", N_("Agents"), "admin"),
     ("queues.queues", N_("Queues"), "admin"),
     ("trunks.trunks", N_("Trunks"), "admin"),

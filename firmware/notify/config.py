@@ -126,7 +126,7 @@ def _email(value: Any) -> EmailChannel:
 
 def _sms(value: Any) -> SmsChannel:
     value = _object(value, "sms", {"to", "url", "token"})
-    url = _text(value.get("url"), "sms.url")
+    url = _text(value.get("url"), "sms.url")          # empty or left out: the box's SMS service
     if url and (urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).netloc):
         raise NotificationSettingsError("sms.url", "url")
     return SmsChannel(to=_addresses(value.get("to"), "sms.to", _PHONE, "phone"), url=url,

@@ -44,6 +44,16 @@ def _conference(engine) -> None:
         {"id": 1, "kind": "phone", "label": "1001", "call_id": None, "connected": True}]}]
 
 
+def _sms_on(db) -> None:
+    queries.set_setting(db, "sms", json.dumps({"transport": "gateway", "gateway": {"url": "https://sms.example"}}))
+
+
+def _sms_logged(db) -> None:
+    from firmware.sms.store import queue_message
+
+    queue_message(db, "+46701234567", "Hello", purpose="api")
+
+
 # (method, path): (body, path ids, what to prepare on the store / the stand-in engine)
 EXAMPLES: dict[tuple[str, str], tuple] = {
     ("get", "/openapi.json"): (None, {}, None),
@@ -110,6 +120,11 @@ EXAMPLES: dict[tuple[str, str], tuple] = {
     ("get", "/settings"): (None, {}, None),
     ("get", "/backup/schedule"): (None, {}, None),
     ("put", "/backup/schedule"): ({"folder": "/media/usb", "every": "weekly", "keep": 4, "passphrase": "x"}, {}, None),
+    ("get", "/sms"): (None, {}, _sms_logged),
+    ("post", "/sms"): ({"to": "+46701234567", "text": "您好"}, {}, _sms_on),
+    ("get", "/sms/{sms_id}"): (None, {}, _sms_logged),
+    ("get", "/sms/settings"): (None, {}, _sms_on),
+    ("put", "/sms/settings"): ({"transport": "modem", "modem": {"device": "/dev/ttyUSB2", "pin": "1234"}}, {}, None),
     ("put", "/settings"): ({"prompt_language": "sv", "dispositions": [{"code": "sale", "label": "Sale"}],
                             "alarm_notifications": {"sms": {"to": ["+46701234567"], "url": "https://sms.example",
                                                             "token": "sms-token"}, "language": "de"}}, {}, None),

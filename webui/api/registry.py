@@ -12,6 +12,7 @@ from webui.live import api as live_api  # noqa: F401
 from webui.callbacks import api as callbacks_api  # noqa: F401
 from webui.alarms import api as alarms_api  # noqa: F401
 from webui.settings import api as settings_api  # noqa: F401
+from webui.sms import api as sms_api  # noqa: F401
 from webui.wallboard import api as wallboard_api  # noqa: F401
 from webui.update import api as update_api  # noqa: F401
 from webui.backup import api as backup_api  # noqa: F401

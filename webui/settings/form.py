@@ -181,6 +181,8 @@ def form_to_notifications(values: Values) -> dict:
             if values["email.port"]:
                 channel["port"] = _number_or_text(values["email.port"])
         channel[CHANNEL_SECRET[name]] = _secret(values, name)
+        if name == "sms" and not channel["url"]:
+            del channel["url"]          # no gateway: the SMS service sends them (the SMS settings)
         settings[name] = channel
     return settings
 
