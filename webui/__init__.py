@@ -6,12 +6,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, redirect, url_for
-from flask_wtf.csrf import CSRFProtect
 
 from firmware import paths
 from firmware.store import open_store
-
-csrf = CSRFProtect()
+from webui.csrf import csrf
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

@@ -289,3 +289,23 @@ def _write_member(data, staging: Path, path, member: tarfile.TarInfo) -> str:
     except (OverflowError, ValueError, OSError):
         pass                    # a date out of range keeps the time of the restore
     return digest.hexdigest()
+
+
+def write_file(out: Path, data: Path, *, recordings: bool, passphrase: str | None) -> Manifest:
+    """Written beside, fsynced, renamed: a file under the final name is always a whole backup."""
+    partial = out.with_name(out.name + ".partial")
+    try:
+        with open(partial, "wb") as f:
+            manifest = write_backup(f, data, recordings=recordings, passphrase=passphrase)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(partial, out)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    directory = os.open(out.parent, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(directory)
+    finally:
+        os.close(directory)
+    return manifest

@@ -6,7 +6,6 @@ that use them, not here."""
 from __future__ import annotations
 
 import getpass
-import os
 import sys
 import time
 from pathlib import Path
@@ -46,7 +45,7 @@ def describe(manifest: Manifest) -> str:
 
 
 def cmd_backup(args) -> int:
-    from firmware.backup.archive import write_backup
+    from firmware.backup.archive import write_backup, write_file
 
     try:
         if args.scheduled:
@@ -68,28 +67,6 @@ def cmd_backup(args) -> int:
     except (BackupError, OSError) as exc:
         print(f"callbox backup: {exc}", file=sys.stderr)
         return 1
-
-
-def write_file(out: Path, data: Path, *, recordings: bool, passphrase: str | None) -> Manifest:
-    """Written beside, fsynced, renamed: a file under the final name is always a whole backup."""
-    from firmware.backup.archive import write_backup
-
-    partial = out.with_name(out.name + ".partial")
-    try:
-        with open(partial, "wb") as f:
-            manifest = write_backup(f, data, recordings=recordings, passphrase=passphrase)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(partial, out)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    directory = os.open(out.parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
-    return manifest
 
 
 def cmd_restore(args) -> int:

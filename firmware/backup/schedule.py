@@ -150,8 +150,7 @@ def _write_state(data: Path, state: dict) -> None:
 
 def run_scheduled(data: Path | None = None, now: float | None = None) -> int:
     """One scheduled copy, as the setting says (`callbox backup --scheduled`); 0 when written."""
-    from firmware.backup.archive import backup_name
-    from firmware.backup.commands import write_file
+    from firmware.backup.archive import backup_name, write_file
     from firmware.store import connect, queries
 
     data = data or paths.data_dir()

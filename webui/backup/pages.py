@@ -13,7 +13,7 @@ from wtforms import ValidationError
 
 from firmware.backup.errors import BackupError
 from firmware.backup.schedule import EVERY, MAX_KEEP, allowed_roots
-from webui import csrf
+from webui.csrf import csrf
 from webui.access import actor, requires
 from webui.backup import service
 from webui.db import get_db

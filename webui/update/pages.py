@@ -13,7 +13,7 @@ from wtforms.validators import ValidationError
 from firmware.store import queries
 from firmware.update import poll
 from firmware.update.cli import status_report
-from webui import csrf
+from webui.csrf import csrf
 from webui.access import actor, requires
 from webui.db import get_db
 from webui.i18n import word
