@@ -27,6 +27,7 @@ from firmware.backup.errors import BackupError, DamagedBackup, UnsafeMember
 from firmware.backup.manifest import (CHECKSUMS, DATABASE, DIRECTORIES, MANIFEST, MAX_CHECKSUMS_BYTES,
                                       MAX_MANIFEST_BYTES, MAX_MEMBER_BYTES, MAX_MEMBERS, Manifest,
                                       check_restorable, checksums_json, member_path, parse_checksums)
+from firmware.message import Message
 from firmware.version import firmware_version
 
 COPY_BLOCK = 256 * 1024
@@ -183,7 +184,7 @@ def open_stream(source, passphrase: str | None):
         return crypto.DecryptingReader(stream, passphrase)
     if head.startswith(GZIP_MAGIC):
         return stream
-    raise DamagedBackup("this is not a Callbox backup (neither a gzip archive nor an encrypted backup)")
+    raise DamagedBackup(Message("this is not a Callbox backup (neither a gzip archive nor an encrypted backup)"))
 
 
 def read_manifest(source, passphrase: str | None) -> Manifest:
@@ -194,12 +195,12 @@ def read_manifest(source, passphrase: str | None) -> Manifest:
     except BackupError:
         raise
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
-        raise DamagedBackup(f"the backup is cut short or damaged ({exc})") from None
+        raise DamagedBackup(Message("the backup is cut short or damaged ({error})", error=str(exc))) from None
 
 
 def _manifest(tar: tarfile.TarFile, first: tarfile.TarInfo | None) -> Manifest:
     if first is None or first.name != MANIFEST or not first.isreg() or first.size > MAX_MANIFEST_BYTES:
-        raise DamagedBackup("this is not a Callbox backup (it does not start with its manifest)")
+        raise DamagedBackup(Message("this is not a Callbox backup (it does not start with its manifest)"))
     return Manifest.parse(tar.extractfile(first).read())
 
 
@@ -223,12 +224,12 @@ def read_backup(source, staging: Path, *, passphrase: str | None, version: str, 
     except BackupError:
         raise
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
-        raise DamagedBackup(f"the backup is cut short or damaged ({exc})") from None
+        raise DamagedBackup(Message("the backup is cut short or damaged ({error})", error=str(exc))) from None
     if checksums is None:
-        raise DamagedBackup("the backup is cut short (its checksums, the last member, are missing)")
+        raise DamagedBackup(Message("the backup is cut short (its checksums, the last member, are missing)"))
     for name in sorted(set(found) | set(checksums)):
         if found.get(name) != checksums.get(name):
-            raise DamagedBackup(f"the backup's {name} does not match its checksum (altered or damaged)")
+            raise DamagedBackup(Message("the backup's {name} does not match its checksum (altered or damaged)", name=name))
     if DATABASE not in found:
         raise DamagedBackup("the backup holds no database")
     return manifest
@@ -257,8 +258,9 @@ def _extract(tar: tarfile.TarFile, members, staging: Path):
         if str(path) in found:
             raise UnsafeMember(f"the member {str(path)[:80]!r} comes twice")
         if shutil.disk_usage(staging).free < member.size + DISK_RESERVE_BYTES:
-            raise BackupError(f"not enough room on the data partition to restore {str(path)[:80]!r} "
-                              f"({member.size >> 20} MiB): free some space (recordings) first")
+            raise BackupError(Message("not enough room on the data partition to restore {name} ({size} MiB): "
+                                      "free some space (recordings) first", name=repr(str(path)[:80]),
+                                      size=member.size >> 20))
         found[str(path)] = (member.size, _write_member(tar.extractfile(member), staging, path, member))
     return found, checksums
 

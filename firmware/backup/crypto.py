@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from firmware.backup.errors import DamagedBackup, WrongPassphrase
+from firmware.message import Message
 
 MAGIC = b"callbox-backup-encrypted/v1\n"
 PARAMS = struct.Struct(">BBB16s")           # log2(N), r, p, salt
@@ -102,16 +103,16 @@ class DecryptingReader:
     def __init__(self, source, passphrase: str | None):
         head = _read_exactly(source, HEADER_LENGTH)
         if len(head) < HEADER_LENGTH or not is_encrypted(head):
-            raise DamagedBackup("the encrypted backup's header is cut short or not a Callbox header")
+            raise DamagedBackup(Message("the encrypted backup's header is cut short or not a Callbox header"))
         log2_n, r, p, salt = PARAMS.unpack_from(head, len(MAGIC))
         if not (10 <= log2_n <= MAX_LOG2_N and 1 <= r <= MAX_R and 1 <= p <= MAX_P):
             raise DamagedBackup(f"the encrypted backup asks for scrypt costs out of bounds (N=2^{log2_n}, r={r}, p={p})")
         if not passphrase:
-            raise WrongPassphrase("this backup is encrypted: give its passphrase")
+            raise WrongPassphrase(Message("this backup is encrypted: give its passphrase"))
         key, header_key = _keys(passphrase, log2_n, r, p, salt)
         body, mac = head[:-32], head[-32:]
         if not hmac.compare_digest(hmac.new(header_key, body, hashlib.sha256).digest(), mac):
-            raise WrongPassphrase("wrong passphrase for this backup (or its header was altered)")
+            raise WrongPassphrase(Message("wrong passphrase for this backup (or its header was altered)"))
         self.source = source
         self.aead = ChaCha20Poly1305(key)
         self.counter = 0
@@ -140,8 +141,8 @@ class DecryptingReader:
         try:
             self.plain += self.aead.decrypt(_nonce(self.counter, last), sealed, None)
         except InvalidTag:
-            raise DamagedBackup(f"the encrypted backup was altered or cut short (its chunk {self.counter} "
-                                "fails its check)") from None
+            raise DamagedBackup(Message("the encrypted backup was altered or cut short (its chunk {chunk} fails "
+                                        "its check)", chunk=self.counter)) from None
         self.counter += 1
         self.done = last
 

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import PurePosixPath
 
 from firmware.backup.errors import DamagedBackup, NewerBackup, UnsafeMember
+from firmware.message import Message
 from firmware.version import parse_version
 
 FORMAT = "callbox-backup"
@@ -58,7 +59,7 @@ class Manifest:
         except (UnicodeDecodeError, ValueError):
             raise DamagedBackup("the backup's manifest is not JSON") from None
         if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise DamagedBackup("not a Callbox backup (its manifest names no Callbox format)")
+            raise DamagedBackup(Message("not a Callbox backup (its manifest names no Callbox format)"))
         if data.get("format_version") != FORMAT_VERSION:
             raise NewerBackup(f"the backup's format {data.get('format_version')!r} is not one this firmware reads "
                               f"({FORMAT_VERSION}): it was made by a newer firmware")
@@ -83,11 +84,12 @@ def check_restorable(manifest: Manifest, firmware_version: str, schema_version: 
         raise NewerBackup(f"this firmware's own version ({firmware_version!r}) is unknown, so no backup "
                           "can be checked against it")
     if theirs > ours:
-        raise NewerBackup(f"the backup was made by firmware {manifest.firmware_version}, newer than this box's "
-                          f"{firmware_version}: update the box first (no restore onto an older firmware)")
+        raise NewerBackup(Message("the backup was made by firmware {theirs}, newer than this box's {ours}: update "
+                                  "the box first (no restore onto an older firmware)",
+                                  theirs=manifest.firmware_version, ours=firmware_version))
     if manifest.schema_version > schema_version:
-        raise NewerBackup(f"the backup's database is at migration {manifest.schema_version}, this firmware knows "
-                          f"{schema_version} at most: update the box first")
+        raise NewerBackup(Message("the backup's database is at migration {theirs}, this firmware knows {ours} at "
+                                  "most: update the box first", theirs=manifest.schema_version, ours=schema_version))
 
 
 def member_path(name: str) -> PurePosixPath:

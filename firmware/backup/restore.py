@@ -31,6 +31,7 @@ from firmware import paths
 from firmware.backup.archive import read_backup
 from firmware.backup.errors import BackupError, DamagedBackup
 from firmware.backup.manifest import DIRECTORIES, Manifest
+from firmware.message import Message
 from firmware.version import firmware_version
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ def _locked(data: Path) -> Iterator[None]:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise BackupError("another restore is under way") from None
+            raise BackupError(Message("another restore is under way")) from None
         yield
 
 
@@ -86,8 +87,8 @@ def stage(source, data: Path | None = None, *, passphrase: str | None = None, ve
     """Step 1: checks the backup in the file object `source` and stages it; BackupError if refused."""
     data = data or paths.data_dir()
     if pending(data):
-        raise BackupError("a restore is committed but not finished: it finishes at the next start of the box "
-                          "or with `callbox restore --resume`")
+        raise BackupError(Message("a restore is committed but not finished: it finishes at the next start of the "
+                                  "box or with `callbox restore --resume`"))
     with _locked(data):
         staging = data / STAGING
         shutil.rmtree(staging, ignore_errors=True)
@@ -151,7 +152,7 @@ def commit(data: Path | None = None, actor: str = "console") -> Manifest:
     data = data or paths.data_dir()
     manifest = staged(data)
     if manifest is None:
-        raise BackupError("no checked backup is waiting to be restored: upload or choose it again")
+        raise BackupError(Message("no checked backup is waiting to be restored: upload or choose it again"))
     _write_atomically(data / MARKER, json.dumps({"actor": actor, "manifest": asdict(manifest)}).encode())
     return manifest
 

@@ -225,3 +225,10 @@ def test_a_refused_folder_is_worded_in_the_readers_language(client, auth):
     client.post("/language", data={"language": "sv"})
     refused = client.post("/backup/schedule", data={"folder": "/etc", "every": "daily", "keep": "3"})
     assert refused.status_code == 400 and "måste ligga under /media, /mnt" in refused.get_data(as_text=True)
+
+
+def test_a_refused_upload_is_worded_in_the_readers_language(client, auth, tmp_path):
+    auth.login("admin")
+    client.post("/language", data={"language": "de"})
+    response = upload(client, other_box(tmp_path, passphrase="right"), passphrase="wrong")
+    assert response.status_code == 400 and "falsche Passphrase für diese Sicherung" in response.get_data(as_text=True)

@@ -75,7 +75,7 @@ def confirm():
     try:
         service.confirm_restore(get_db(), actor(), service.data_dir())
     except BackupError as exc:
-        return _page(error=str(exc), status=409)
+        return _page(error=exc.args[0], status=409)
     return render_template("backup/restoring.html")
 
 

@@ -129,7 +129,7 @@ def stage_upload(conn, actor: str, path: Path, form: Data, data: Path) -> Manife
     except BackupError as exc:
         with change(conn, {}):
             queries.audit(conn, actor, "backup.upload", f"refused: {exc}")
-        raise BadRequest(str(exc)) from None
+        raise BadRequest(exc.args[0]) from None       # a Message: the page words it
     finally:
         shutil.rmtree(path.parent, ignore_errors=True)
     with change(conn, {}):
