@@ -55,12 +55,28 @@ def main(argv: list[str]) -> int:
         print(boot.prepare())
         return 0
     if args.action == "confirm":
-        return 0 if boot.confirm(deadline_s=args.deadline) else 1
+        healthy = boot.confirm(deadline_s=args.deadline)
+        print(confirm_line(healthy), flush=True)
+        return 0 if healthy else 1
     if args.action == "check":
         from firmware.update import poll
 
         return poll.check_now(install=args.install)
     return 2
+
+
+def confirm_line(healthy: bool) -> str:
+    """One line for the console after the health check: the booted slot's mark as RAUC reads it
+    back from the boot loader (good only once `mark-good` reached GRUB's environment) and the check."""
+    health_record = state.read("health") or {}
+    try:
+        slots = slot_summary(rauc.status())
+        booted = next(slot for slot in slots if slot["booted"])
+        mark = f"slot {booted['bootname']} {booted['boot_status']}"
+    except (rauc.RaucError, OSError, ValueError, StopIteration) as exc:
+        mark = f"slot unknown ({exc})"
+    verdict = "healthy" if healthy else "NOT healthy"
+    return f"callbox update: {mark}, {verdict}, version {_safe(running_version)} ({health_record.get('message', '')})"
 
 
 def status_report() -> dict:

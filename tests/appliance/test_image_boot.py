@@ -139,3 +139,15 @@ def test_plain_http_redirects_to_https(guest):
     response = _wait_http(f"http://127.0.0.1:{guest.ports['http']}/agents")
     assert response.status_code == 301
     assert response.headers["Location"] == "https://127.0.0.1/agents"
+
+
+def test_the_health_check_marks_the_booted_slot_good(guest):
+    """Updates (docs/appliance.md, "Updates"): GRUB saved A_TRY=1 before booting; callbox.service's
+    `callbox update prepare` marked slot A good through RAUC's D-Bus service and grub backend (the
+    ESP's grubenv, written from Linux), and callbox-update-health.service found the box healthy and
+    says so on the console with the mark RAUC reads back from GRUB's environment."""
+    found = guest.wait_console(r"callbox update: slot (\S+) (\S+), (healthy|NOT healthy), version (\S+) \(([^\r\n]*)\)",
+                               BOOT_TIMEOUT + 120)
+    print(f"\nhealth check passed after {guest.elapsed():.1f} s: {found.group(0)}")
+    assert found.group(1, 2, 3) == ("A", "good", "healthy"), found.group(0)
+    assert re.fullmatch(r"\d+(\.\d+)+", found.group(4)), found.group(4)

@@ -95,3 +95,11 @@ def test_an_ordinary_boot_clears_the_trial_mark_at_once(world):
     # an unhealthy box with nothing on trial is reported, not rebooted into the other slot
     assert not boot.confirm(wait=lambda _: (False, SICK), reboot=lambda: (_ for _ in ()).throw(AssertionError))
     assert state.read("health")["ok"] is False
+
+
+def test_the_console_line_says_the_slot_mark_and_the_check(world):
+    from firmware.update.cli import confirm_line
+
+    assert boot.prepare() == "ordinary"
+    assert boot.confirm(wait=lambda _: (True, HEALTHY), reboot=lambda: None)
+    assert confirm_line(True) == "callbox update: slot A good, healthy, version 1.0.0 (edge: ok; engine: ok)"
