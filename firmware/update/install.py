@@ -49,7 +49,11 @@ def install_bundle(bundle: Path, source: str = "upload") -> Outcome:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as exc:
             raise InstallBusy("An update is already being installed.") from exc
-        outcome = _install_locked(bundle, source)
+        try:
+            outcome = _install_locked(bundle, source)
+        except (OSError, ValueError, RuntimeError) as exc:
+            # an unexpected failure must still end the progress shown on the page, with the reason
+            outcome = Outcome(False, f"The install failed: {exc}")
     state.clear("progress")
     state.write("last", {"action": "install", "source": source, "ok": outcome.ok,
                          "version": outcome.version, "message": outcome.message})
