@@ -10,7 +10,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from firmware.message import N_
 from webui.fields import SQLITE_INT_MAX, unusable_character
+from webui.validation import Hint
 
 # Text is one line without control characters, and a name is not blank.
 CONTROLS = "\\x00-\\x1f\\x7f-\\x9f"
@@ -48,8 +50,11 @@ Id = Annotated[int, Field(ge=1, le=SQLITE_INT_MAX)]
 Name = Annotated[Text, Field(min_length=1, max_length=100, pattern=NOT_BLANK)]
 Note = Annotated[MultilineText, Field(max_length=500, pattern=f"^{NOTE_CHAR}*$",
                                       description="line breaks and tabs allowed, no other control character")]
-Day = Annotated[str, Field(max_length=10, pattern=f"^{DATE_PATTERN}$", json_schema_extra={"format": "date"},
-                           description="a day from 1970 to 2999")]
+# Days from 1970 to 2999: the box's clock never leaves them, and a day after 9999-12-31 (asked for
+# as the end of `to`) does not exist in Python's calendar (once a 500).
+Day = Annotated[Text, Hint(N_("must be a date YYYY-MM-DD from 1970 to 2999")),
+                Field(max_length=10, pattern=f"^{DATE_PATTERN}$", json_schema_extra={"format": "date"},
+                      description="a day from 1970 to 2999")]
 Time = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 Flag = Literal["0", "1"]
 
@@ -76,6 +81,12 @@ class Query(BaseModel):
     """An operation's query parameters: each field one, none required, an empty value left out (a
     page's filter form sends empty inputs); one it does not name is refused."""
     model_config = ConfigDict(regex_engine="python-re", populate_by_name=True, strict=True)
+
+
+class DayRange(Query):
+    """Days in the box's local time: `from` the first, `to` the last."""
+    from_: Day = Field(default=None, alias="from", description="first day (box local time)")
+    to: Day = Field(default=None, description="last day (box local time)")
 
 
 class Error(Resource):

@@ -6,15 +6,16 @@ from flask import jsonify, request
 from werkzeug.exceptions import Forbidden
 
 from firmware.store import queries
-from webui import engine, fields
+from webui import engine
 from webui.access import actor, current_identity, requires
 from webui.api.blueprint import bp
 from webui.api.openapi import AUDIO, doc
 from webui.calls.schema import Call, CallDisposition, CallFilters, Monitor, Recording
 from webui.api.respond import read_body
 from webui.calls import service
-from webui.calls.service import call_filters, may_classify, recording_audio
+from webui.calls.service import call_filters, call_page, may_classify, recording_audio
 from webui.db import get_db
+from webui.validation import read
 from webui.format import with_iso_times
 
 
@@ -31,10 +32,7 @@ def _call(row: dict) -> dict:
 @requires("agent")
 @doc("Call records, newest first", ok=list[Call], query=CallFilters)
 def list_calls():
-    filters = call_filters(request.args)
-    limit = fields.integer(request.args, "limit", required=False, minimum=1, maximum=500) or 100
-    offset = fields.integer(request.args, "offset", required=False, minimum=0) or 0
-    rows = queries.list_calls(get_db(), **filters, limit=limit, offset=offset)
+    rows = queries.list_calls(get_db(), **call_filters(request.args), **call_page(request.args))
     return jsonify(items=[_call(r) for r in rows])
 
 
@@ -65,9 +63,8 @@ def classify_call(call_id: int):
      "stop ends it", ok=dict, body=Monitor, errors=(409, 503))
 def monitor_call(call_id: int):
     """A supervisor's phone on a live call: start (mode and extension), change mode, or stop."""
-    body = read_body()
-    mode = fields.choice(body, "mode", ("listen", "whisper", "barge", "stop"))
-    extension = fields.text(body, "extension", required=False, max_length=20)
+    body = read(Monitor, read_body())
+    mode, extension = body.mode, body.extension
     result = engine.command("monitor", call_id=call_id, mode=mode, extension=extension)
     queries.audit(get_db(), actor(), "call.monitor", f"call={call_id} mode={mode} extension={extension}")
     return jsonify(result)

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from firmware.store.queries import OUTCOMES
-from webui.api.schema import ONE_LINE, SQLITE_INT_MAX, Body, Day, Id, Note, Query, Resource, StrictBody, Time
+from webui.api.schema import ONE_LINE, SQLITE_INT_MAX, Body, Day, Id, Note, Query, Resource, StrictBody, Text, Time
 
 Outcome = Literal[OUTCOMES]  # type: ignore[valid-type]
 
@@ -38,14 +38,14 @@ class Call(Resource):
 
 
 class CallDisposition(StrictBody):
-    disposition: str = Field(description="a code of the setting dispositions")
+    disposition: Text = Field(max_length=40, description="a code of the setting dispositions")
     note: Note | None = None
 
 
 class Monitor(Body):
     mode: Literal["listen", "whisper", "barge", "stop"]
-    extension: str | None = Field(default=None, max_length=20, pattern=ONE_LINE,
-                                  description="the supervisor's phone, to start")
+    extension: Text | None = Field(default=None, max_length=20, pattern=ONE_LINE,
+                                   description="the supervisor's phone, to start")
 
 
 class Recording(Resource):
@@ -63,10 +63,10 @@ class CallFilters(Query):
     outcome: Outcome = Field(default=None, description="only this outcome")
     queue_id: Id = Field(default=None, description="only calls of this queue")
     agent_id: Id = Field(default=None, description="only calls answered by this agent")
-    caller: str = Field(default=None, max_length=64, pattern=ONE_LINE, description="caller number contains this")
+    caller: Text = Field(default=None, max_length=64, pattern=ONE_LINE, description="caller number contains this")
     from_: Day = Field(default=None, alias="from", description="started on or after this day (box local time)")
     to: Day = Field(default=None, description="started on or before this day (box local time)")
-    disposition: str = Field(default=None, max_length=40, pattern=ONE_LINE,
+    disposition: Text = Field(default=None, max_length=40, pattern=ONE_LINE,
                              description="only calls classified with this code (ACD12)")
     limit: int = Field(default=100, ge=1, le=500, description="page size")
     offset: int = Field(default=0, ge=0, le=SQLITE_INT_MAX, description="calls to skip")

@@ -12,43 +12,40 @@ from flask import current_app, send_file
 from werkzeug.exceptions import Conflict, NotFound
 
 from firmware.store import queries
-from firmware.message import Message, N_
-from webui import engine, fields
+from firmware.message import Message
+from webui import engine
 from webui.access import Identity
-from webui.api.schema import DATE_PATTERN
+from webui.api.schema import DayRange
+from webui.calls.schema import CallDisposition, CallFilters
 from webui.db import get_db
 from webui.fields import FieldError
 from webui.service import Data, Row
 from webui.settings.service import dispositions
+from webui.validation import read
 
-# Days from 1970 to 2999: the box's clock never leaves them, and a day after 9999-12-31 (asked for
-# as the end of `to`) does not exist in Python's calendar (once a 500).
-DATE = dict(max_length=10, pattern=DATE_PATTERN, hint=N_("must be a date YYYY-MM-DD from 1970 to 2999"))
-
-
-def _day_start(args: Mapping[str, Any], name: str) -> float | None:
+def _midnight(day: str | None, name: str) -> float | None:
     """Midnight of a YYYY-MM-DD day in the box's local time, as epoch seconds."""
-    value = fields.text(args, name, required=False, **DATE)
-    if value is None:
+    if day is None:
         return None
     try:
-        return datetime.strptime(value, "%Y-%m-%d").timestamp()
+        return datetime.strptime(day, "%Y-%m-%d").timestamp()
     except ValueError:
         raise FieldError(name, "is not a valid date") from None
 
 
-def _day_end(args: Mapping[str, Any], name: str) -> float | None:
+def _midnight_after(day: str | None, name: str) -> float | None:
     """The midnight after a YYYY-MM-DD day: `to` names the last day shown."""
-    day = _day_start(args, name)
-    return None if day is None else (datetime.fromtimestamp(day) + timedelta(days=1)).timestamp()
+    start = _midnight(day, name)
+    return None if start is None else (datetime.fromtimestamp(start) + timedelta(days=1)).timestamp()
 
 
 def day_window(args: Mapping[str, Any], now: float) -> tuple[float, float]:
     """`from` and `to` (days, box local time) as [since, until); today up to now when left out."""
-    since = _day_start(args, "from")
+    days = read(DayRange, args)
+    since = _midnight(days.from_, "from")
     if since is None:
         since = datetime.fromtimestamp(now).replace(hour=0, minute=0, second=0, microsecond=0).timestamp()
-    until = _day_end(args, "to")
+    until = _midnight_after(days.to, "to")
     until = now if until is None else min(until, now)
     if until <= since:
         raise FieldError("to", "must not be before from (nor from in the future)")
@@ -56,20 +53,16 @@ def day_window(args: Mapping[str, Any], now: float) -> tuple[float, float]:
 
 
 def call_filters(args: Mapping[str, Any]) -> dict[str, Any]:
-    """The list_calls filters from query parameters (shared by the page and the API)."""
-    outcome = fields.text(args, "outcome", required=False)
-    if outcome is not None and outcome not in queries.OUTCOMES:
-        raise FieldError("outcome", "must be one of {choices}", choices=", ".join(queries.OUTCOMES))
-    until = _day_end(args, "to")
-    return {
-        "outcome": outcome,
-        "queue_id": fields.identifier(args, "queue_id", required=False),
-        "agent_id": fields.identifier(args, "agent_id", required=False),
-        "caller": fields.text(args, "caller", required=False, max_length=64),
-        "since": _day_start(args, "from"),
-        "until": until,
-        "disposition": fields.text(args, "disposition", required=False, max_length=40),
-    }
+    """The list_calls filters and page from query parameters (the page pages by its own `page`)."""
+    filters = read(CallFilters, args)
+    return {"outcome": filters.outcome, "queue_id": filters.queue_id, "agent_id": filters.agent_id,
+            "caller": filters.caller, "since": _midnight(filters.from_, "from"),
+            "until": _midnight_after(filters.to, "to"), "disposition": filters.disposition}
+
+
+def call_page(args: Mapping[str, Any]) -> dict[str, int]:
+    paging = read(CallFilters, args)
+    return {"limit": paging.limit, "offset": paging.offset}
 
 
 def may_classify(identity: Identity, call: Mapping[str, Any]) -> bool:
@@ -106,17 +99,17 @@ def recording_audio(recording_id: int, *, download: bool):
 
 
 
-DISPOSITION_NOTE = dict(max_length=500, multiline=True)
-
-
 def classify_call(conn, actor: str, call_id: int, data: Data, *, by_agent: int | None) -> Row:
     """Sets how an answered call went (again: replaces it); `by_agent` is the classifying user's
     agent, if any. The engine classifies it (503 while it is down)."""
     call = require_call(conn, call_id)
     if call["answered_at"] is None or call["agent_id"] is None:
         raise Conflict(Message("call {call_id} was not answered by an agent: there is nothing to classify", call_id=call_id))
-    code = fields.choice(data, "disposition", tuple(d["code"] for d in dispositions(conn)))
-    note = fields.text(data, "note", required=False, **DISPOSITION_NOTE) or ""
+    body = read(CallDisposition, data)
+    codes = tuple(d["code"] for d in dispositions(conn))
+    if body.disposition not in codes:
+        raise FieldError("disposition", "must be one of {choices}", choices=", ".join(codes))
+    code, note = body.disposition, body.note or ""
     # The engine writes the call's record (as for a phone's *46N) and ends a wrap-up that waited.
     engine.command("call_classify", call_id=call_id, disposition=code, note=note, by_agent=by_agent)
     queries.audit(conn, actor, "call.classify", f"call={call_id} disposition={code}")
