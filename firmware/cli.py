@@ -293,7 +293,8 @@ def cmd_web(args) -> int:
     config = BoxConfig.from_env()
     paths.ensure_layout()
     gunicorn = Path(sys.executable).with_name("gunicorn")
-    argv = [str(gunicorn), "--worker-class", "gthread", "--workers", "2", "--threads", "16",
+    # gevent: an open live stream (SSE) is a greenlet, not one of a few threads (docs/design.md, "Live streams")
+    argv = [str(gunicorn), "--worker-class", "gevent", "--workers", "2", "--worker-connections", "1000",
             "--bind", f"{config.bind_address}:{config.web_port}", "--access-logfile", "-",
             "--graceful-timeout", "3", "webui:create_app()"]
     cert, key = os.environ.get("CALLBOX_TLS_CERT"), os.environ.get("CALLBOX_TLS_KEY")

@@ -26,6 +26,7 @@ DEFAULT_THRESHOLDS: dict[str, dict[str, float]] = {
     "longest_wait_seconds": {"amber": 60, "red": 120},
     "service_level": {"amber": 0.8, "red": 0.6},
 }
+SETTING_FIELDS = ("day_starts_at", "short_abandon_seconds", "thresholds", "queues")
 AGENT_STATES = ("idle", "ringing", "busy", "wrap-up", "paused", "unavailable", "logged-out")
 
 
@@ -80,7 +81,7 @@ def parse_settings(value: Any) -> WallboardSettings:
         return WallboardSettings()
     if not isinstance(value, dict):
         raise WallboardSettingsError("wallboard", "must be an object")
-    unknown = set(value) - {"day_starts_at", "short_abandon_seconds", "thresholds", "queues"}
+    unknown = set(value) - set(SETTING_FIELDS)
     if unknown:
         raise WallboardSettingsError(sorted(unknown)[0], "is not a wallboard setting")
     hour = value.get("day_starts_at", 0)

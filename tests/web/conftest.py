@@ -110,7 +110,9 @@ class FakeEngine:
         self.commands: list[tuple[str, dict]] = []
         self._status: dict = live_status.LiveStatus().model_dump(mode="json")
         self._events: list[dict] | None = None  # None: one status event
-        self.hold = 0.0  # seconds to stay silent after the events, before hanging up
+        # seconds to stay silent after the events, before hanging up: long enough for a stream that
+        # shares the web's one subscription (webui/live/fanout.py) to see the events before the hang-up
+        self.hold = 0.3
         self.refusals: dict[str, str] = {}  # command -> the error the engine answers it with
         self.answers: dict[str, object] = {}  # command -> its result (default {})
         self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

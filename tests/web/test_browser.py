@@ -1,4 +1,4 @@
-"""One walk through the real web UI in a real browser: `callbox web` (gunicorn, gthread) and Debian's
+"""One walk through the real web UI in a real browser: `callbox web` (gunicorn, gevent) and Debian's
 chromium, with CSRF, cookies and redirects as shipped."""
 
 from __future__ import annotations

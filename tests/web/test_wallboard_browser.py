@@ -130,3 +130,50 @@ def test_the_kiosk_shows_the_board_alone_and_follows_the_engine_within_a_second(
 
     page.goto(kiosk_url.replace("token=", "token=x"))            # a token that is not one: the login
     expect(page).to_have_url(re.compile(r"/login\?next=/wallboard$"))
+
+
+def test_the_live_board_changes_only_what_changed_and_keeps_a_half_typed_note(web, tmp_path, engine, browser):  # noqa: F811
+    """Issue 12, item 10: an update of the live board (another agent's state, a new caller) leaves the
+    agent's half-typed classification note, its focus and the rest of the page as they were."""
+    from werkzeug.security import generate_password_hash
+
+    page, expect = browser
+    conn = connect(tmp_path / "callbox.db")
+    queue = queries.create_queue(conn, "support")
+    ann = queries.create_agent(conn, "Ann Agent", "1001", "sip-secret")
+    bo = queries.create_agent(conn, "Bo Other", "1002", "sip-secret")
+    queries.create_user(conn, "ann", generate_password_hash("ann-password-1", method="pbkdf2:sha256:1000"), "agent",
+                        ann["id"])
+    conn.commit()
+    conn.close()
+
+    def status(bo_state: str, callers: int) -> dict:
+        board = waiting(*[5.0] * callers)
+        board["queues"][0]["id"] = queue["id"]
+        board["agents"] = [
+            {"id": ann["id"], "name": "Ann Agent", "extension": "1001", "state": "wrap-up",
+             "queue_ids": [queue["id"]], "unclassified_call": 77},
+            {"id": bo["id"], "name": "Bo Other", "extension": "1002", "state": bo_state, "queue_ids": [queue["id"]]}]
+        return board
+
+    engine.push(status("idle", 0))
+    page.goto(f"{web}/login")
+    page.fill('input[name="username"]', "ann")
+    page.fill('input[name="password"]', "ann-password-1")
+    page.get_by_role("button", name="Log in").click()
+    expect(page).to_have_url(f"{web}/live")
+    note = page.get_by_label("Note on call 77")
+    expect(note).to_be_visible()
+    note.fill("customer wants a")                     # half-typed, the cursor still in it
+    page.evaluate("document.querySelector('[aria-label=\"Note on call 77\"]').dataset.mark = 'same element'")
+
+    updated = page.evaluate("document.getElementById('board').dataset.updated || ''")
+    engine.push(status("busy", 2))                    # Bo takes a call, two callers wait
+    page.wait_for_function(f"(document.getElementById('board').dataset.updated || '') !== '{updated}'")
+    expect(page.locator('tr[data-key^="agent-"]').filter(has_text="Bo Other")).to_contain_text("busy")
+    expect(page.locator('tr[data-key^="call-"]')).to_have_count(2)
+    expect(note).to_have_value("customer wants a")
+    expect(note).to_be_focused()
+    assert page.evaluate("document.querySelector('[aria-label=\"Note on call 77\"]').dataset.mark") == "same element"
+    # The form still posts with the page's CSRF token.
+    assert page.evaluate("document.querySelector('form.classify input[name=csrf_token]').value") != ""

@@ -45,7 +45,7 @@ def calls(db, users, data_dir):
 
 @pytest.fixture
 def api_get(client, token):
-    headers = token("agent")  # agents may read calls
+    headers = token("supervisor")  # supervisors read every call
     return lambda url: client.get(f"/api/v1{url}", headers=headers)
 
 
@@ -116,8 +116,18 @@ def test_a_recording_outside_the_data_directory_is_never_served(api_get, calls, 
     assert api_get(f"/recordings/{calls['recording']}/audio").status_code == 404
 
 
-def test_the_calls_page_lists_filters_and_links_the_recording(client, auth, calls):
+def test_an_agent_lists_only_the_calls_they_answered(client, auth, token, calls):
+    """Issue 12, item 10: an agent's call list holds their own calls, whatever the filter asks."""
     auth.login("ann")
+    page = client.get("/calls").get_data(as_text=True)
+    assert "0301111" in page and not any(c in page for c in ("0302222", "0403333", "0404444", "0405555"))
+    assert "0302222" not in client.get("/calls?outcome=abandoned").get_data(as_text=True)
+    # An agent-role token answers calls as nobody: it lists none.
+    assert client.get("/api/v1/calls", headers=token("agent")).get_json()["items"] == []
+
+
+def test_the_calls_page_lists_filters_and_links_the_recording(client, auth, calls):
+    auth.login("super")
     page = client.get("/calls").get_data(as_text=True)
     for caller in ("0301111", "0302222", "0403333", "0404444", "0405555"):
         assert caller in page

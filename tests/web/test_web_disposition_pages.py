@@ -187,7 +187,7 @@ def test_the_calls_page_filters_by_disposition_and_pages_keep_the_filter(client,
     for call_id in (calls["ann"], calls["bo"]):
         queries.classify_call(db, call_id, "churn", "", None)
     db.commit()
-    auth.login("ann")
+    auth.login("super")
     page = client.get("/calls").get_data(as_text=True)
     assert ('<select name="disposition"><option value="">any</option>'
             '<option value="upgrade">Upgrade sold</option><option value="churn">Customer leaves</option>'

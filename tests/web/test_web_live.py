@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 
 from firmware import live_status
 from firmware.store import queries
+from tests.web.conftest import AuthActions
 
 STATUS = {
     "queues": [{"id": 1, "name": "sales", "longest_wait_seconds": 75.0, "waiting": [
@@ -62,16 +65,35 @@ def test_the_api_returns_the_engine_status(client, token, engine, users):
     assert response.status_code == 200 and response.get_json() == live_status.checked(STATUS)
 
 
-def test_the_stream_renders_each_status_event_with_the_page_template(client, auth, engine):
+def test_the_stream_renders_the_latest_status_with_the_page_template(client, auth, engine):
+    """Statuses that come faster than a stream sends them are taken together: a board shows the latest."""
     engine.events = [{"event": "status", "status": {"queues": [], "agents": []}},
                      {"event": "status", "status": STATUS}]
+    engine.hold = 0.3
     auth.login("ann")
     body = _stream(client)
     events = body.split("\n\n")
-    assert events[0].startswith("event: board\ndata: ") and "No queues." in events[0]
-    assert "0301234567" in events[1] and 'data-waited="12.0"' in events[1]
+    assert events[0].startswith("event: board\ndata: ")
+    assert "0301234567" in events[-3] and 'data-waited="12.0"' in events[-3]
+    assert 'data-key="call-8"' in events[-3] and 'data-key="agent-1"' in events[-3]     # live.js merges by key
     assert events[-2].startswith("retry: 5000") and "engine not running" in events[-2]  # the engine hung up
     assert engine.names() == ["subscribe"]
+
+
+def test_streams_share_one_subscription_and_one_rendering(engine, app, users):
+    """200 open boards cost the engine one subscriber per web process, and each status one rendering
+    per kind of reader, sent alike to all (the forms' CSRF token is the page's, put in by live.js)."""
+    engine.status = STATUS
+    engine.hold = 1.5
+    first, second = app.test_client(), app.test_client()
+    AuthActions(first).login("super")
+    AuthActions(second).login("super")
+    with ThreadPoolExecutor(2) as pool:         # open at the same time
+        bodies = list(pool.map(lambda c: c.get("/live/stream").get_data(as_text=True), (first, second)))
+    assert engine.names() == ["subscribe"]
+    boards = [b.split("\n\n")[0] for b in bodies]
+    assert boards[0] == boards[1] and 'action="/live/agents/1/pause"' in boards[0]
+    assert 'name="csrf_token" value=""' in boards[0]        # live.js puts the page's token in
 
 
 def test_the_stream_sends_keep_alives_when_idle(client, auth, engine, app):

@@ -32,7 +32,8 @@ def _call(row: dict) -> dict:
 @requires("agent")
 @doc("Call records, newest first", ok=list[Call], query=CallFilters)
 def list_calls():
-    rows = queries.list_calls(get_db(), **call_filters(request.args), **call_page(request.args))
+    rows = queries.list_calls(get_db(), **service.visible_to(current_identity(), call_filters(request.args)),
+                              **call_page(request.args))
     return jsonify(items=[_call(r) for r in rows])
 
 

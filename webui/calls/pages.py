@@ -12,7 +12,7 @@ from firmware.message import Message
 from webui import fields
 from webui.access import Identity, actor, current_identity, requires
 from webui.calls import service
-from webui.calls.service import call_filters, may_classify, recording_audio
+from webui.calls.service import call_filters, may_classify, recording_audio, visible_to
 from webui.db import get_db
 from webui.i18n import word
 from webui.i18n.words import label
@@ -31,7 +31,7 @@ def _classifiable(identity: Identity, rows: list[dict]) -> set[int]:
 @requires("agent")
 def calls():
     conn = get_db()
-    filters = call_filters(request.args)
+    filters = visible_to(current_identity(), call_filters(request.args))
     page = fields.integer(request.args, "page", required=False, minimum=1, maximum=10**9) or 1
     size = current_app.config["CALLS_PAGE_SIZE"]
     rows = queries.list_calls(conn, **filters, limit=size, offset=(page - 1) * size)

@@ -65,6 +65,14 @@ def call_page(args: Mapping[str, Any]) -> dict[str, int]:
     return {"limit": paging.limit, "offset": paging.offset}
 
 
+def visible_to(identity: Identity, filters: dict[str, Any]) -> dict[str, Any]:
+    """The list's filters for this reader: an agent sees only the calls they answered (issue 12,
+    item 10); an agent-role user or token without an agent sees none (no row has agent 0)."""
+    if identity.at_least("supervisor"):
+        return filters
+    return {**filters, "agent_id": identity.agent_id if identity.agent_id is not None else 0}
+
+
 def may_classify(identity: Identity, call: Mapping[str, Any]) -> bool:
     """An agent classifies the calls they answered, a supervisor or admin any (pages and API alike)."""
     return identity.at_least("supervisor") or (identity.agent_id is not None

@@ -7,16 +7,16 @@ The engine's status has the shape of firmware/live_status.py (LiveStatus).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from collections.abc import Iterator
 
 from flask import (Blueprint, Response, current_app, flash, redirect, render_template, request,
                    stream_with_context, url_for)
 from flask_babel import gettext as _, ngettext
+from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import BadRequest, Conflict, NotFound, ServiceUnavailable
 
-from firmware import live_status
-from firmware.engine.client import EngineUnavailable
 from firmware.store import queries
 from webui import engine
 from webui.access import actor, current_identity, requires
@@ -24,6 +24,7 @@ from webui.agents import service as agents
 from webui.db import close_db, get_db
 from webui.i18n import language, word
 from webui.i18n.words import label
+from webui.live.fanout import fanout
 from webui.settings import service as settings
 
 bp = Blueprint("live", __name__, template_folder="templates")
@@ -77,24 +78,41 @@ def board():
 @bp.get("/live/stream")
 @requires("agent")
 def stream():
-    client = engine.client()
+    """The board at once and after every change, from the process's one subscription to the engine
+    (webui/live/fanout.py). The board is rendered once per engine status for every stream that sees
+    it alike (language, whose controls, the reasons and dispositions offered); each stream puts its
+    own session's CSRF token into the forms (live.js, from the page)."""
     idle = current_app.config["LIVE_IDLE_SECONDS"]
+    fan = fanout(current_app.config["ENGINE_SOCKET"], idle)
     controls = _controls()
-    language()  # chosen now: the user's setting is read from the database, closed for the stream
+    words = language()  # chosen now: the user's setting is read from the database, closed for the stream
+    token = generate_csrf()
+    key = ("live", words, controls["everyone"], None if controls["everyone"] else controls["own_agent_id"],
+           tuple(controls["pause_reasons"]), json.dumps(controls["dispositions"], sort_keys=True))
     close_db()  # the stream may last hours and needs no database
 
+    def render(status: dict | None, problem: str | None) -> str:
+        # Framed once, for every stream alike: the forms' CSRF token is left empty and live.js puts
+        # the page's own in, so no stream does any work of its own per update but sending it.
+        return _sse("board", _board(status, problem, controls).replace(token, ""))
+
+    def board() -> str:
+        return fan.derived(key, render)
+
     def events() -> Iterator[str]:
-        try:
-            for event in client.subscribe(idle_timeout=idle):
-                if event.get("event") == "status":
-                    yield _sse("board", _board(live_status.checked(event.get("status") or {}), None, controls))
-                else:  # idle: a comment keeps proxies and the browser from dropping the stream
-                    yield ": keep-alive\n\n"
-        except (EngineUnavailable, OSError, ValueError):
-            pass
-        # The engine is gone (or never was): say so, end the stream and let the browser retry,
-        # rather than hold a worker thread waiting for it.
-        yield f"retry: {RECONNECT_MS}\n" + _sse("board", _board(None, engine.NOT_RUNNING, controls))
+        seen = fan.wait(0, 1.0)
+        while True:
+            if fan.status is None:
+                # The engine is gone (or never was): say so, end the stream and let the browser retry,
+                # rather than hold a connection waiting for it.
+                yield f"retry: {RECONNECT_MS}\n" + _sse("board", _board(None, engine.NOT_RUNNING, controls))
+                return
+            yield board()
+            version = fan.wait(seen, idle)
+            while version == seen:      # idle: a comment keeps proxies and the browser from dropping the stream
+                yield ": keep-alive\n\n"
+                version = fan.wait(seen, idle)
+            seen = version
 
     return Response(stream_with_context(events()), mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -34,8 +34,8 @@ def settings(conn: sqlite3.Connection) -> WallboardSettings:
 
 
 def update_settings(conn: sqlite3.Connection, actor: str, value: Any) -> WallboardSettings:
-    if isinstance(value, dict):     # a field given as null counts as left out (webui.fields)
-        value = {k: v for k, v in value.items() if v is not None}
+    if isinstance(value, dict):     # a known field given as null counts as left out (webui.fields)
+        value = {k: v for k, v in value.items() if v is not None or k not in wallboard.SETTING_FIELDS}
     try:
         parsed = parse_settings(value)
     except WallboardSettingsError as exc:
