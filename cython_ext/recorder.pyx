@@ -193,7 +193,11 @@ class RecorderWriter:
 
     def __init__(self, interval: float = 0.25):
         self.interval = interval
-        self._recorders: list = []
+        # recorder -> its lock, held while it is drained or closed: remove() closed a recorder while
+        # this thread was still writing it (the write lets the GIL go), and both wrote the same
+        # audio, so the file held it twice and the header claimed double (seen in tests/media
+        # test_pjport under load; a call's recording the same)
+        self._recorders: dict = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.errors: list = []
@@ -202,14 +206,18 @@ class RecorderWriter:
 
     def add(self, recorder) -> None:
         with self._lock:
-            self._recorders.append(recorder)
+            self._recorders[recorder] = threading.Lock()
 
     def remove(self, recorder) -> None:
-        """Stops draining `recorder` and closes it (its last audio and header are written)."""
+        """Stops draining `recorder` and closes it (its last audio and header are written), after a
+        drain of it under way has finished."""
         with self._lock:
-            if recorder in self._recorders:
-                self._recorders.remove(recorder)
-        recorder.close()
+            busy = self._recorders.pop(recorder, None)
+        if busy is None:
+            recorder.close()
+            return
+        with busy:
+            recorder.close()
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -217,11 +225,12 @@ class RecorderWriter:
 
     def drain_all(self) -> None:
         with self._lock:
-            recorders = list(self._recorders)
+            recorders = list(self._recorders.items())
         now = time.monotonic()
-        for rec in recorders:
+        for rec, busy in recorders:
             try:
-                rec.drain(now)
+                with busy:
+                    rec.drain(now)     # nothing if remove() closed it meanwhile
             except OSError as exc:  # a full disk must not kill the writer for every other call
                 self.errors.append((rec.path, exc))
 
@@ -229,6 +238,6 @@ class RecorderWriter:
         self._stop.set()
         self._thread.join()
         with self._lock:
-            recorders, self._recorders = self._recorders, []
+            recorders, self._recorders = list(self._recorders), {}
         for rec in recorders:
             rec.close()

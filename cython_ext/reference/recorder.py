@@ -94,7 +94,7 @@ class Recorder:
 class RecorderWriter:
     def __init__(self, interval: float = 0.25):
         self.interval = interval
-        self._recorders: list = []
+        self._recorders: dict = {}     # recorder -> its lock, held while drained or closed
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.errors: list = []
@@ -103,13 +103,16 @@ class RecorderWriter:
 
     def add(self, recorder) -> None:
         with self._lock:
-            self._recorders.append(recorder)
+            self._recorders[recorder] = threading.Lock()
 
     def remove(self, recorder) -> None:
         with self._lock:
-            if recorder in self._recorders:
-                self._recorders.remove(recorder)
-        recorder.close()
+            busy = self._recorders.pop(recorder, None)
+        if busy is None:
+            recorder.close()
+            return
+        with busy:                     # a drain under way finishes first
+            recorder.close()
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):
@@ -117,11 +120,12 @@ class RecorderWriter:
 
     def drain_all(self) -> None:
         with self._lock:
-            recorders = list(self._recorders)
+            recorders = list(self._recorders.items())
         now = time.monotonic()
-        for rec in recorders:
+        for rec, busy in recorders:
             try:
-                rec.drain(now)
+                with busy:
+                    rec.drain(now)
             except OSError as exc:
                 self.errors.append((rec.path, exc))
 
@@ -129,6 +133,6 @@ class RecorderWriter:
         self._stop.set()
         self._thread.join()
         with self._lock:
-            recorders, self._recorders = self._recorders, []
+            recorders, self._recorders = list(self._recorders), {}
         for rec in recorders:
             rec.close()

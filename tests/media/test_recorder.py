@@ -109,6 +109,29 @@ def test_writer_thread_drains_many_recordings(recorder, tmp_path):
             assert (w.getframerate(), w.getnframes()) == (16000, 50 * 160)
 
 
+def test_a_recording_removed_while_the_writer_drains_it_is_written_once(recorder, tmp_path):
+    """The writer thread lets the GIL go while it writes; a remove() meanwhile (the engine ending a
+    call) closed the recording, which wrote the same pending audio a second time: the file held it
+    twice and its header claimed double (a conference test's tap under load). Many rounds, each
+    removing while the writer is most likely mid-write."""
+    import threading
+
+    data = b"".join(frame(k) for k in range(100))        # 100 frames, 64 kB pending
+    for round_ in range(60):
+        writer = recorder.RecorderWriter(interval=3600)    # drained here only, on cue
+        rec = recorder.Recorder(tmp_path / f"w{round_}.wav", rate=8000, channels=2)
+        writer.add(rec)
+        rec.write(data)
+        draining = threading.Thread(target=writer.drain_all)
+        draining.start()
+        writer.remove(rec)
+        draining.join()
+        writer.close()
+        path = tmp_path / f"w{round_}.wav"
+        assert path.stat().st_size == 44 + len(data), f"round {round_}: {path.stat().st_size - 44} bytes of audio"
+        assert_pattern(read_frames(path), 100)
+
+
 CHILD = r"""
 import sys, time
 from array import array
