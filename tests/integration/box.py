@@ -114,9 +114,13 @@ class Box:
 
     # --- engine and API -------------------------------------------------------------------------
 
-    def engine_status(self) -> dict | None:
+    def engine_status(self, timeout: float = 10.0) -> dict | None:
+        """The engine's live status; None when it is not there (no socket, refused: at once) or does
+        not answer within `timeout`. The wait is long: tests index the answer in their predicates, and
+        a loaded machine kept a busy engine's answer past the 2 s this once waited (the predicate
+        then failed on None instead of waiting for the call, in test_conference)."""
         try:
-            return EngineClient(self.data / "run" / "engine.sock", timeout=2).request("status")
+            return EngineClient(self.data / "run" / "engine.sock", timeout=timeout).request("status")
         except (EngineUnavailable, OSError, ValueError):
             return None
 
