@@ -2,10 +2,10 @@
 
 Single-threaded: `run()` alternates between the user agent's events (pjsua2), the control socket,
 the calls' clocks and the ACD's, so no state here needs a lock. What is left here is the loop,
-start and stop, the routing of inbound calls, the dispatcher of the ACD's actions, and the host
-that calls are given (`calls.host.CallHost`). Elsewhere: the configuration (configuration.py), the
-commands (commands.py), the callback and alarm books, the call records (call_record.py), the legs
-(legs.py; SIP in ua.py and sip_ua.py).
+start and stop, the dispatcher of the ACD's actions, and the host that calls are given
+(`calls.host.CallHost`). Elsewhere: the door of inbound calls (admission.py), the configuration
+(configuration.py), the commands (commands.py), the callback and alarm books, the call records
+(call_record.py), the legs (legs.py; SIP in ua.py and sip_ua.py; a card's line in firmware.cards).
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import logging
 import signal
 import sqlite3
 import time
-from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,13 +27,14 @@ from firmware.config import BoxConfig
 from firmware.edge.dialogs import end_engine_dialogs
 from firmware.edge.kamailio import reload_trunk_addresses
 from firmware.edge.registrations import RegistrationWatcher
-from firmware.engine import call_record, sdp, trunk_calls
+from firmware.engine import call_record
+from firmware.engine.admission import Admission
 from firmware.engine.alarm_book import AlarmBook
 from firmware.engine.call_record import CallRecord
 from firmware.engine.callback_book import CallbackBook
 from firmware.engine.calls.callback import CallbackSession
 from firmware.engine.calls.conference import ConferenceRoom
-from firmware.engine.calls.feature_call import FeatureCall, agent_dialled
+from firmware.engine.calls.feature_call import FeatureCall
 from firmware.engine.calls.host import KeyListener, RingOffer
 from firmware.engine.calls.inbound import InboundSession
 from firmware.engine.commands import Commands
@@ -43,10 +43,9 @@ from firmware.engine.disk_guard import DiskGuard
 from firmware.engine.control import ControlServer
 from firmware.engine.inband_keys import InbandKeys
 from firmware.engine.load_report import LoadReport
-from firmware.engine.legs import Leg, LegError, LegOwner
+from firmware.engine.legs import Leg, LegOwner
 from firmware.engine.prompt_files import PromptFiles
-from firmware.engine.sipmsg import (SipMessageError, SipRequest, UntrustedRequest, edge_assertion, name_addr,
-                                    offer_display, offer_headers, parse_request, safe_text, uri_user)
+from firmware.engine.sipmsg import name_addr, offer_display, offer_headers
 from firmware.store import commit_pending, open_store, queries
 
 log = logging.getLogger(__name__)
@@ -76,7 +75,7 @@ class Engine:
         self._registrations_seen = 0
         self.timers: list[tuple[float, int, Callable[[], None]]] = []
         self._timer_order = itertools.count()
-        self.arrivals: deque = deque()     # (leg, request bytes) from onIncomingCall, answered in the loop
+        self.admission = Admission(self)
         self.ua = None                     # sip_ua.SipUa, or memory_leg.MemoryUa in tests (start)
         self.cards = None                  # firmware.cards.tdm_leg.CardTrunks: the serial cards' lines (start)
         self.hub = None                    # the media hub (cython_ext.pjport.MediaHub) once started
@@ -134,7 +133,7 @@ class Engine:
             self.ua.poll(POLL_MS)
             if self.cards.poll(time.monotonic()):
                 self.changed()
-            self._take_arrivals()
+            self.admission.take_arrivals()
             self.inband_keys.deliver()
             if self.control is not None:
                 self.control.poll(0)
@@ -181,8 +180,7 @@ class Engine:
 
     def _hang_up_all(self, cause: str) -> None:
         # In a function of its own: a loop variable left in stop() would keep a Call alive.
-        while self.arrivals:
-            self._refuse(self.arrivals.popleft()[0], 503)
+        self.admission.refuse_waiting(503)
         for call in [*self.sessions.values(), *self.callbacks.values(), *self.feature_calls]:
             call.hang_up(cause)
 
@@ -198,103 +196,13 @@ class Engine:
             self.registrations.submit(reload_trunk_addresses)
         self.settle(tick=True)
 
-    # --- inbound calls ----------------------------------------------------------------------------
+    # --- inbound calls (admission.py) -------------------------------------------------------------
 
     def incoming_call(self, leg: Leg, message: bytes | None) -> None:
-        """pjsua2's onIncomingCall: only takes note. The call is answered or refused in the loop's
-        turn (`_take_arrivals`), after the callback has returned: pjsua2 2.17 ends an INVITE without
-        SDP at once when it is refused from inside the callback, then frees the request a second
-        time and aborts (pjsip_rx_data_free_cloned)."""
-        self.arrivals.append((leg, message))
-
-    def _take_arrivals(self) -> None:
-        while self.arrivals:
-            leg, message = self.arrivals.popleft()
-            if leg.disconnected:          # the caller gave up (CANCEL) before the engine's turn
-                leg.release()
-                continue
-            try:
-                self._admit(leg, message)
-            except Exception:
-                # Whatever went wrong, the caller gets a final reply and the leg does not dangle.
-                log.exception("incoming call refused with 500")
-                self._refuse(leg, 500)
-
-    def _admit(self, leg: Leg, message: bytes | None) -> None:
-        if message is None:
-            raise SipMessageError("the request could not be read")
-        try:
-            request = parse_request(message)
-        except SipMessageError as exc:
-            log.warning("call refused, not a SIP request by RFC 3261: %s", exc)
-            self._refuse(leg, 400)
-            return
-        try:
-            edge = edge_assertion(request)
-        except UntrustedRequest as exc:
-            log.warning("call refused, forged or missing edge headers: %s", exc)
-            self._refuse(leg, 403)
-            return
-        did = safe_text(uri_user(request.uri))
-        if edge.agent is not None:
-            if self._sdp_refused(leg, request, f"agent {edge.agent}"):
-                return
-            call = agent_dialled(self, self.commands, leg, edge.agent, did)
-            if call is None:
-                self._refuse(leg, 404)
-            else:
-                self.feature_calls.add(call)
-            return
-        caller = uri_user(request.text("From")) or "anonymous"
-        trunk = self.configuration.trunk_for_source(edge.source)
-        if trunk is None:
-            log.warning("call from unknown source %s refused", edge.source)
-            self._refuse(leg, 403)
-            return
-        if self._sdp_refused(leg, request, f"trunk {trunk['name']}"):
-            return
-        did, why = trunk_calls.called_number(trunk, did, uri_user(request.text("To")))
-        if why:
-            log.info("call from trunk %s to %r: %s", trunk["name"], did, why)
-        self._route(leg, trunk, caller, did, request.text("Call-ID"))
+        self.admission.incoming_call(leg, message)
 
     def incoming_card_call(self, leg: Leg, trunk: dict, caller: str) -> None:
-        """A card's line rings (firmware.cards): routed like a SIP trunk's call to the trunk's number."""
-        try:
-            self._route(leg, trunk, caller, trunk.get("number") or "", None)
-        except Exception:
-            log.exception("card call refused")
-            self._refuse(leg, 500)
-
-    def _route(self, leg: Leg, trunk: dict, caller: str, did: str, sip_call_id: str | None) -> None:
-        route = self.configuration.routes.get(did)
-        if route is None:
-            log.info("call to unknown number %r from trunk %s", did, trunk["name"])
-            call_record.refused_call(self.store, caller, did, sip_call_id, trunk["id"], "unknown-number")
-            self._refuse(leg, 404)
-            return
-        record = CallRecord.open(self.store, caller, did, sip_call_id=sip_call_id, trunk_id=trunk["id"])
-        session = InboundSession(self, leg, record, route["queue_id"], caller, did,
-                                 inband_dtmf=trunk.get("dtmf") == "inband", priority=route["priority"])
-        self.sessions[record.call_id] = session
-        try:
-            leg.answer()
-        except LegError as exc:
-            log.error("cannot answer call %s: %s", record.call_id, exc)
-            session.hang_up("answer-failed")
-        self.changed()
-
-    def _sdp_refused(self, leg: Leg, request: SipRequest, who: str) -> bool:
-        """Refuses with 488 an offer the box cannot use (sdp.offer_refusal)."""
-        why = sdp.offer_refusal(request.text("Content-Type"), request.body)
-        if why is not None:
-            log.warning("call from %s refused with 488: %s", who, why)
-            self._refuse(leg, 488)
-        return why is not None
-
-    def _refuse(self, leg: Leg, status: int) -> None:
-        leg.hang_up(status)
-        leg.release()
+        self.admission.incoming_card_call(leg, trunk, caller)
 
     # --- what the ACD asks -------------------------------------------------------------------------
 
