@@ -55,7 +55,7 @@ class QueueLog:
         self.queue_names = queue_names
         self.agent_extensions = agent_extensions
         self.calls: dict[int, dict[str, Any]] = {}        # call -> entered_at, answered_at, original position
-        self.member_of: dict[int, set[int]] = {}           # agent -> queues
+        self.member_of: dict[int, set[int | None]] = {}    # agent -> queues
 
     def _queue(self, queue_id: int | None) -> str:
         if queue_id is None:

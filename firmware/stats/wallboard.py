@@ -156,10 +156,6 @@ class DayLog:
             self.last_id = max(self.last_id, event["id"])
             self._add(event)
 
-    def _wait(self, event: Mapping[str, Any]) -> float | None:
-        entered = self.entered.get((event["call_id"], event["queue_id"]))
-        return None if entered is None else max(0.0, event["at"] - entered)
-
     def _add(self, event: Mapping[str, Any]) -> None:
         kind, agent_id, queue_id = event["event"], event.get("agent_id"), event.get("queue_id")
         if agent_id is not None:
@@ -174,7 +170,7 @@ class DayLog:
             return
         if key not in self.entered:        # entered before the day began: not the day's call
             return
-        wait = self._wait(event)
+        wait = max(0.0, event["at"] - self.entered[key])
         if kind == "answer":
             day.answered += 1
             day.waits.append(wait)

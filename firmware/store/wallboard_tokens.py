@@ -19,6 +19,7 @@ def create(conn: sqlite3.Connection, label: str, created_by: str) -> tuple[int, 
     token = secrets.token_urlsafe(32)
     cur = conn.execute("INSERT INTO wallboard_tokens (token_hash, label, created_at, created_by) VALUES (?, ?, ?, ?)",
                        (_hash(token), label, time.time(), created_by))
+    assert cur.lastrowid is not None       # an INSERT's row
     return cur.lastrowid, token
 
 
