@@ -14,6 +14,7 @@ from firmware.store import connect, queries
 from firmware.update import state
 from tests.update.world import read_version
 from tests.web.conftest import FAST_HASH, PASSWORD, add_user
+from tests.web.test_api_responses import fits_the_schema
 from webui import create_app
 
 
@@ -119,17 +120,21 @@ def test_the_api_takes_the_bundle_as_the_body(world, make_app):
     answer = client.post("/api/v1/update/bundle", data=bundle.read_bytes(), headers=headers,
                          content_type="application/octet-stream")
     assert answer.status_code == 202 and answer.get_json() == {"version": "1.1.0"}
+    fits_the_schema(app, "post", "/update/bundle", answer)
     assert finished()["ok"] is True
-    status = client.get("/api/v1/update", headers=headers).get_json()
+    answer = client.get("/api/v1/update", headers=headers)
+    fits_the_schema(app, "get", "/update", answer)
+    status = answer.get_json()
     assert status["running"] == "1.0.0"
     assert [(slot["bootname"], slot["primary"]) for slot in status["slots"]] == [("A", False), ("B", True)]
     older = client.post("/api/v1/update/bundle", data=world.bundle("old", "0.9").read_bytes(), headers=headers,
                         content_type="application/octet-stream")
     assert older.status_code == 400 and "older than the running 1.0.0" in older.get_json()["error"]
-    assert client.post("/api/v1/update/check", headers=headers).status_code == 409
+    assert client.post("/api/v1/update/check", headers=headers).status_code == 409     # no address yet
     refused = client.put("/api/v1/update/settings", json={"url": "ftp://vendor.example/index.json"}, headers=headers)
     assert refused.status_code == 400
     saved = client.put("/api/v1/update/settings", json={"url": "https://vendor.example/callbox/index.json"},
                        headers=headers)
     assert saved.status_code == 200 and saved.get_json()["update_url"] == "https://vendor.example/callbox/index.json"
+    fits_the_schema(app, "put", "/update/settings", saved)
     assert "update.url" in audit_actions(app)

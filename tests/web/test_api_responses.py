@@ -131,6 +131,25 @@ EXAMPLES: dict[tuple[str, str], tuple] = {
 }
 
 
+# Operations that need a world of their own (RAUC's service on slot files): their answers are checked
+# against the generated schema where that world is, by `fits_the_schema` below.
+CHECKED_ELSEWHERE = {
+    ("get", "/update"): "tests/update/test_update_web.py",
+    ("post", "/update/bundle"): "tests/update/test_update_web.py",
+    ("put", "/update/settings"): "tests/update/test_update_web.py",
+    ("post", "/update/check"): "tests/update/test_update_web.py",
+}
+
+
+def fits_the_schema(app, method: str, path: str, response) -> None:
+    """The answer is one its operation documents, in the shape its schema says."""
+    with app.app_context():
+        spec = description()
+    documented = [code for code in spec["paths"][path][method]["responses"] if code.startswith("2")]
+    assert str(response.status_code) in documented, f"{method.upper()} {path}: {response.status_code}"
+    schemathesis.openapi.from_dict(spec)[path][method.upper()].validate_response(response)
+
+
 def _operations() -> list[tuple[str, str]]:
     return sorted(EXAMPLES)
 
@@ -153,7 +172,8 @@ def test_every_api_route_has_an_example(app):
     with app.app_context():
         spec = description()
     described = {(method, path) for path, item in spec["paths"].items() for method in item if method != "parameters"}
-    assert described == set(EXAMPLES)
+    assert described == set(EXAMPLES) | set(CHECKED_ELSEWHERE)
+    assert not set(EXAMPLES) & set(CHECKED_ELSEWHERE)
 
 
 @pytest.mark.parametrize(("method", "path"), _operations(), ids=lambda v: v)
