@@ -11,7 +11,7 @@ from werkzeug.formparser import parse_form_data
 from wtforms.validators import ValidationError
 
 from firmware.store import queries
-from firmware.update import poll
+from firmware.update import poll, rauc
 from firmware.update.cli import status_report
 from webui.csrf import csrf
 from webui.access import actor, requires
@@ -24,6 +24,9 @@ bp = Blueprint("update", __name__, template_folder="templates")
 
 def _page(*, error: str | None = None, status: int = 200):
     report = status_report()
+    if report["error"] and not rauc.system_conf().exists():
+        # A development machine (make run): RAUC's own words about its missing file would be all English.
+        report["error"] = _("this machine has no update slots (RAUC is not set up): updates work on the appliance")
     url = queries.get_setting(get_db(), poll.URL_SETTING, "") or ""
     return render_template("update/page.html", report=report, update_url=url, error=error,
                            limit_mib=current_app.config["UPDATE_MAX_BUNDLE_BYTES"] // 2**20), status
