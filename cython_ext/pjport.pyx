@@ -473,8 +473,13 @@ cdef class MediaHub:
         return rec
 
     def stop_recording(self, rec) -> None:
-        """Stops the tap and closes the file (last audio written, header final, fsynced)."""
-        tap, _, _ = self.recordings.pop(rec)
+        """Stops the tap and closes the file (last audio written, header final, fsynced). A recording
+        already stopped (its leg left the conference: `leave`) is left alone: the call that owns it
+        stops it again at its end, and a KeyError there left the call's record open."""
+        taken = self.recordings.pop(rec, None)
+        if taken is None:
+            return
+        tap, _, _ = taken
         self.mixer.untap(tap)
         self.writer.remove(rec)
 

@@ -111,6 +111,9 @@ def test_a_live_call_moved_into_a_conference_and_back(center, phone, tmp_path):
                 time.sleep(2.3)
                 box.api("DELETE", f"/conferences/{room['id']}", expect=204)
                 assert customer.wait(20).returncode == 0, customer.wait(1).explain()
+        # Its end closes its record (stopping its recording a second time once raised KeyError there).
+        box.wait_for(lambda: box.api("GET", f"/calls/{call['call_id']}")["ended_at"], timeout=10,
+                     what="the moved call's record to close")
     finally:
         guest.stop()
 

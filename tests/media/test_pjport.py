@@ -132,6 +132,23 @@ def test_stereo_tap_customer_left_agent_right(hub, tmp_path):
     assert shares[2] == 0.0 and shares[3] == 0.0, shares
 
 
+def test_a_recording_stopped_by_its_leg_leaving_can_be_stopped_again(hub, tmp_path):
+    """A call moved into a conference leaves its bridge (which stops its recording); its end then
+    stops the recording once more, which raised KeyError and left the call's record open."""
+    a, b = hub.add_leg("customer"), hub.add_leg("agent")
+    conf = hub.conference()
+    hub.join(a, conf, role="customer")
+    hub.join(b, conf, role="agent")
+    rec = hub.record(a, b, tmp_path / "moved.wav")
+    hub.leave(a)
+    hub.stop_recording(rec)
+    hub.leave(b)
+    for leg in (a, b):
+        hub.remove_leg(leg)
+    hub.close_conference(conf)
+    assert read_wav(tmp_path / "moved.wav").shape[1] == 2
+
+
 def test_tick_stats_measure_the_bridge_clock(hub):
     """The hub times its mixes in C: about 1 s of audio gives ~50 intervals of ~20 ms."""
     a, b = hub.add_leg("customer"), hub.add_leg("agent")
