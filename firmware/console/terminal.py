@@ -49,10 +49,11 @@ class Terminal:
         """One line typed by the installer, stripped of surrounding blanks.
 
         Raises BadInput (with the reason), Cancelled (Ctrl-C, Ctrl-D) or LineGone."""
-        self.stdout.write(prompt)
-        self.stdout.flush()
         with _echo_off(self.stdin) if secret else _nothing():
             try:
+                # The prompt inside: a Ctrl-C typed as soon as it shows is a cancel here too.
+                self.stdout.write(prompt)
+                self.stdout.flush()
                 raw = self._read_line()
             except KeyboardInterrupt:
                 self.say()
