@@ -83,6 +83,10 @@ class Console:
     def run(self) -> int:
         for sig in (signal.SIGTSTP, signal.SIGQUIT):     # Ctrl-Z and Ctrl-\ must not stop the console
             signal.signal(sig, signal.SIG_IGN)
+        # Ctrl-C cancels a prompt even when the console was started with SIGINT ignored (a parent's
+        # SIG_IGN is inherited, and Python then installs no handler of its own: the test suite's
+        # workers passed one on, and ^C at the menu went unanswered).
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         self.open_store()
         self.term.say(f"Callbox {status.version()} installer console ({self.system.name})")
         show_menu = True

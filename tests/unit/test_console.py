@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import socket
+import signal
 import subprocess
 import sys
 import threading
@@ -400,6 +401,20 @@ def test_garbage_at_every_prompt(console, box_data):
     console.sendline("0")
     console.expect_exact("bye")
     console.expect(pexpect.EOF)
+
+
+def test_ctrl_c_cancels_even_when_the_console_starts_with_sigint_ignored(box_data):
+    """A parent's SIG_IGN is inherited (the suite's workers passed one on, and ^C went unanswered)."""
+    child = pexpect.spawn(sys.executable, ["-m", "firmware.cli", "console"], env=console_env(box_data),
+                          encoding="utf-8", codec_errors="replace", timeout=15, dimensions=(24, 80),
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    try:
+        child.expect_exact(MENU)
+        send_raw(child, b"\x03")
+        child.expect_exact("cancelled (Ctrl-C)")
+        child.expect_exact(MENU)
+    finally:
+        child.close(force=True)
 
 
 def test_a_hung_up_line_ends_the_console(box_data):
