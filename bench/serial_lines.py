@@ -34,23 +34,8 @@ from firmware.cards.v253_driver import Answered, CallOffered, LineUp, V253Driver
 
 
 def endpoint() -> pj.Endpoint:
-    ep = pj.Endpoint()
-    ep.libCreate()
-    cfg = pj.EpConfig()
-    cfg.uaConfig.threadCnt = 0
-    cfg.uaConfig.mainThreadOnly = False
-    cfg.medConfig.clockRate = 8000
-    cfg.medConfig.sndClockRate = 8000
-    cfg.medConfig.channelCount = 1
-    cfg.medConfig.ecTailLen = 0
-    cfg.medConfig.noVad = True
-    cfg.medConfig.threadCnt = 1
-    cfg.logConfig.level = 1
-    cfg.logConfig.consoleLevel = 1
-    ep.libInit(cfg)
-    ep.audDevManager().setNullDev()
-    ep.libStart()
-    return ep
+    from tests.support.pjsua import null_sound_endpoint
+    return null_sound_endpoint()
 
 
 def wait_for(link: SerialLine, kind, seconds: float = 5.0):

@@ -36,23 +36,10 @@ class PjTdmMedia:
         return self.port.take(samples)
 
     def play(self, files: list[str]) -> bool:
-        pj = self._pj
+        from firmware.engine import ua     # pjsua2 only where it is used
         self.stop_playing()
-        player = pj.AudioMediaPlayer()
-        try:
-            if len(files) == 1:
-                player.createPlayer(files[0], pj.PJMEDIA_FILE_NO_LOOP)
-            else:
-                vector = pj.StringVector()
-                for f in files:
-                    vector.append(f)
-                player.createPlaylist(vector, "prompts", pj.PJMEDIA_FILE_NO_LOOP)
-            player.startTransmit(self.media)
-        except pj.Error as exc:
-            log.error("cannot play %s: %s", files, exc.info())
-            return False
-        self.player = player
-        return True
+        self.player = ua.start_player(files, self.media)
+        return self.player is not None
 
     def stop_playing(self) -> None:
         """As SipLeg.stop_playing: the player lingers a second before it is destroyed (pjproject #5045)."""

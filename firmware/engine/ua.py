@@ -162,21 +162,8 @@ class SipLeg(pj.Call):
         self.stop_playing()
         if self.media is None or not files:
             return False
-        player = pj.AudioMediaPlayer()
-        try:
-            if len(files) == 1:
-                player.createPlayer(files[0], pj.PJMEDIA_FILE_NO_LOOP)
-            else:
-                vector = pj.StringVector()
-                for f in files:
-                    vector.append(f)
-                player.createPlaylist(vector, "prompts", pj.PJMEDIA_FILE_NO_LOOP)
-            player.startTransmit(self.media)
-        except pj.Error as exc:
-            log.error("cannot play %s: %s", files, exc.info())
-            return False
-        self.player = player
-        return True
+        self.player = start_player(files, self.media)
+        return self.player is not None
 
     def stop_playing(self) -> None:
         """Stops the prompt player at once and destroys it PLAYER_LINGER seconds later.
@@ -230,6 +217,25 @@ class SipLeg(pj.Call):
         RETIRED.append(self)
         if self.hung_up:
             HELD_ACCOUNTS.append((time.monotonic() + CALL_AFTERLIFE, self.account))
+
+
+def start_player(files: list[str], media) -> pj.AudioMediaPlayer | None:
+    """A player of the prompt files (one file, or a playlist) sending to `media`: a SIP leg's or a
+    card line's port; None, logged, when pjmedia cannot open them."""
+    player = pj.AudioMediaPlayer()
+    try:
+        if len(files) == 1:
+            player.createPlayer(files[0], pj.PJMEDIA_FILE_NO_LOOP)
+        else:
+            vector = pj.StringVector()
+            for f in files:
+                vector.append(f)
+            player.createPlaylist(vector, "prompts", pj.PJMEDIA_FILE_NO_LOOP)
+        player.startTransmit(media)
+    except pj.Error as exc:
+        log.error("cannot play %s: %s", files, exc.info())
+        return None
+    return player
 
 
 def end_of_turn(now: float) -> None:

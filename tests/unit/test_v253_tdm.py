@@ -21,22 +21,8 @@ _libc_with_gil = ctypes.PyDLL(None)
 
 @pytest.fixture(scope="module")
 def endpoint():
-    ep = pj.Endpoint()
-    ep.libCreate()
-    cfg = pj.EpConfig()
-    cfg.uaConfig.threadCnt = 0
-    cfg.uaConfig.mainThreadOnly = False
-    cfg.medConfig.clockRate = 8000
-    cfg.medConfig.sndClockRate = 8000
-    cfg.medConfig.channelCount = 1
-    cfg.medConfig.ecTailLen = 0
-    cfg.medConfig.noVad = True
-    cfg.medConfig.threadCnt = 1
-    cfg.logConfig.level = 1
-    cfg.logConfig.consoleLevel = 1
-    ep.libInit(cfg)
-    ep.audDevManager().setNullDev()
-    ep.libStart()
+    from tests.support.pjsua import null_sound_endpoint
+    ep = null_sound_endpoint()
     yield ep
     ep.libDestroy()
 
